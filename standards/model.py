@@ -5,8 +5,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 FIELD_TYPES = frozenset(
-    {"text", "uscc", "uscc_list", "ric", "division", "date", "datetime", "decimal", "integer", "yn",
-     "code", "code_set", "text_list"}
+    {
+        "text",
+        "uscc",
+        "uscc_list",
+        "ric",
+        "division",
+        "date",
+        "datetime",
+        "decimal",
+        "integer",
+        "yn",
+        "code",
+        "code_set",
+        "text_list",
+    }
 )
 CODED_TYPES = frozenset({"code", "code_set"})
 PRESENCES = frozenset({"R", "C", "O"})

@@ -1,0 +1,114 @@
+"""Writes a large penalty-case CSV from the bundled sample's rows, with realistic variety.
+
+Each output row copies a row of `samples/penalty_case.csv` (so every reject rule and every finding
+occurs), with a fresh case number and 决定书文号, a counterparty drawn from 50,000 companies or
+people, all its dates moved back by the same whole number of weeks (up to three years) and its
+更新时间 to a distinct second. About 10% of rows come from the sample's defective rows, 90% from its
+clean rows and rows with findings — so distinct values and the reject rate look like a real file.
+
+`python benchmarks/make_penalty_file.py ROWS OUT.csv [--encoding gb18030] [--seed 7]`
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "samples"))
+from build_samples import ric, sample_rows, uscc  # noqa: E402
+
+SAMPLE = ROOT / "samples" / "penalty_case.csv"
+DATE_COLUMNS = [
+    "违法行为发生日期",
+    "立案日期",
+    "处罚决定日期",
+    "处罚有效期",
+    "公示截止期",
+    "法制审核日期",
+    "送达日期",
+    "缴款日期",
+    "结案日期",
+    "公示日期",
+]
+DEFECT_SHARE = 0.10
+PARTIES = 50_000
+_USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+
+
+def _parties(rng: np.random.Generator) -> tuple[list[str], list[str]]:
+    companies = [
+        uscc("9144" + "".join(rng.choice(list("0123456789"), 4)) + "".join(rng.choice(list(_USCC_CHARS), 9)))
+        for _ in range(PARTIES)
+    ]
+    people = []
+    for _ in range(PARTIES):
+        year, month, day = rng.integers(1950, 2004), rng.integers(1, 13), rng.integers(1, 29)
+        people.append(ric(f"440106{year:04d}{month:02d}{day:02d}{rng.integers(0, 1000):03d}"))
+    return companies, people
+
+
+def make(rows: int, out: Path, encoding: str = "utf-8", seed: int = 7) -> Path:
+    rng = np.random.default_rng(seed)
+    sample = pl.read_csv(SAMPLE, infer_schema=False)
+    defective = np.array(["reject" in expect for _, expect in sample_rows()])
+    weights = np.where(defective, DEFECT_SHARE / defective.sum(), (1 - DEFECT_SHARE) / (~defective).sum())
+    picks = rng.choice(sample.height, size=rows, p=weights)
+    companies, people = _parties(rng)
+    party = rng.integers(0, PARTIES, size=rows)
+    weeks_back = rng.integers(0, 157, size=rows)
+    big = sample[picks].with_columns(
+        pl.Series("__i", np.arange(rows)).cast(pl.String),
+        pl.Series("__company", np.array(companies)[party]),
+        pl.Series("__person", np.array(people)[party]),
+        pl.Series("__shift", weeks_back * 7).cast(pl.Int64),
+        pl.Series("__second", rng.integers(0, 86_400 * 365, size=rows)).cast(pl.Int64),
+    )
+    shifted = []
+    for column in DATE_COLUMNS:
+        day = pl.col(column).str.strptime(pl.Date, "%Y-%m-%d", strict=False)
+        moved = (day - pl.duration(days=pl.col("__shift"))).dt.strftime("%Y-%m-%d")
+        # Spellings other than YYYY-MM-DD (the sample has a few on purpose) are kept as they are.
+        shifted.append(pl.when(day.is_not_null()).then(moved).otherwise(pl.col(column)).alias(column))
+    big = big.with_columns(
+        *shifted,
+        (pl.col("案件编号") + "-" + pl.col("__i")).alias("案件编号"),
+        pl.when(pl.col("行政处罚决定书文号").is_not_null())
+        .then(pl.col("行政处罚决定书文号") + "-" + pl.col("__i"))
+        .alias("行政处罚决定书文号"),
+        pl.when(pl.col("统一社会信用代码").str.starts_with("91"))
+        .then(pl.col("__company"))
+        .otherwise(pl.col("统一社会信用代码"))
+        .alias("统一社会信用代码"),
+        pl.when(pl.col("证件类型") == "身份证")
+        .then(pl.col("__person"))
+        .otherwise(pl.col("证件号码"))
+        .alias("证件号码"),
+        pl.when(pl.col("更新时间").str.starts_with("2099"))
+        .then(pl.col("更新时间"))
+        .otherwise((pl.datetime(2022, 1, 1) + pl.duration(seconds=pl.col("__second"))).dt.strftime("%Y-%m-%d %H:%M:%S"))
+        .alias("更新时间"),
+    ).drop("__i", "__company", "__person", "__shift", "__second")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if encoding == "utf-8":
+        big.write_csv(out)
+    else:
+        with out.open("wb") as handle:
+            for start in range(0, big.height, 100_000):
+                text = big.slice(start, 100_000).write_csv(include_header=start == 0)
+                handle.write(text.encode(encoding))
+    return out
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("rows", type=int)
+    parser.add_argument("out", type=Path)
+    parser.add_argument("--encoding", default="utf-8")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    make(args.rows, args.out, args.encoding, args.seed)

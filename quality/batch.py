@@ -1,0 +1,59 @@
+"""Rules over the whole file: the same natural key twice, the same 决定书文号 on two cases.
+
+Rows that share a key with different content are all rejected (nobody can tell which one is right);
+exact repeats keep the first and reject the rest as duplicates. Only a small per-row digest (row,
+key, unique groups, content hash) is kept across chunks, so a file of any length fits in memory.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from quality.read import ROW
+from standards.model import Entity
+
+KEY = "__key"
+CONTENT = "__content"
+_SEPARATOR = "\x1f"
+
+
+def _unique_column(index: int) -> str:
+    return f"__unique{index}"
+
+
+def digest(typed: pl.DataFrame, entity: Entity) -> pl.DataFrame:
+    """Per row: the natural key, each unique group and a hash of the whole (normalised) record."""
+
+    def joined(columns: tuple[str, ...]) -> pl.Expr:
+        return pl.concat_str([pl.col(c).cast(pl.String) for c in columns], separator=_SEPARATOR)
+
+    return typed.select(
+        ROW,
+        joined(entity.key).alias(KEY),
+        *[joined(group).alias(_unique_column(i)) for i, group in enumerate(entity.unique)],
+        pl.struct(list(entity.field_codes)).hash(seed=0).alias(CONTENT),
+    )
+
+
+def batch_violations(digests: pl.DataFrame, entity: Entity) -> pl.DataFrame:
+    """(row, rule, field) for every in-file key violation."""
+    key_field = entity.key[-1]
+    keyed = digests.filter(pl.col(KEY).is_not_null()).with_columns(
+        pl.col(CONTENT).n_unique().over(KEY).alias("__versions"),
+        pl.len().over(KEY).alias("__copies"),
+        pl.col(ROW).min().over(KEY).alias("__first"),
+    )
+    conflicts = keyed.filter(pl.col("__versions") > 1).select(
+        ROW, pl.lit("batch.key_conflict").alias("rule"), pl.lit(key_field).alias("field")
+    )
+    duplicates = keyed.filter(
+        (pl.col("__versions") == 1) & (pl.col("__copies") > 1) & (pl.col(ROW) != pl.col("__first"))
+    ).select(ROW, pl.lit("batch.duplicate").alias("rule"), pl.lit(key_field).alias("field"))
+    found = [conflicts, duplicates]
+    for index, group in enumerate(entity.unique):
+        column = _unique_column(index)
+        shared = digests.filter(pl.col(column).is_not_null()).filter(pl.col(KEY).n_unique().over(column) > 1)
+        found.append(
+            shared.select(ROW, pl.lit("batch.unique_conflict").alias("rule"), pl.lit(group[-1]).alias("field"))
+        )
+    return pl.concat(found).sort(ROW, "rule")

@@ -1,0 +1,252 @@
+"""Validates one file of one entity against the standard: accepted rows, rejected rows, findings.
+
+Per chunk: read (as text) → map headers → normalise → join the 三库 → run the pandera schema. After
+the last chunk the in-file key rules run over a compact digest. Every received row ends up accepted
+or rejected (received = accepted + rejected, checked before returning), and a rejected row carries
+every error found on it, not just the first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pandera.errors
+import polars as pl
+
+from quality.batch import batch_violations, digest
+from quality.context import RuleContext
+from quality.headers import map_headers
+from quality.normalise import normalise
+from quality.read import DEFAULT_CHUNK_ROWS, ROW, TableSource, UnusableFile, open_table
+from quality.reference import Reference, enrich, load_reference
+from quality.schema import SEPARATOR, build_schema, plan_checks
+from quality.workdays import WorkdayCalendar
+from standards.loader import standard as load_project_standard
+from standards.model import Standard
+
+MALFORMED_RULE = "record.malformed"
+ERROR_COLUMNS = {"row": pl.Int64, "field": pl.String, "rule": pl.String, "value": pl.String}
+FINDING_COLUMNS = {"row": pl.Int64, "field": pl.String, "rule": pl.String}
+CHINA = ZoneInfo("Asia/Shanghai")
+
+
+def today_in_china() -> dt.date:
+    return dt.datetime.now(CHINA).date()
+
+
+@dataclass
+class ValidationResult:
+    entity: str
+    unit: str | None
+    source: str
+    file_format: str
+    encoding: str | None
+    received: int
+    accepted: int
+    rejected: int
+    errors: pl.DataFrame  # row, field, rule, value  (one row per error; rejected rows only)
+    findings: pl.DataFrame  # row, field, rule       (accepted rows only)
+    skipped_rules: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    accepted_path: Path | None = None
+    rejected_path: Path | None = None
+
+    @property
+    def rejected_rows(self) -> list[int]:
+        return self.errors["row"].unique().sort().to_list()
+
+
+@dataclass
+class _Collected:
+    errors: list[pl.DataFrame] = field(default_factory=list)
+    findings: list[pl.DataFrame] = field(default_factory=list)
+    digests: list[pl.DataFrame] = field(default_factory=list)
+    rows: int = 0
+
+
+def validate_file(
+    path: Path,
+    entity_code: str,
+    *,
+    unit: str | None = None,
+    reference: Reference | Path | None = None,
+    as_of: dt.date | None = None,
+    standard: Standard | None = None,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    output_dir: Path | None = None,
+    on_progress: Callable[[int], None] | None = None,
+) -> ValidationResult:
+    """Validates `path` as `entity_code`. Raises UnusableFile when the file as a whole is unusable.
+
+    With `output_dir`, accepted rows (normalised) and rejected rows (as received) are written there as
+    `accepted.parquet` and `rejected.parquet`.
+    """
+    standard = standard or load_project_standard()
+    entity = standard.entity(entity_code)
+    as_of = as_of or today_in_china()
+    if not isinstance(reference, Reference):
+        reference = load_reference(reference, standard)
+    source = open_table(Path(path), sheet_hint=(entity.name, entity.code), chunk_rows=chunk_rows)
+    header_map = map_headers(source.headers, entity, standard)
+    calendar = WorkdayCalendar(standard.holidays)
+    ctx = RuleContext(entity, standard, as_of, calendar, has_reference=not reference.is_empty)
+
+    collected = _Collected()
+    spill = Path(tempfile.mkdtemp(prefix="zfjd-validate-")) if output_dir else None
+    skipped: list[str] = []
+    try:
+        for index, chunk in enumerate(source.chunks()):
+            raw = chunk.select([*header_map.columns, ROW]).rename(header_map.columns)
+            typed = enrich(normalise(raw, entity, standard), entity.code, reference, unit, as_of)
+            planned, skipped = plan_checks(ctx, set(typed.columns))
+            failures = _run_schema(ctx, planned, typed)
+            rejects, findings = _split(failures, standard)
+            collected.errors.append(_with_values(rejects, raw))
+            collected.findings.append(findings)
+            collected.digests.append(digest(typed, entity))
+            collected.rows += typed.height
+            if spill is not None:
+                typed.select(ROW, *entity.field_codes).write_parquet(spill / f"typed-{index:05d}.parquet")
+                raw.write_parquet(spill / f"raw-{index:05d}.parquet")
+            if on_progress is not None:
+                on_progress(collected.rows)
+        result = _assemble(entity_code, unit, source, collected, standard)
+        result.skipped_rules = skipped
+        result.notes = _notes(ctx, reference, unit, collected)
+        if output_dir is not None:
+            _write_outputs(result, spill, Path(output_dir), entity.field_codes)
+        return result
+    finally:
+        if spill is not None:
+            shutil.rmtree(spill, ignore_errors=True)
+
+
+def _run_schema(ctx: RuleContext, planned, typed: pl.DataFrame) -> pl.DataFrame:
+    """(row, field, rule) for every failed check, from pandera's lazy validation."""
+    schema = build_schema(ctx, planned)
+    try:
+        schema.validate(typed, lazy=True)
+    except pandera.errors.SchemaErrors as exc:
+        cases = exc.failure_cases
+    else:
+        return pl.DataFrame(schema=FINDING_COLUMNS)
+    not_ours = cases.filter(~pl.col("check").str.contains(SEPARATOR, literal=True))
+    if not_ours.height:
+        # A dtype or column failure means normalisation broke its own contract: a bug, not bad data.
+        raise RuntimeError(f"schema contract broken for {ctx.entity.code}: {not_ours.head(5)}")
+    rows = typed[ROW]
+    names = cases["check"].str.split_exact(SEPARATOR, 1).struct.rename_fields(["rule", "field"]).struct.unnest()
+    return pl.DataFrame(
+        {"row": rows.gather(cases["index"].cast(pl.Int64)), "field": names["field"], "rule": names["rule"]}
+    )
+
+
+def _split(failures: pl.DataFrame, standard: Standard) -> tuple[pl.DataFrame, pl.DataFrame]:
+    findings_ids = [rule.id for rule in standard.rules.values() if rule.severity == "finding"]
+    is_finding = pl.col("rule").is_in(findings_ids)
+    return failures.filter(~is_finding), failures.filter(is_finding)
+
+
+def _with_values(errors: pl.DataFrame, raw: pl.DataFrame) -> pl.DataFrame:
+    """Attaches the value exactly as the unit sent it to each (row, field) error."""
+    if errors.is_empty():
+        return pl.DataFrame(schema=ERROR_COLUMNS)
+    parts = []
+    for (code,), group in errors.group_by("field"):
+        values = group.select("row").join(
+            raw.select(pl.col(ROW).alias("row"), pl.col(code).alias("value")),
+            on="row",
+            how="left",
+            maintain_order="left",
+        )
+        parts.append(group.with_columns(values["value"]))
+    return pl.concat(parts).select(list(ERROR_COLUMNS))
+
+
+def _assemble(entity_code, unit, source: TableSource, collected: _Collected, standard: Standard) -> ValidationResult:
+    entity = standard.entity(entity_code)
+    digests = pl.concat(collected.digests) if collected.digests else None
+    errors = [e for e in collected.errors if e.height]
+    if digests is not None and digests.height:
+        in_file = batch_violations(digests, entity)
+        if in_file.height:
+            keyed_values = digests.select(pl.col(ROW).alias("row"), pl.col("__key").alias("value"))
+            in_file = in_file.rename({ROW: "row"}).join(keyed_values, on="row", how="left")
+            errors.append(
+                in_file.with_columns(pl.col("value").str.replace_all("\x1f", " / ")).select(list(ERROR_COLUMNS))
+            )
+    if source.malformed:
+        errors.append(
+            pl.DataFrame(
+                {
+                    "row": [m.row for m in source.malformed],
+                    "field": [None] * len(source.malformed),
+                    "rule": [MALFORMED_RULE] * len(source.malformed),
+                    "value": [m.text[:500] for m in source.malformed],
+                },
+                schema=ERROR_COLUMNS,
+            )
+        )
+    all_errors = (
+        pl.concat(errors).unique(maintain_order=True).sort("row", "rule", "field", nulls_last=True)
+        if errors
+        else pl.DataFrame(schema=ERROR_COLUMNS)
+    )
+    rejected_rows = all_errors["row"].unique()
+    findings = [f for f in collected.findings if f.height]
+    all_findings = (
+        pl.concat(findings).filter(~pl.col("row").is_in(rejected_rows.implode())).sort("row", "rule")
+        if findings
+        else pl.DataFrame(schema=FINDING_COLUMNS)
+    )
+    received = collected.rows + len(source.malformed)
+    rejected = rejected_rows.len()
+    result = ValidationResult(
+        entity=entity_code,
+        unit=unit,
+        source=str(source.path),
+        file_format=source.format,
+        encoding=source.encoding,
+        received=received,
+        accepted=received - rejected,
+        rejected=rejected,
+        errors=all_errors,
+        findings=all_findings,
+    )
+    if result.accepted < 0 or result.accepted + result.rejected != result.received:
+        raise RuntimeError(f"conservation broken: {received=} {rejected=}")
+    return result
+
+
+def _notes(ctx: RuleContext, reference: Reference, unit: str | None, collected: _Collected) -> list[str]:
+    notes = []
+    if reference.is_empty:
+        notes.append("未提供三库数据（--reference），执法主体、执法事项、执法人员的引用核对与越权报送核对未执行")
+    if unit is None:
+        notes.append("未指定报送单位（--unit），报送单位与越权报送核对未执行")
+    guessed = ctx.calendar.uncovered_years_seen() if hasattr(ctx.calendar, "uncovered_years_seen") else []
+    if guessed:
+        years = "、".join(str(y) for y in guessed)
+        notes.append(f"{years}年的法定节假日与调休安排尚未收录，公示期限按周末推算，结果仅供参考")
+    return notes
+
+
+def _write_outputs(result: ValidationResult, spill: Path, output_dir: Path, field_codes) -> None:
+    output_dir.mkdir(parents=True, exist_ok=True)
+    rejected = result.errors["row"].unique().implode()
+    accepted_path = output_dir / "accepted.parquet"
+    rejected_path = output_dir / "rejected.parquet"
+    typed = pl.scan_parquet(spill / "typed-*.parquet").filter(~pl.col(ROW).is_in(rejected))
+    typed.sink_parquet(accepted_path, row_group_size=100_000)
+    raw = pl.scan_parquet(spill / "raw-*.parquet").filter(pl.col(ROW).is_in(rejected))
+    raw.sink_parquet(rejected_path, row_group_size=100_000)
+    result.accepted_path, result.rejected_path = accepted_path, rejected_path
+
+
+__all__ = ["MALFORMED_RULE", "UnusableFile", "ValidationResult", "today_in_china", "validate_file"]

@@ -1,0 +1,225 @@
+"""What a unit reads after validation: the JSON contract, and an XLSX/HTML report in Chinese.
+
+The JSON is read by other tools: {"entity", "unit", "received", "accepted", "rejected", "errors":
+[{"row", "field", "rule", "message", "value", "hint"}], "findings": [{"row", "rule", "message",
+"basis", "field"}]} plus context keys (source, format, encoding, as_of, notes, skipped_rules).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import polars as pl
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from quality.engine import ValidationResult
+from standards.model import Standard
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+HTML_ROWS_PER_RULE = 500
+
+
+def _label(standard: Standard, entity: str, code: str | None) -> str:
+    if not code:
+        return ""
+    spec_entity = standard.entity(entity)
+    return spec_entity.field(code).label if spec_entity.has_field(code) else code
+
+
+def error_records(result: ValidationResult, standard: Standard) -> list[dict]:
+    records = []
+    for row, code, rule_id, value in result.errors.iter_rows():
+        rule = standard.rules[rule_id]
+        label = _label(standard, result.entity, code)
+        records.append(
+            {
+                "row": row,
+                "field": code,
+                "rule": rule_id,
+                "message": rule.message.format(field=label),
+                "value": value,
+                "hint": rule.hint.format(field=label),
+            }
+        )
+    return records
+
+
+def finding_records(result: ValidationResult, standard: Standard) -> list[dict]:
+    return [
+        {
+            "row": row,
+            "rule": rule_id,
+            "message": standard.rules[rule_id].message,
+            "basis": standard.rules[rule_id].basis,
+            "field": code,
+        }
+        for row, code, rule_id in result.findings.iter_rows()
+    ]
+
+
+def to_json_document(result: ValidationResult, standard: Standard, as_of: dt.date) -> dict:
+    return {
+        "entity": result.entity,
+        "unit": result.unit,
+        "received": result.received,
+        "accepted": result.accepted,
+        "rejected": result.rejected,
+        "errors": error_records(result, standard),
+        "findings": finding_records(result, standard),
+        "source": Path(result.source).name,
+        "format": result.file_format,
+        "encoding": result.encoding,
+        "as_of": as_of.isoformat(),
+        "notes": result.notes,
+        "skipped_rules": result.skipped_rules,
+    }
+
+
+def write_json(document: dict, path: Path) -> None:
+    Path(path).write_text(json.dumps(document, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+def _rule_summary(records: list[dict], key: str = "rule") -> list[tuple[str, str, int]]:
+    counts: dict[str, tuple[str, int]] = {}
+    for record in records:
+        message, count = counts.get(record[key], (record["message"], 0))
+        counts[record[key]] = (message, count + 1)
+    return sorted(((rule, msg, n) for rule, (msg, n) in counts.items()), key=lambda item: (-item[2], item[0]))
+
+
+def safe_text(value) -> str:
+    """Text that no spreadsheet will evaluate: formula-shaped values get a leading apostrophe."""
+    if value is None:
+        return ""
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+def write_xlsx(document: dict, standard: Standard, path: Path) -> None:
+    import xlsxwriter
+
+    entity = standard.entity(document["entity"])
+    workbook = xlsxwriter.Workbook(
+        str(path), {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
+    )
+    bold = workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
+    wrap = workbook.add_format({"text_wrap": True, "valign": "top"})
+    title = workbook.add_format({"bold": True, "font_size": 14})
+
+    summary = workbook.add_worksheet("概况")
+    summary.set_column(0, 0, 22)
+    summary.set_column(1, 1, 70)
+    summary.write_string(0, 0, f"{entity.name}数据校验报告", title)
+    facts = [
+        ("文件", document["source"]),
+        ("数据类型", f"{entity.name}（{entity.code}）"),
+        ("报送单位", document["unit"] or "未指定"),
+        ("校验日期", document["as_of"]),
+        ("收到记录数", str(document["received"])),
+        ("通过记录数", str(document["accepted"])),
+        ("拒收记录数", str(document["rejected"])),
+        ("监督发现数", str(len(document["findings"]))),
+    ]
+    for offset, (name, value) in enumerate(facts, start=2):
+        summary.write_string(offset, 0, name, bold)
+        summary.write_string(offset, 1, safe_text(value))
+    row = len(facts) + 3
+    for note in document["notes"]:
+        summary.write_string(row, 0, "说明", bold)
+        summary.write_string(row, 1, note, wrap)
+        row += 1
+    row += 1
+    summary.write_string(row, 0, "问题", bold)
+    summary.write_string(row, 1, "条数 · 说明", bold)
+    for rule_id, message, count in _rule_summary(document["errors"]):
+        row += 1
+        summary.write_string(row, 0, rule_id)
+        summary.write_string(row, 1, f"{count} 条 · {message}", wrap)
+
+    _records_sheet(
+        workbook,
+        "拒收明细",
+        document["errors"],
+        ["row", "field_label", "value", "message", "hint", "rule"],
+        ["行号", "字段", "填报值", "问题", "修改建议", "规则"],
+        bold,
+        wrap,
+        standard,
+        document["entity"],
+    )
+    _records_sheet(
+        workbook,
+        "监督发现",
+        document["findings"],
+        ["row", "field_label", "message", "basis", "rule"],
+        ["行号", "字段", "发现", "依据", "规则"],
+        bold,
+        wrap,
+        standard,
+        document["entity"],
+    )
+    workbook.close()
+
+
+def _records_sheet(workbook, name, records, keys, headers, bold, wrap, standard, entity_code) -> None:
+    sheet = workbook.add_worksheet(name)
+    widths = {"row": 8, "field_label": 24, "value": 28, "message": 50, "hint": 40, "basis": 30, "rule": 30}
+    for column, (key, header) in enumerate(zip(keys, headers, strict=True)):
+        sheet.set_column(column, column, widths.get(key, 20))
+        sheet.write_string(0, column, header, bold)
+    sheet.freeze_panes(1, 0)
+    ordered = sorted(records, key=lambda r: (r["rule"], r["row"]))
+    for offset, record in enumerate(ordered, start=1):
+        values = dict(record, field_label=_label(standard, entity_code, record.get("field")))
+        for column, key in enumerate(keys):
+            if key == "row":
+                sheet.write_number(offset, column, values["row"])
+            else:
+                sheet.write_string(
+                    offset, column, safe_text(values.get(key)), wrap if key in ("message", "hint") else None
+                )
+    if ordered:
+        sheet.autofilter(0, 0, len(ordered), len(keys) - 1)
+
+
+_environment = Environment(loader=PackageLoader("quality", "templates"), autoescape=select_autoescape(["html"]))
+
+
+def write_html(document: dict, standard: Standard, path: Path) -> None:
+    entity = standard.entity(document["entity"])
+    groups = []
+    for rule_id, _message, count in _rule_summary(document["errors"]):
+        rule = standard.rules[rule_id]
+        rows = [r for r in document["errors"] if r["rule"] == rule_id]
+        for record in rows:
+            record["field_label"] = _label(standard, document["entity"], record["field"])
+        groups.append(
+            {
+                "rule": rule,
+                "count": count,
+                "rows": rows[:HTML_ROWS_PER_RULE],
+                "hidden": max(0, count - HTML_ROWS_PER_RULE),
+            }
+        )
+    finding_groups = []
+    for rule_id, _message, count in _rule_summary(document["findings"]):
+        rows = [r for r in document["findings"] if r["rule"] == rule_id]
+        finding_groups.append(
+            {
+                "rule": standard.rules[rule_id],
+                "count": count,
+                "rows": rows[:HTML_ROWS_PER_RULE],
+                "hidden": max(0, count - HTML_ROWS_PER_RULE),
+            }
+        )
+    html = _environment.get_template("validation_report.html").render(
+        doc=document, entity=entity, groups=groups, finding_groups=finding_groups
+    )
+    Path(path).write_text(html, encoding="utf-8")
+
+
+def summary_frame(document: dict) -> pl.DataFrame:
+    rows = _rule_summary(document["errors"])
+    return pl.DataFrame({"rule": [r[0] for r in rows], "message": [r[1] for r in rows], "count": [r[2] for r in rows]})

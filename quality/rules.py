@@ -1,0 +1,453 @@
+"""How each rule of the catalogue (standards/spec/rules.yaml) is checked, as a polars expression.
+
+An implementation returns the *violation*: an expression that is True for a row that breaks the rule
+(null counts as no violation, so each rule says explicitly what a missing value means). A rule that
+can fail on several fields of one row returns {field code: violation}. The catalogue says what a rule
+means and what the unit is told; this module only says how it is computed. Batch rules (keys within a
+file) are row-set operations and live in quality/batch.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import polars as pl
+
+from quality.codes import USCC_PLACEHOLDER, ric_is_valid
+from quality.context import RuleContext
+from quality.reference import (
+    ENTITY_ACTIVE,
+    ENTITY_KNOWN,
+    IN_SCOPE,
+    MATTER_FINE_MAX,
+    MATTER_FINE_MIN,
+    MATTER_HELD,
+    MATTER_KIND_OK,
+    MATTER_KNOWN,
+    OFFICER_ENTITY_KNOWN,
+    OFFICERS_CARD_INVALID,
+    OFFICERS_UNKNOWN,
+    SUBMITTER_MATCHES,
+)
+from standards.model import Field
+
+Violation = pl.Expr | dict[str, pl.Expr]
+FieldRule = Callable[[RuleContext, Field], pl.Expr]
+RowRule = Callable[[RuleContext], Violation]
+
+FIELD_RULES: dict[str, FieldRule] = {}
+ROW_RULES: dict[str, RowRule] = {}
+
+# Code-list facts the rules lean on (tests check each is a code of its list in standards/).
+ORGANISATION = "法人及非法人组织"
+NATURAL_PERSON = "自然人"
+SOLE_TRADER = "个体工商户"
+RESIDENT_ID = "身份证"
+FINE = "罚款"
+CONFISCATIONS = ("没收违法所得", "没收非法财物")
+LICENSE_ACTIONS = ("暂扣许可证件", "吊销许可证件")
+SUMMARY_PROCEDURE_KINDS = ("警告", "罚款")
+SUMMARY_PROCEDURE, ORDINARY_PROCEDURE = "1", "2"
+DECIDED_STATUSES = ("3", "4", "5", "6")
+OPEN_UNDECIDED_STATUSES = ("1", "2")
+CLOSED_STATUS = "6"
+SEIZURES = ("查封场所设施或者财物", "扣押财物", "冻结存款汇款")
+INSPECTION_OPENED_CASE = "3"
+LEVEL_OF_DIVISION = {"province": "1", "city": "2", "county": "3", "township": "4"}
+
+# Limits in the law (standard.md §4).
+HANDLING_DAYS = 90  # 行政处罚法 Art 60
+SERVICE_DAYS = 7  # Art 61
+PUBLICITY_WORKING_DAYS = 7  # 国办发〔2018〕118号
+SEIZURE_DAYS, SEIZURE_DAYS_EXTENDED = 30, 60  # 行政强制法 Art 25, 32
+SUMMARY_FINE_PERSON_YUAN, SUMMARY_FINE_ORGANISATION_YUAN = 200, 3000  # Art 51
+TIME_BAR = "2y"  # Art 36
+YUAN_PER_WAN = 10_000
+
+
+def field_rule(rule_id: str):
+    def register(function: FieldRule) -> FieldRule:
+        FIELD_RULES[rule_id] = function
+        return function
+
+    return register
+
+
+def row_rule(rule_id: str):
+    def register(function: RowRule) -> RowRule:
+        ROW_RULES[rule_id] = function
+        return function
+
+    return register
+
+
+def days_between(later: pl.Expr, earlier: pl.Expr) -> pl.Expr:
+    return (later - earlier).dt.total_days()
+
+
+def contains_any(kinds: pl.Expr, wanted: tuple[str, ...]) -> pl.Expr:
+    return pl.any_horizontal([kinds.list.contains(kind) for kind in wanted])
+
+
+def fine_yuan(ctx: RuleContext) -> pl.Expr:
+    """The fine in 元: the 双公示 field CF_NR_FK is in 万元."""
+    return (ctx.value("CF_NR_FK") * YUAN_PER_WAN).round(2)
+
+
+# --- field rules ---------------------------------------------------------------------------------
+
+
+@field_rule("field.required")
+def _required(ctx: RuleContext, spec_field: Field) -> pl.Expr:
+    return ctx.missing(spec_field.code)
+
+
+@field_rule("field.max_length")
+def _max_length(ctx: RuleContext, spec_field: Field) -> pl.Expr:
+    return ctx.value(spec_field.code).str.len_chars() > spec_field.max_length
+
+
+def _unparseable(ctx: RuleContext, spec_field: Field) -> pl.Expr:
+    return ctx.bad(spec_field.code)
+
+
+for _format_rule in (
+    "field.uscc",
+    "field.ric",
+    "field.division",
+    "field.date",
+    "field.datetime",
+    "field.decimal",
+    "field.integer",
+    "field.yn",
+    "field.code",
+):
+    FIELD_RULES[_format_rule] = _unparseable
+
+
+@field_rule("field.not_future")
+def _not_future(ctx: RuleContext, spec_field: Field) -> pl.Expr:
+    value = ctx.value(spec_field.code)
+    if spec_field.type == "datetime":
+        value = value.dt.date()
+    return value > pl.lit(ctx.as_of)
+
+
+# --- who may report what ---------------------------------------------------------------------------
+
+
+@row_rule("scope.submitter")
+def _submitter(ctx: RuleContext) -> Violation:
+    return ~pl.col(SUBMITTER_MATCHES)
+
+
+@row_rule("scope.out_of_scope")
+def _out_of_scope(ctx: RuleContext) -> Violation:
+    return ~pl.col(IN_SCOPE)
+
+
+@row_rule("scope.officer_out_of_scope")
+def _officer_out_of_scope(ctx: RuleContext) -> Violation:
+    return ~pl.col(IN_SCOPE)
+
+
+# --- 行政相对人 --------------------------------------------------------------------------------------
+
+
+def _counterparty_type(ctx: RuleContext) -> pl.Expr:
+    return ctx.value("CF_XDR_LB")
+
+
+@row_rule("counterparty.credit_code_required")
+def _credit_code_required(ctx: RuleContext) -> Violation:
+    return _counterparty_type(ctx).is_in([ORGANISATION, SOLE_TRADER]) & ctx.missing("CF_XDR_SHXYM")
+
+
+@row_rule("counterparty.registration_number_required")
+def _registration_number_required(ctx: RuleContext) -> Violation:
+    return (ctx.value("CF_XDR_SHXYM") == USCC_PLACEHOLDER) & ctx.missing("CF_XDR_GSZC")
+
+
+@row_rule("counterparty.placeholder_only_for_sole_trader")
+def _placeholder_only_for_sole_trader(ctx: RuleContext) -> Violation:
+    return (ctx.value("CF_XDR_SHXYM") == USCC_PLACEHOLDER) & (_counterparty_type(ctx) != SOLE_TRADER)
+
+
+@row_rule("counterparty.legal_representative_required")
+def _legal_representative_required(ctx: RuleContext) -> Violation:
+    return (_counterparty_type(ctx) == ORGANISATION) & ctx.missing("CF_FRDB")
+
+
+@row_rule("counterparty.id_document_required")
+def _id_document_required(ctx: RuleContext) -> Violation:
+    person = _counterparty_type(ctx) == NATURAL_PERSON
+    return {"CF_XDR_ZJLX": person & ctx.missing("CF_XDR_ZJLX"), "CF_XDR_ZJHM": person & ctx.missing("CF_XDR_ZJHM")}
+
+
+@row_rule("counterparty.id_number_invalid")
+def _id_number_invalid(ctx: RuleContext) -> Violation:
+    number = ctx.value("CF_XDR_ZJHM")
+    return (ctx.value("CF_XDR_ZJLX") == RESIDENT_ID) & number.is_not_null() & ~ric_is_valid(number.str.to_uppercase())
+
+
+# --- 行政处罚 ----------------------------------------------------------------------------------------
+
+
+@row_rule("penalty.filing_date_required")
+def _filing_date_required(ctx: RuleContext) -> Violation:
+    return (ctx.value("CXLX") == ORDINARY_PROCEDURE) & ctx.missing("LARQ")
+
+
+@row_rule("penalty.decision_fields_required")
+def _decision_fields_required(ctx: RuleContext) -> Violation:
+    decided = ctx.value("AJZT").is_in(DECIDED_STATUSES)
+    rule = ctx.standard.rules["penalty.decision_fields_required"]
+    return {code: decided & ctx.missing(code) for code in rule.fields if code != "AJZT"}
+
+
+@row_rule("penalty.fine_amount_missing")
+def _fine_amount_missing(ctx: RuleContext) -> Violation:
+    amount = ctx.value("CF_NR_FK")
+    return ctx.value("CF_CFLB").list.contains(FINE) & (amount.is_null() | (amount <= 0)) & ~ctx.bad("CF_NR_FK")
+
+
+@row_rule("penalty.fine_amount_without_fine")
+def _fine_amount_without_fine(ctx: RuleContext) -> Violation:
+    kinds = ctx.value("CF_CFLB")
+    has_fine = kinds.list.contains(FINE).fill_null(False)
+    return (ctx.value("CF_NR_FK") > 0) & ~has_fine & ~ctx.bad("CF_CFLB")
+
+
+@row_rule("penalty.confiscation_amount_missing")
+def _confiscation_amount_missing(ctx: RuleContext) -> Violation:
+    amount = ctx.value("CF_NR_WFFF")
+    return (
+        contains_any(ctx.value("CF_CFLB"), CONFISCATIONS) & (amount.is_null() | (amount <= 0)) & ~ctx.bad("CF_NR_WFFF")
+    )
+
+
+@row_rule("penalty.license_missing")
+def _license_missing(ctx: RuleContext) -> Violation:
+    return contains_any(ctx.value("CF_CFLB"), LICENSE_ACTIONS) & ctx.missing("CF_NR_ZKDX")
+
+
+def _earlier_than(later: str, earlier: str) -> RowRule:
+    def violation(ctx: RuleContext) -> Violation:
+        return ctx.value(later) < ctx.value(earlier)
+
+    return violation
+
+
+ROW_RULES["penalty.decision_before_filing"] = _earlier_than("CF_JDRQ", "LARQ")
+ROW_RULES["penalty.validity_before_decision"] = _earlier_than("CF_YXQ", "CF_JDRQ")
+ROW_RULES["penalty.publicity_end_before_decision"] = _earlier_than("CF_GSJZQ", "CF_JDRQ")
+ROW_RULES["penalty.legal_review_after_decision"] = _earlier_than("CF_JDRQ", "FZSHRQ")
+ROW_RULES["penalty.service_before_decision"] = _earlier_than("SDRQ", "CF_JDRQ")
+ROW_RULES["penalty.payment_before_decision"] = _earlier_than("JKRQ", "CF_JDRQ")
+ROW_RULES["coercion.start_before_decision"] = _earlier_than("QSRQ", "JDRQ")
+ROW_RULES["coercion.expiry_before_start"] = _earlier_than("JMRQ", "QSRQ")
+ROW_RULES["coercion.extension_before_expiry"] = _earlier_than("YCZ", "JMRQ")
+ROW_RULES["coercion.release_before_start"] = _earlier_than("JCRQ", "QSRQ")
+ROW_RULES["entity.end_before_start"] = _earlier_than("SHXRQ", "SXRQ")
+ROW_RULES["officer.card_end_before_start"] = _earlier_than("YXQZ", "YXQQ")
+
+
+@row_rule("penalty.closing_date_required")
+def _closing_date_required(ctx: RuleContext) -> Violation:
+    return (ctx.value("AJZT") == CLOSED_STATUS) & ctx.missing("JARQ")
+
+
+@row_rule("penalty.closing_before_other_dates")
+def _closing_before_other_dates(ctx: RuleContext) -> Violation:
+    latest = pl.max_horizontal([ctx.value(c) for c in ("LARQ", "CF_JDRQ", "FZSHRQ", "SDRQ", "JKRQ")])
+    return ctx.value("JARQ") < latest
+
+
+@row_rule("penalty.authority_code_mismatch")
+def _authority_code_mismatch(ctx: RuleContext) -> Violation:
+    return ctx.value("CF_CFJGDM") != ctx.value("ZTDM")
+
+
+# --- 行政强制 ----------------------------------------------------------------------------------------
+
+
+def _is_seizure(ctx: RuleContext) -> pl.Expr:
+    return ctx.value("QZFS").is_in(SEIZURES)
+
+
+@row_rule("coercion.method_type_mismatch")
+def _method_type_mismatch(ctx: RuleContext) -> Violation:
+    groups = {value.code: value.group for value in ctx.standard.codelists["coercion_method"].values}
+    group = ctx.value("QZFS").replace_strict(list(groups), list(groups.values()), default=None)
+    return group != ctx.value("QZLX")
+
+
+@row_rule("coercion.start_date_required")
+def _start_date_required(ctx: RuleContext) -> Violation:
+    return _is_seizure(ctx) & ctx.missing("QSRQ")
+
+
+@row_rule("coercion.expiry_date_required")
+def _expiry_date_required(ctx: RuleContext) -> Violation:
+    return _is_seizure(ctx) & ctx.missing("JMRQ")
+
+
+@row_rule("coercion.extension_date_required")
+def _extension_date_required(ctx: RuleContext) -> Violation:
+    return (ctx.value("SFYC") == "Y") & ctx.missing("YCZ")
+
+
+# --- 行政检查, 三库 ----------------------------------------------------------------------------------
+
+
+@row_rule("inspection.linked_case_required")
+def _linked_case_required(ctx: RuleContext) -> Violation:
+    return (ctx.value("JCJG") == INSPECTION_OPENED_CASE) & ctx.missing("GLAJBH")
+
+
+@row_rule("entity.level_mismatch")
+def _level_mismatch(ctx: RuleContext) -> Violation:
+    levels = {code: LEVEL_OF_DIVISION[d.level] for code, d in ctx.standard.divisions.items()}
+    division_level = ctx.value("XZQHDM").replace_strict(list(levels), list(levels.values()), default=None)
+    return division_level != ctx.value("CJ")
+
+
+@row_rule("matter.fine_range_inverted")
+def _fine_range_inverted(ctx: RuleContext) -> Violation:
+    return ctx.value("FKSX") < ctx.value("FKXX")
+
+
+@row_rule("matter.legal_basis_format")
+def _legal_basis_format(ctx: RuleContext) -> Violation:
+    well_formed = ctx.value("SDYJ").list.eval(pl.element().str.contains(r"^[^:]+:[^:]+$")).list.all()
+    return ~well_formed
+
+
+@row_rule("review.veto_grade_mismatch")
+def _veto_grade_mismatch(ctx: RuleContext) -> Violation:
+    return (ctx.value("FJX").list.len() > 0) & (ctx.value("PCDJ") != "3")
+
+
+@row_rule("review.score_out_of_range")
+def _score_out_of_range(ctx: RuleContext) -> Violation:
+    return {"XSDF": ctx.value("XSDF") > 20, "NRDF": ctx.value("NRDF") > 80}
+
+
+# --- against the 三库 (columns joined by quality/reference.py) --------------------------------------
+
+
+@row_rule("reference.entity_unknown")
+def _entity_unknown(ctx: RuleContext) -> Violation:
+    return ctx.value("ZTDM").is_not_null() & ~pl.col(ENTITY_KNOWN)
+
+
+@row_rule("reference.entity_inactive")
+def _entity_inactive(ctx: RuleContext) -> Violation:
+    return pl.col(ENTITY_KNOWN) & ~pl.col(ENTITY_ACTIVE)
+
+
+@row_rule("reference.matter_unknown")
+def _matter_unknown(ctx: RuleContext) -> Violation:
+    return ctx.value("SXBM").is_not_null() & ~pl.col(MATTER_KNOWN)
+
+
+@row_rule("reference.matter_wrong_kind")
+def _matter_wrong_kind(ctx: RuleContext) -> Violation:
+    return pl.col(MATTER_KNOWN) & ~pl.col(MATTER_KIND_OK)
+
+
+@row_rule("reference.matter_not_held")
+def _matter_not_held(ctx: RuleContext) -> Violation:
+    body_given = ctx.value("ZTDM").is_not_null()
+    return body_given & pl.col(MATTER_KNOWN) & pl.col(MATTER_KIND_OK) & ~pl.col(MATTER_HELD)
+
+
+@row_rule("reference.officer_unknown")
+def _officer_unknown(ctx: RuleContext) -> Violation:
+    return pl.col(OFFICERS_UNKNOWN)
+
+
+@row_rule("reference.officer_entity_unknown")
+def _officer_entity_unknown(ctx: RuleContext) -> Violation:
+    return ctx.value("SSZTDM").is_not_null() & ~pl.col(OFFICER_ENTITY_KNOWN)
+
+
+# --- findings --------------------------------------------------------------------------------------
+
+
+@row_rule("finding.overdue_handling")
+def _overdue_handling(ctx: RuleContext) -> Violation:
+    return days_between(ctx.value("CF_JDRQ"), ctx.value("LARQ")) > HANDLING_DAYS
+
+
+def _officer_list(ctx: RuleContext) -> pl.Expr:
+    return ctx.value("JCRY" if ctx.has("JCRY") else "CBRY")
+
+
+def _too_few_officers(ctx: RuleContext) -> Violation:
+    return _officer_list(ctx).list.unique().list.len() < 2
+
+
+ROW_RULES["finding.too_few_officers"] = _too_few_officers
+ROW_RULES["finding.too_few_officers_coercion"] = _too_few_officers
+ROW_RULES["finding.too_few_inspectors"] = _too_few_officers
+
+
+@row_rule("finding.officer_without_valid_card")
+def _officer_without_valid_card(ctx: RuleContext) -> Violation:
+    return pl.col(OFFICERS_CARD_INVALID)
+
+
+@row_rule("finding.summary_procedure_exceeded")
+def _summary_procedure_exceeded(ctx: RuleContext) -> Violation:
+    # 个体工商户 counts as a 公民 here (民法典 puts it among natural persons), so its limit is 200 元.
+    person_like = _counterparty_type(ctx).is_in([NATURAL_PERSON, SOLE_TRADER])
+    limit = pl.when(person_like).then(SUMMARY_FINE_PERSON_YUAN).otherwise(SUMMARY_FINE_ORGANISATION_YUAN)
+    other_kind = ctx.value("CF_CFLB").list.eval(pl.element().is_in(SUMMARY_PROCEDURE_KINDS).not_()).list.any()
+    return (ctx.value("CXLX") == SUMMARY_PROCEDURE) & ((fine_yuan(ctx) > limit) | other_kind)
+
+
+@row_rule("finding.missing_legal_review")
+def _missing_legal_review(ctx: RuleContext) -> Violation:
+    needs_review = (ctx.value("SFZD") == "Y") | (ctx.value("SFTZ") == "Y").fill_null(False)
+    return needs_review & ctx.value("CF_JDRQ").is_not_null() & ctx.value("FZSHRQ").is_null()
+
+
+@row_rule("finding.fine_out_of_range")
+def _fine_out_of_range(ctx: RuleContext) -> Violation:
+    fine = fine_yuan(ctx)
+    below = (fine < pl.col(MATTER_FINE_MIN)).fill_null(False)
+    above = (fine > pl.col(MATTER_FINE_MAX)).fill_null(False)
+    return (fine > 0) & (below | above)
+
+
+@row_rule("finding.late_service")
+def _late_service(ctx: RuleContext) -> Violation:
+    return days_between(ctx.value("SDRQ"), ctx.value("CF_JDRQ")) > SERVICE_DAYS
+
+
+@row_rule("finding.time_barred")
+def _time_barred(ctx: RuleContext) -> Violation:
+    return ctx.value("LARQ") > ctx.value("WFRQ").dt.offset_by(TIME_BAR)
+
+
+@row_rule("finding.late_publicity")
+def _late_publicity(ctx: RuleContext) -> Violation:
+    return ctx.calendar.is_late_expr(ctx.value("CF_JDRQ"), ctx.value("GSRQ"), PUBLICITY_WORKING_DAYS)
+
+
+@row_rule("finding.seizure_overdue")
+def _seizure_overdue(ctx: RuleContext) -> Violation:
+    until = pl.coalesce(ctx.value("JCRQ"), pl.lit(ctx.as_of))
+    limit = pl.when(ctx.value("SFYC") == "Y").then(SEIZURE_DAYS_EXTENDED).otherwise(SEIZURE_DAYS)
+    return _is_seizure(ctx) & (days_between(until, ctx.value("QSRQ")) > limit)
+
+
+@row_rule("finding.case_open_too_long")
+def _case_open_too_long(ctx: RuleContext) -> Violation:
+    open_undecided = ctx.value("AJZT").is_in(OPEN_UNDECIDED_STATUSES) & ctx.value("CF_JDRQ").is_null()
+    return open_undecided & (days_between(pl.lit(ctx.as_of), ctx.value("LARQ")) > HANDLING_DAYS)
+
+
+def implemented_rule_ids() -> set[str]:
+    return set(FIELD_RULES) | set(ROW_RULES)

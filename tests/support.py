@@ -1,0 +1,122 @@
+"""Builders shared by the tests: clean records of each entity and a way to validate a few rows."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from pathlib import Path
+
+from build_samples import BODY_A, BODY_B, COMPANY, UNIT, clean_case
+
+from quality.engine import ValidationResult, validate_file
+from standards.loader import standard
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "samples"
+REFERENCE = SAMPLES / "reference"
+AS_OF = dt.date(2025, 6, 30)
+
+
+def clean_coercion(number: int = 1) -> dict[str, str]:
+    return {
+        "强制编号": f"TH-QZ-2024-{number:04d}",
+        "执法主体代码": BODY_A,
+        "报送单位代码": UNIT,
+        "事项编码": "QZ-SCJG-0001",
+        "强制类型": "强制措施",
+        "强制方式": "扣押财物",
+        "行政相对人名称": "广州市某某贸易有限公司",
+        "行政相对人类别": "法人及非法人组织",
+        "统一社会信用代码": COMPANY,
+        "工商注册号": "",
+        "证件类型": "",
+        "证件号码": "",
+        "决定书文号": f"穗天市监强制〔2024〕{number}号",
+        "决定日期": "2024-03-04",
+        "措施起始日期": "2024-03-04",
+        "措施期限届满日期": "2024-04-02",
+        "是否延长": "N",
+        "延长至": "",
+        "解除日期": "2024-03-28",
+        "关联处罚案件编号": "",
+        "承办执法人员执法证号": "GD-TH-0001;GD-TH-0002",
+        "更新时间": "2024-03-28 10:00:00",
+    }
+
+
+def clean_inspection(number: int = 1) -> dict[str, str]:
+    return {
+        "检查编号": f"TH-JC-2024-{number:05d}",
+        "执法主体代码": BODY_A,
+        "报送单位代码": UNIT,
+        "事项编码": "JC-SCJG-0001",
+        "检查方式": "双随机抽查",
+        "检查对象名称": "广州市某某贸易有限公司",
+        "检查对象代码": COMPANY,
+        "检查日期": "2024-05-20",
+        "检查人员执法证号": "GD-TH-0001;GD-TH-0003",
+        "检查结果": "未发现问题",
+        "关联案件编号": "",
+        "互联网+监管事项编码": "JG-0009",
+        "更新时间": "2024-05-20 16:00:00",
+    }
+
+
+def clean_entity() -> dict[str, str]:
+    return {
+        "执法主体名称": "广州市天河区卫生健康局",
+        "统一社会信用代码": BODY_B,
+        "主体性质": "1",
+        "行政区划代码": "440106",
+        "层级": "3",
+        "执法领域": "卫生健康",
+        "上级主管单位代码": "",
+        "报送单位代码": UNIT,
+        "状态": "1",
+        "生效日期": "2019-01-01",
+        "失效日期": "",
+        "更新时间": "2024-01-02 09:00:00",
+    }
+
+
+CLEAN = {
+    "penalty_case": clean_case,
+    "coercion_case": clean_coercion,
+    "inspection": clean_inspection,
+    "enforcement_entity": lambda number=1: clean_entity(),
+}
+
+
+def write_rows(path: Path, rows: list[dict[str, str]], encoding: str = "utf-8") -> Path:
+    headers = list(rows[0])
+    with path.open("w", encoding=encoding, newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=headers)
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def validate_rows(tmp_path: Path, entity: str, rows: list[dict[str, str]], **options) -> ValidationResult:
+    path = write_rows(tmp_path / f"{entity}.csv", rows)
+    options.setdefault("unit", UNIT)
+    options.setdefault("reference", REFERENCE)
+    options.setdefault("as_of", AS_OF)
+    return validate_file(path, entity, **options)
+
+
+def rules_by_row(result: ValidationResult) -> dict[int, set[str]]:
+    found: dict[int, set[str]] = {}
+    for row, rule in result.errors.select("row", "rule").iter_rows():
+        found.setdefault(row, set()).add(rule)
+    return found
+
+
+def findings_by_row(result: ValidationResult) -> dict[int, set[str]]:
+    found: dict[int, set[str]] = {}
+    for row, rule in result.findings.select("row", "rule").iter_rows():
+        found.setdefault(row, set()).add(rule)
+    return found
+
+
+def spec():
+    return standard()
