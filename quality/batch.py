@@ -27,12 +27,12 @@ def digest(typed: pl.DataFrame, entity: Entity) -> pl.DataFrame:
     def joined(columns: tuple[str, ...]) -> pl.Expr:
         return pl.concat_str([pl.col(c).cast(pl.String) for c in columns], separator=_SEPARATOR)
 
+    content = typed.select(entity.field_codes).hash_rows(seed=0).alias(CONTENT)
     return typed.select(
         ROW,
         joined(entity.key).alias(KEY),
         *[joined(group).alias(_unique_column(i)) for i, group in enumerate(entity.unique)],
-        pl.struct(list(entity.field_codes)).hash(seed=0).alias(CONTENT),
-    )
+    ).with_columns(content)
 
 
 def batch_violations(digests: pl.DataFrame, entity: Entity) -> pl.DataFrame:

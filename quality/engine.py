@@ -25,7 +25,7 @@ from quality.headers import map_headers
 from quality.normalise import normalise
 from quality.read import DEFAULT_CHUNK_ROWS, ROW, TableSource, UnusableFile, open_table
 from quality.reference import Reference, enrich, load_reference
-from quality.schema import SEPARATOR, build_schema, plan_checks
+from quality.schema import SEPARATOR, build_schema, plan_checks, with_outcomes
 from quality.workdays import WorkdayCalendar
 from standards.loader import standard as load_project_standard
 from standards.model import Standard
@@ -131,7 +131,7 @@ def _run_schema(ctx: RuleContext, planned, typed: pl.DataFrame) -> pl.DataFrame:
     """(row, field, rule) for every failed check, from pandera's lazy validation."""
     schema = build_schema(ctx, planned)
     try:
-        schema.validate(typed, lazy=True)
+        schema.validate(with_outcomes(typed, planned), lazy=True)
     except pandera.errors.SchemaErrors as exc:
         cases = exc.failure_cases
     else:

@@ -35,8 +35,11 @@ def bad_column(code: str) -> str:
     return f"{code}{BAD}"
 
 
-def _clean_text(column: str) -> pl.Expr:
-    text = pl.col(column).str.strip_chars().str.replace_many(_FULL_WIDTH_ALNUM, _HALF_WIDTH_ALNUM)
+def _clean_text(spec_field: Field) -> pl.Expr:
+    """Free text is only trimmed (it is shown back as written); identifiers also lose full-width forms."""
+    text = pl.col(spec_field.code).str.strip_chars()
+    if spec_field.identifier:
+        text = text.str.replace_many(_FULL_WIDTH_ALNUM, _HALF_WIDTH_ALNUM)
     return pl.when(text.str.len_bytes() > 0).then(text)
 
 
@@ -101,68 +104,64 @@ def _map_codes(text: pl.Expr, spec_field: Field, standard: Standard) -> pl.Expr:
     return mapped
 
 
-def _typed(spec_field: Field, standard: Standard) -> tuple[pl.Expr, pl.Expr | None]:
-    """The typed value of a field, and (for parseable types) whether given text failed to parse."""
+_UPPER_CASED = frozenset({"uscc", "uscc_list", "ric", "yn"})
+
+
+def _cleaned(spec_field: Field) -> pl.Expr:
+    """The received text made comparable: NFKC, trimmed, upper-cased for codes with letters."""
+    text = _clean_structured(spec_field.code)
+    return text.str.to_uppercase() if spec_field.type in _UPPER_CASED else text
+
+
+def _split_list(text: pl.Expr, separator: str = ";") -> pl.Expr:
+    items = text.str.replace_all(_LIST_SPLIT, ";").str.split(";") if separator != ";" else text.str.split(";")
+    return items.list.eval(pl.element().str.strip_chars()).list.eval(
+        pl.element().filter(pl.element().str.len_bytes() > 0)
+    )
+
+
+def _typed(spec_field: Field, standard: Standard) -> pl.Expr:
+    """The typed value of a structured field, read from its cleaned text in `pl.col(code)`.
+
+    Null when no text was given or the text is not a valid value (the caller tells those apart).
+    """
     code = spec_field.code
     kind = spec_field.type
-    if kind == "text":
-        return _clean_text(code), None
-    text = _clean_structured(code)
+    text = pl.col(code)
     if kind == "text_list":
-        items = (
-            text.str.split(";")
-            .list.eval(pl.element().str.strip_chars())
-            .list.eval(pl.element().filter(pl.element().str.len_bytes() > 0))
-        )
-        return pl.when(items.list.len() > 0).then(items), None
+        items = _split_list(text)
+        return pl.when(items.list.len() > 0).then(items)
     if kind == "uscc":
-        upper = text.str.to_uppercase()
-        valid = uscc_is_valid(upper)
+        valid = uscc_is_valid(text)
         if code in PLACEHOLDER_FIELDS:
-            valid = valid | (upper == USCC_PLACEHOLDER)
-        value = pl.when(valid).then(upper)
-    elif kind == "uscc_list":
-        items = (
-            text.str.to_uppercase()
-            .str.split(";")
-            .list.eval(pl.element().str.strip_chars())
-            .list.eval(pl.element().filter(pl.element().str.len_bytes() > 0))
-        )
+            valid = valid | (text == USCC_PLACEHOLDER)
+        return pl.when(valid).then(text)
+    if kind == "uscc_list":
+        items = _split_list(text)
         all_valid = items.list.eval(uscc_is_valid(pl.element())).list.all() & (items.list.len() > 0)
-        value = pl.when(all_valid).then(items)
-    elif kind == "ric":
-        upper = text.str.to_uppercase()
-        value = pl.when(ric_is_valid(upper)).then(upper)
-    elif kind == "division":
-        value = pl.when(text.is_in(list(standard.divisions))).then(text)
-    elif kind == "date":
-        value = parse_date(text)
-    elif kind == "datetime":
-        value = parse_datetime(text)
-    elif kind == "decimal":
-        value = pl.when(text.str.contains(r"^\d+(?:\.\d+)?$")).then(text.cast(pl.Float64, strict=False))
-    elif kind == "integer":
+        return pl.when(all_valid).then(items)
+    if kind == "ric":
+        return pl.when(ric_is_valid(text)).then(text)
+    if kind == "division":
+        return pl.when(text.is_in(list(standard.divisions))).then(text)
+    if kind == "date":
+        return parse_date(text)
+    if kind == "datetime":
+        return parse_datetime(text)
+    if kind == "decimal":
+        return pl.when(text.str.contains(r"^\d+(?:\.\d+)?$")).then(text.cast(pl.Float64, strict=False))
+    if kind == "integer":
         number = pl.when(text.str.contains(r"^\d{1,15}$")).then(text.cast(pl.Int64, strict=False))
-        value = pl.when(number >= 1).then(number)
-    elif kind == "yn":
-        value = text.str.to_uppercase().replace_strict(
-            ["Y", "N", "是", "否"], ["Y", "N", "Y", "N"], default=None, return_dtype=pl.String
-        )
-    elif kind == "code":
-        value = _map_codes(text, spec_field, standard)
-    elif kind == "code_set":
+        return pl.when(number >= 1).then(number)
+    if kind == "yn":
+        return text.replace_strict(["Y", "N", "是", "否"], ["Y", "N", "Y", "N"], default=None, return_dtype=pl.String)
+    if kind == "code":
+        return _map_codes(text, spec_field, standard)
+    if kind == "code_set":
         codelist = standard.codelists[spec_field.codelist]
         order = {c: i for i, c in enumerate(codelist.codes)}
-        items = (
-            text.str.split_by_regex(_LIST_SPLIT)
-            if hasattr(pl.Expr.str, "split_by_regex")
-            else text.str.replace_all(_LIST_SPLIT, ";").str.split(";")
-        )
-        items = items.list.eval(pl.element().str.strip_chars()).list.eval(
-            pl.element().filter(pl.element().str.len_bytes() > 0)
-        )
         mapping = codelist.spelling_to_code()
-        mapped = items.list.eval(
+        mapped = _split_list(text, separator=_LIST_SPLIT).list.eval(
             pl.element().replace_strict(list(mapping), list(mapping.values()), default=None, return_dtype=pl.String)
         )
         all_known = (mapped.list.eval(pl.element().is_null()).list.any().not_()) & (mapped.list.len() > 0)
@@ -170,72 +169,101 @@ def _typed(spec_field: Field, standard: Standard) -> tuple[pl.Expr, pl.Expr | No
         canonical = mapped.list.unique().list.eval(
             pl.element().sort_by(pl.element().replace_strict(list(order), list(order.values()), default=0))
         )
-        value = pl.when(all_known).then(canonical)
-    else:  # pragma: no cover - the loader refuses unknown types
-        raise ValueError(kind)
-    return value, (text.is_not_null() & value.is_null())
+        return pl.when(all_known).then(canonical)
+    raise ValueError(kind)  # pragma: no cover - the loader refuses unknown types
 
 
 def normalise(raw: pl.DataFrame, entity: Entity, standard: Standard) -> pl.DataFrame:
     """`raw` has one string column per field code present (others are treated as empty) and `__row`.
 
     Structured columns repeat a lot (a few hundred bodies, a few thousand dates in a million rows), so
-    each is parsed once per distinct value and joined back; a column whose values are mostly distinct
-    is parsed row by row, dates and times through a strict fast format first.
+    each is cleaned and typed once per distinct value and every row is looked up in one parallel pass;
+    a column whose values are mostly distinct is parsed row by row (dates through a strict fast format
+    first, the few other spellings through the full parser).
     """
     missing = [f.code for f in entity.fields if f.code not in raw.columns]
     frame = raw.with_columns([pl.lit(None, dtype=pl.String).alias(code) for code in missing]) if missing else raw
-    text_fields = [f for f in entity.fields if f.type == "text"]
-    out = frame.select(pl.col(ROW), *[_clean_text(f.code).alias(f.code) for f in text_fields])
+    structured = [f for f in entity.fields if f.type != "text"]
+    distinct = frame.select([pl.col(f.code).unique().implode() for f in structured]).row(0, named=True)
+    lookups: list[pl.Expr] = []
     parsed: dict[str, pl.Series] = {}
-    for spec_field in entity.fields:
-        if spec_field.type != "text":
-            parsed.update(_parse_column(frame, spec_field, standard))
-    out = out.with_columns(list(parsed.values()))
+    for spec_field in structured:
+        values = distinct[spec_field.code]
+        if len(values) <= _LOOKUP_LIMIT and len(values) <= _MOSTLY_DISTINCT * max(frame.height, 1):
+            lookups.extend(_lookup(spec_field, values, standard))
+        else:
+            parsed.update(_parse_column(frame.select(spec_field.code), spec_field, standard))
+    out = frame.select(
+        pl.col(ROW), *[_clean_text(f).alias(f.code) for f in entity.fields if f.type == "text"], *lookups
+    ).with_columns(list(parsed.values()))
     order = [ROW]
     for spec_field in entity.fields:
         order.append(spec_field.code)
-        if bad_column(spec_field.code) in parsed:
+        if bad_column(spec_field.code) in out.columns:
             order.append(bad_column(spec_field.code))
     return out.select(order)
 
 
 _FAST_FORMATS = {"date": (pl.Date, "%Y-%m-%d"), "datetime": (pl.Datetime("us"), "%Y-%m-%d %H:%M:%S")}
 _MOSTLY_DISTINCT = 0.5
+_LOOKUP_LIMIT = 50_000
 
 
-def _parse_column(frame: pl.DataFrame, spec_field: Field, standard: Standard) -> dict[str, pl.Series]:
+def _lookup(spec_field: Field, distinct: list[str | None], standard: Standard) -> list[pl.Expr]:
+    """Expressions that map each received text to its typed value (and bad flag) via a small table."""
     code = spec_field.code
-    value, bad = _typed(spec_field, standard)
-    exprs = [value.alias(code)] + ([bad.alias(bad_column(code))] if bad is not None else [])
-    column = frame.select(code)
-    distinct = column.unique()
-    if distinct.height <= _MOSTLY_DISTINCT * max(column.height, 1):
-        table = distinct.select(pl.col(code).alias("__text"), *exprs)
-        joined = column.select(pl.col(code).alias("__text")).join(
-            table, on="__text", how="left", maintain_order="left", nulls_equal=True
-        )
-        return {name: joined[name] for name in joined.columns if name != "__text"}
+    texts = [text for text in distinct if text is not None]
+    table = pl.DataFrame({code: texts}, schema={code: pl.String}).select(
+        pl.col(code).alias("__text"), _cleaned(spec_field).alias(code)
+    )
+    table = table.with_columns(_typed(spec_field, standard).alias("__value"))
+    dtype = table.schema["__value"]
+    value = pl.col(code).replace_strict(
+        texts, table["__value"].to_list(), default=None, return_dtype=dtype
+    ).alias(code)
+    if spec_field.type == "text_list":
+        return [value]
+    flags = (table[code].is_not_null() & table["__value"].is_null()).to_list()
+    bad = pl.col(code).replace_strict(texts, flags, default=False, return_dtype=pl.Boolean).alias(bad_column(code))
+    return [value, bad]
+
+
+def _parse_column(raw: pl.DataFrame, spec_field: Field, standard: Standard) -> dict[str, pl.Series]:
+    """Types a column of mostly distinct values, row by row."""
+    code = spec_field.code
+    cleaned = _clean_mostly_ascii(raw[code], spec_field).to_frame(code)
     if spec_field.type in _FAST_FORMATS:
-        return _parse_with_fast_path(column, spec_field, exprs)
-    result = column.select(exprs)
-    return {name: result[name] for name in result.columns}
+        value = _parse_with_fast_path(cleaned, spec_field, standard)
+    else:
+        value = cleaned.select(_typed(spec_field, standard).alias(code))[code]
+    if spec_field.type == "text_list":
+        return {code: value}
+    return {code: value, bad_column(code): (cleaned[code].is_not_null() & value.is_null()).alias(bad_column(code))}
 
 
-def _parse_with_fast_path(column: pl.DataFrame, spec_field: Field, exprs: list[pl.Expr]) -> dict[str, pl.Series]:
+def _clean_mostly_ascii(text: pl.Series, spec_field: Field) -> pl.Series:
+    """`_cleaned` for a column of mostly distinct values: NFKC (costly) only where there is non-ASCII."""
+    stripped = text.str.strip_chars()
+    stripped = pl.select(pl.when(stripped.str.len_bytes() > 0).then(stripped)).to_series()
+    wide = (stripped.str.len_bytes() != stripped.str.len_chars()).fill_null(False).arg_true()
+    if wide.len():
+        stripped = stripped.scatter(wide, stripped.gather(wide).str.normalize("NFKC").str.strip_chars())
+    if spec_field.type in _UPPER_CASED:
+        stripped = stripped.str.to_uppercase()
+    return stripped.alias(spec_field.code)
+
+
+def _parse_with_fast_path(cleaned: pl.DataFrame, spec_field: Field, standard: Standard) -> pl.Series:
     """Most dates arrive as `2024-03-05`: parse those strictly, send only the rest to the full parser."""
     code = spec_field.code
     dtype, layout = _FAST_FORMATS[spec_field.type]
-    text = column[code].str.strip_chars()
-    fast = text.str.strptime(dtype, layout, strict=False, exact=True)
+    text = cleaned[code]
+    fast = text.str.strptime(dtype, layout, strict=False, exact=True).alias(code)
     needs_full = (fast.is_null() & text.is_not_null()).arg_true()
-    bad = pl.Series(bad_column(code), [False] * column.height, dtype=pl.Boolean)
-    value = fast.alias(code)
-    if needs_full.len():
-        full = column[needs_full].select(exprs)
-        value = value.scatter(needs_full, full[code])
-        bad = bad.scatter(needs_full, full[bad_column(code)])
-    return {code: value, bad_column(code): bad}
+    if needs_full.len() == 0:
+        return fast
+    full = cleaned[needs_full].select(_typed(spec_field, standard).alias(code))[code]
+    return fast.scatter(needs_full, full)
 
 
 def typed_schema(entity: Entity) -> dict[str, pl.DataType]:

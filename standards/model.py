@@ -40,6 +40,7 @@ class Field:
     not_future: bool = False
     personal: bool = False
     unit: str | None = None
+    identifier: bool = False
 
     @property
     def label(self) -> str:
