@@ -25,12 +25,15 @@ from quality.headers import map_headers
 from quality.normalise import normalise
 from quality.read import DEFAULT_CHUNK_ROWS, ROW, TableSource, UnusableFile, open_table
 from quality.reference import Reference, enrich, load_reference
+from quality.rules import PUBLICITY_WORKING_DAYS
 from quality.schema import SEPARATOR, build_schema, plan_checks, with_outcomes
 from quality.workdays import WorkdayCalendar
 from standards.loader import standard as load_project_standard
 from standards.model import Standard
 
 MALFORMED_RULE = "record.malformed"
+# Rules whose deadline counts working days, and the date the count starts from.
+WORKING_DAY_RULES = {"finding.late_publicity": "CF_JDRQ"}
 ERROR_COLUMNS = {"row": pl.Int64, "field": pl.String, "rule": pl.String, "value": pl.String}
 FINDING_COLUMNS = {"row": pl.Int64, "field": pl.String, "rule": pl.String}
 CHINA = ZoneInfo("Asia/Shanghai")
@@ -105,6 +108,7 @@ def validate_file(
             raw = chunk.select([*header_map.columns, ROW]).rename(header_map.columns)
             typed = enrich(normalise(raw, entity, standard), entity.code, reference, unit, as_of)
             planned, skipped = plan_checks(ctx, set(typed.columns))
+            _note_calendar_years(ctx, typed)
             failures = _run_schema(ctx, planned, typed)
             rejects, findings = _split(failures, standard)
             collected.errors.append(_with_values(rejects, raw))
@@ -224,13 +228,20 @@ def _assemble(entity_code, unit, source: TableSource, collected: _Collected, sta
     return result
 
 
+def _note_calendar_years(ctx: RuleContext, typed: pl.DataFrame) -> None:
+    """Lets the calendar remember years it had to guess (weekends only) for working-day deadlines."""
+    for rule_id, column in WORKING_DAY_RULES.items():
+        if ctx.standard.rules[rule_id].applies(ctx.entity.code) and column in typed.columns:
+            ctx.calendar.uncovered_years(typed[column], PUBLICITY_WORKING_DAYS)
+
+
 def _notes(ctx: RuleContext, reference: Reference, unit: str | None, collected: _Collected) -> list[str]:
     notes = []
     if reference.is_empty:
         notes.append("未提供三库数据（--reference），执法主体、执法事项、执法人员的引用核对与越权报送核对未执行")
     if unit is None:
         notes.append("未指定报送单位（--unit），报送单位与越权报送核对未执行")
-    guessed = ctx.calendar.uncovered_years_seen() if hasattr(ctx.calendar, "uncovered_years_seen") else []
+    guessed = ctx.calendar.uncovered_years_seen()
     if guessed:
         years = "、".join(str(y) for y in guessed)
         notes.append(f"{years}年的法定节假日与调休安排尚未收录，公示期限按周末推算，结果仅供参考")

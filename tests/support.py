@@ -62,10 +62,12 @@ def clean_inspection(number: int = 1) -> dict[str, str]:
     }
 
 
-def clean_entity() -> dict[str, str]:
+def clean_entity(number: int = 1) -> dict[str, str]:
+    from build_samples import uscc
+
     return {
-        "执法主体名称": "广州市天河区卫生健康局",
-        "统一社会信用代码": BODY_B,
+        "执法主体名称": f"广州市天河区第{number}执法队",
+        "统一社会信用代码": uscc(f"11440106MC{number:07d}"),
         "主体性质": "1",
         "行政区划代码": "440106",
         "层级": "3",
@@ -83,7 +85,7 @@ CLEAN = {
     "penalty_case": clean_case,
     "coercion_case": clean_coercion,
     "inspection": clean_inspection,
-    "enforcement_entity": lambda number=1: clean_entity(),
+    "enforcement_entity": clean_entity,
 }
 
 
@@ -120,3 +122,40 @@ def findings_by_row(result: ValidationResult) -> dict[int, set[str]]:
 
 def spec():
     return standard()
+
+
+def clean_officer(number: int = 1) -> dict[str, str]:
+    from build_samples import ric
+
+    return {
+        "姓名": "刘洋", "身份证号": ric("44010619920615123"), "执法证号": f"GD-TH-1{number:03d}", "所属执法主体代码": BODY_A,
+        "执法领域": "市场监管", "证件有效期起": "2023-01-01", "证件有效期止": "2028-12-31", "证件状态": "有效",
+        "更新时间": "2024-01-02 09:00:00",
+    }
+
+
+def clean_matter(number: int = 1) -> dict[str, str]:
+    return {
+        "事项编码": f"CF-SCJG-{number + 100:04d}", "版本号": "1", "事项名称": "对无照经营的行政处罚", "事项类别": "行政处罚",
+        "执法领域": "市场监管", "实施主体代码": f"{BODY_A};{BODY_B}", "设定依据": "FG-0201:第十三条", "罚款下限（元）": "1000",
+        "罚款上限（元）": "10000", "互联网+监管事项编码": "", "状态": "在用", "生效日期": "2021-01-01", "失效日期": "",
+        "更新时间": "2024-01-02 09:00:00",
+    }
+
+
+def clean_review(number: int = 1) -> dict[str, str]:
+    return {
+        "评查批次": "2024-Q2", "执法主体代码": BODY_A, "案件编号": f"TH-SJ-2024-{number:04d}", "否决项": "", "卷面得分": "18",
+        "内容得分": "72", "评查等级": "合格", "评查日期": "2024-07-10", "更新时间": "2024-07-10 17:00:00",
+    }
+
+
+CLEAN.update({"officer": clean_officer, "matter": clean_matter, "review_result": clean_review})
+
+
+def validate_rules_pair(tmp_path: Path, entity: str, failing: dict, passing: dict, **options) -> ValidationResult:
+    """Two records of `entity` (1 with `failing` applied, 2 with `passing`) validated in one file."""
+    first, second = CLEAN[entity](1), CLEAN[entity](2)
+    first.update(failing)
+    second.update(passing)
+    return validate_rows(tmp_path, entity, [first, second], **options)

@@ -1,0 +1,197 @@
+"""Each rule of the catalogue with a failing case and a passing (near-miss) case.
+
+Every case validates two records in one file: record 1 carries the change that must break the rule,
+record 2 the change that must not. Both start from a record that is clean on its own (checked first).
+"""
+
+from __future__ import annotations
+
+import pytest
+from build_samples import BODY_A, BODY_B, BODY_C, COMPANY, PERSON, UNKNOWN_BODY, broken_check
+from support import CLEAN, findings_by_row, rules_by_row, validate_rules_pair
+
+from quality.rules import FIELD_RULES, ROW_RULES
+from standards.loader import standard
+
+ORGANISATION_TO_PERSON = {"行政相对人类别": "自然人", "统一社会信用代码": "", "法定代表人": "", "证件类型": "身份证", "证件号码": PERSON}
+SIMPLE = {"程序类型": "简易程序", "立案日期": ""}
+
+# (entity, rule, failing change, passing change)
+CASES = [
+    ("penalty_case", "field.required", {"行政相对人名称": " "}, {"行政相对人名称": "某公司"}),
+    ("penalty_case", "field.max_length", {"案件编号": "A" * 65}, {"案件编号": "A" * 64}),
+    ("penalty_case", "field.uscc", {"执法主体代码": broken_check(BODY_A)}, {"执法主体代码": BODY_A.lower()}),
+    ("penalty_case", "field.date", {"处罚决定日期": "2024-02-30"}, {"处罚决定日期": "2024.4.15"}),
+    ("penalty_case", "field.date", {"处罚决定日期": "15/04/2024"}, {"处罚决定日期": "45397"}),
+    ("penalty_case", "field.datetime", {"更新时间": "2024-05-10 25:00:00"}, {"更新时间": "2024/5/10 9:30"}),
+    ("penalty_case", "field.decimal", {"罚款金额（万元）": "-0.5"}, {"罚款金额（万元）": "0.50"}),
+    ("penalty_case", "field.decimal", {"罚款金额（万元）": "5,000"}, {"罚款金额（万元）": "０.５"}),
+    ("penalty_case", "field.yn", {"是否重大执法决定": "是的"}, {"是否重大执法决定": "否"}),
+    ("penalty_case", "field.code", {"程序类型": "3"}, {"程序类型": "普通程序"}),
+    ("penalty_case", "field.code", {"处罚类别": "罚款;罚金"}, {"处罚类别": "罚款、警告"}),
+    ("penalty_case", "field.code", {"证件类型": "军官证"}, {"证件类型": "其他-军官证"}),
+    ("penalty_case", "field.not_future", {"更新时间": "2025-07-01 00:00:00"}, {"更新时间": "2025-06-30 23:59:59"}),
+    ("officer", "field.ric", {"身份证号": broken_check(PERSON)}, {"身份证号": PERSON.lower()}),
+    ("enforcement_entity", "field.division", {"行政区划代码": "110105"}, {"行政区划代码": "440106"}),
+    ("matter", "field.integer", {"版本号": "0"}, {"版本号": "2"}),
+    ("matter", "field.uscc", {"实施主体代码": f"{BODY_A};123"}, {"实施主体代码": f"{BODY_A}；{BODY_B}"}),
+    ("penalty_case", "counterparty.credit_code_required", {"统一社会信用代码": ""}, {"统一社会信用代码": COMPANY}),
+    ("penalty_case", "counterparty.registration_number_required",
+     {"行政相对人类别": "个体工商户", "统一社会信用代码": "00000000000000000X", "法定代表人": "", "工商注册号": ""},
+     {"行政相对人类别": "个体工商户", "统一社会信用代码": "00000000000000000X", "法定代表人": "", "工商注册号": "4401066001"}),
+    ("penalty_case", "counterparty.placeholder_only_for_sole_trader", {"统一社会信用代码": "00000000000000000X"},
+     {"行政相对人类别": "个体工商户", "统一社会信用代码": "00000000000000000X", "工商注册号": "4401066001"}),
+    ("penalty_case", "counterparty.legal_representative_required", {"法定代表人": ""},
+     {**ORGANISATION_TO_PERSON}),
+    ("penalty_case", "counterparty.id_document_required", {**ORGANISATION_TO_PERSON, "证件号码": ""},
+     {**ORGANISATION_TO_PERSON}),
+    ("penalty_case", "counterparty.id_number_invalid", {**ORGANISATION_TO_PERSON, "证件号码": broken_check(PERSON)},
+     {**ORGANISATION_TO_PERSON, "证件类型": "护照号", "证件号码": "E12345678"}),
+    ("penalty_case", "penalty.filing_date_required", {"立案日期": ""}, {**SIMPLE, "罚款金额（万元）": "0.02"}),
+    ("penalty_case", "penalty.decision_fields_required", {"处罚决定日期": ""},
+     {"案件状态": "调查中", "处罚决定日期": "", "行政处罚决定书文号": "", "处罚类别": "", "处罚内容": "", "处罚依据": "",
+      "处罚有效期": "", "罚款金额（万元）": "", "送达日期": "", "缴款日期": "", "结案日期": "", "公示日期": ""}),
+    ("penalty_case", "penalty.fine_amount_missing", {"罚款金额（万元）": "0"}, {"罚款金额（万元）": "0.0001"}),
+    ("penalty_case", "penalty.fine_amount_without_fine", {"处罚类别": "警告"}, {"处罚类别": "警告", "罚款金额（万元）": "0"}),
+    ("penalty_case", "penalty.confiscation_amount_missing", {"处罚类别": "罚款;没收违法所得"},
+     {"处罚类别": "罚款;没收违法所得", "没收违法所得、没收非法财物的金额（万元）": "0.3"}),
+    ("penalty_case", "penalty.license_missing", {"处罚类别": "罚款;吊销许可证件"},
+     {"处罚类别": "罚款;吊销许可证件", "暂扣或吊销证照名称及编号": "食品经营许可证 JY14401060012345"}),
+    ("penalty_case", "penalty.decision_before_filing", {"立案日期": "2024-04-16"}, {"立案日期": "2024-04-15"}),
+    ("penalty_case", "penalty.validity_before_decision", {"处罚有效期": "2024-04-14"}, {"处罚有效期": "2024-04-15"}),
+    ("penalty_case", "penalty.publicity_end_before_decision", {"公示截止期": "2024-04-14"}, {"公示截止期": "2024-04-15"}),
+    ("penalty_case", "penalty.legal_review_after_decision", {"法制审核日期": "2024-04-16"}, {"法制审核日期": "2024-04-15"}),
+    ("penalty_case", "penalty.service_before_decision", {"送达日期": "2024-04-14"}, {"送达日期": "2024-04-15"}),
+    ("penalty_case", "penalty.payment_before_decision", {"缴款日期": "2024-04-14"}, {"缴款日期": "2024-04-15"}),
+    ("penalty_case", "penalty.closing_date_required", {"结案日期": ""}, {"结案日期": "", "案件状态": "执行中"}),
+    ("penalty_case", "penalty.closing_before_other_dates", {"结案日期": "2024-04-29"}, {"结案日期": "2024-04-30"}),
+    ("penalty_case", "penalty.authority_code_mismatch", {"处罚机关统一社会信用代码": BODY_B},
+     {"处罚机关统一社会信用代码": BODY_A.lower()}),
+    ("coercion_case", "coercion.method_type_mismatch", {"强制类型": "强制执行"}, {"强制类型": "1"}),
+    ("coercion_case", "coercion.start_date_required", {"措施起始日期": "", "解除日期": ""},
+     {"强制方式": "限制公民人身自由", "措施起始日期": "", "措施期限届满日期": "", "解除日期": ""}),
+    ("coercion_case", "coercion.expiry_date_required", {"措施期限届满日期": ""}, {"措施期限届满日期": "2024-04-02"}),
+    ("coercion_case", "coercion.extension_date_required", {"是否延长": "Y"}, {"是否延长": "Y", "延长至": "2024-05-02"}),
+    ("coercion_case", "coercion.start_before_decision", {"措施起始日期": "2024-03-03"}, {"措施起始日期": "2024-03-04"}),
+    ("coercion_case", "coercion.expiry_before_start", {"措施期限届满日期": "2024-03-03"}, {"措施期限届满日期": "2024-03-04"}),
+    ("coercion_case", "coercion.extension_before_expiry", {"是否延长": "Y", "延长至": "2024-04-01"},
+     {"是否延长": "Y", "延长至": "2024-04-02"}),
+    ("coercion_case", "coercion.release_before_start", {"解除日期": "2024-03-03"}, {"解除日期": "2024-03-04"}),
+    ("inspection", "inspection.linked_case_required", {"检查结果": "立案查处"},
+     {"检查结果": "立案查处", "关联案件编号": "TH-SJ-2024-0001"}),
+    ("enforcement_entity", "entity.level_mismatch", {"层级": "2"}, {"层级": "县(区)"}),
+    ("enforcement_entity", "entity.end_before_start", {"失效日期": "2018-12-31"}, {"失效日期": "2019-01-01"}),
+    ("officer", "officer.card_end_before_start", {"证件有效期止": "2022-12-31"}, {"证件有效期止": "2023-01-01"}),
+    ("officer", "reference.officer_entity_unknown", {"所属执法主体代码": UNKNOWN_BODY}, {"所属执法主体代码": BODY_B}),
+    ("officer", "scope.officer_out_of_scope", {"所属执法主体代码": BODY_C}, {"所属执法主体代码": BODY_B}),
+    ("matter", "matter.fine_range_inverted", {"罚款上限（元）": "999"}, {"罚款上限（元）": "1000"}),
+    ("matter", "matter.legal_basis_format", {"设定依据": "FG-0201 第十三条"}, {"设定依据": "FG-0201：第十三条;FL-1:第2条"}),
+    ("review_result", "review.veto_grade_mismatch", {"否决项": "程序违法"}, {"否决项": "程序违法", "评查等级": "不合格"}),
+    ("review_result", "review.score_out_of_range", {"内容得分": "80.5"}, {"内容得分": "80"}),
+    ("inspection", "scope.out_of_scope", {"执法主体代码": "11440104MB9J0K1L2B"}, {"执法主体代码": BODY_A}),
+    ("inspection", "reference.matter_wrong_kind", {"事项编码": "CF-SCJG-0001"}, {"事项编码": "JC-SCJG-0001"}),
+    ("coercion_case", "reference.matter_not_held", {"执法主体代码": BODY_B}, {"执法主体代码": BODY_A}),
+    ("inspection", "reference.officer_unknown", {"检查人员执法证号": "GD-TH-0001;GD-TH-9999"},
+     {"检查人员执法证号": "GD-TH-0001；GD-TH-0006"}),
+    ("enforcement_entity", "scope.submitter", {"报送单位代码": BODY_A}, {"报送单位代码": "11440106MB2C3D4E5D"}),
+]
+
+# (entity, finding, failing change, passing change)
+FINDINGS = [
+    ("penalty_case", "finding.overdue_handling", {"立案日期": "2024-01-15"}, {"立案日期": "2024-01-16"}),
+    ("penalty_case", "finding.too_few_officers", {"承办执法人员执法证号": "GD-TH-0001;GD-TH-0001"},
+     {"承办执法人员执法证号": "GD-TH-0001;GD-TH-0003"}),
+    ("coercion_case", "finding.too_few_officers_coercion", {"承办执法人员执法证号": "GD-TH-0002"},
+     {"承办执法人员执法证号": "GD-TH-0002;GD-TH-0003"}),
+    ("inspection", "finding.too_few_inspectors", {"检查人员执法证号": "GD-TH-0001"},
+     {"检查人员执法证号": "GD-TH-0001;GD-TH-0002"}),
+    ("inspection", "finding.officer_without_valid_card", {"检查人员执法证号": "GD-TH-0001;GD-TH-0004"},
+     {"检查人员执法证号": "GD-TH-0001;GD-TH-0004", "检查日期": "2024-01-31"}),
+    ("penalty_case", "finding.summary_procedure_exceeded", {**SIMPLE, "罚款金额（万元）": "0.3001"},
+     {**SIMPLE, "罚款金额（万元）": "0.3"}),
+    ("penalty_case", "finding.summary_procedure_exceeded",
+     {**SIMPLE, **ORGANISATION_TO_PERSON, "罚款金额（万元）": "0.0201"},
+     {**SIMPLE, **ORGANISATION_TO_PERSON, "罚款金额（万元）": "0.02"}),
+    ("penalty_case", "finding.summary_procedure_exceeded", {**SIMPLE, "处罚类别": "罚款;没收违法所得",
+     "罚款金额（万元）": "0.02", "没收违法所得、没收非法财物的金额（万元）": "0.01"},
+     {**SIMPLE, "处罚类别": "警告;罚款", "罚款金额（万元）": "0.02"}),
+    ("penalty_case", "finding.missing_legal_review", {"是否听证": "是"}, {"是否听证": "是", "法制审核日期": "2024-04-12"}),
+    ("penalty_case", "finding.fine_out_of_range", {"罚款金额（万元）": "0.0499"}, {"罚款金额（万元）": "0.05"}),
+    ("penalty_case", "finding.late_service", {"送达日期": "2024-04-23"}, {"送达日期": "2024-04-22"}),
+    ("penalty_case", "finding.time_barred", {"违法行为发生日期": "2022-02-29" if False else "2022-02-28"},
+     {"违法行为发生日期": "2022-03-01"}),
+    # Decided Fri 27 Sep 2024: Sun 29 and Mon 30 Sep (调休) count, 1–7 Oct is 国庆, so the 7th working day
+    # is Sat 12 Oct (调休 again); 14 Oct is late.
+    ("penalty_case", "finding.late_publicity",
+     {"立案日期": "2024-08-01", "处罚决定日期": "2024-09-27", "送达日期": "2024-09-29", "公示日期": "2024-10-14",
+      "缴款日期": "2024-10-15", "结案日期": "2024-10-20", "处罚有效期": "2025-09-27"},
+     {"立案日期": "2024-08-01", "处罚决定日期": "2024-09-27", "送达日期": "2024-09-29", "公示日期": "2024-10-12",
+      "缴款日期": "2024-10-15", "结案日期": "2024-10-20", "处罚有效期": "2025-09-27"}),
+    ("coercion_case", "finding.seizure_overdue", {"解除日期": "2024-04-04"}, {"解除日期": "2024-04-03"}),
+    ("coercion_case", "finding.seizure_overdue", {"是否延长": "Y", "延长至": "2024-05-02", "解除日期": "2024-05-04"},
+     {"是否延长": "Y", "延长至": "2024-05-02", "解除日期": "2024-05-03"}),
+    ("penalty_case", "finding.case_open_too_long",
+     {"案件状态": "调查中", "立案日期": "2025-03-31", "处罚决定日期": "", "行政处罚决定书文号": "", "处罚类别": "",
+      "处罚内容": "", "处罚依据": "", "处罚有效期": "", "罚款金额（万元）": "", "送达日期": "", "缴款日期": "",
+      "结案日期": "", "公示日期": "", "违法行为发生日期": "2025-03-01"},
+     {"案件状态": "调查中", "立案日期": "2025-04-01", "处罚决定日期": "", "行政处罚决定书文号": "", "处罚类别": "",
+      "处罚内容": "", "处罚依据": "", "处罚有效期": "", "罚款金额（万元）": "", "送达日期": "", "缴款日期": "",
+      "结案日期": "", "公示日期": "", "违法行为发生日期": "2025-03-01"}),
+]
+
+
+@pytest.mark.parametrize("entity", sorted(CLEAN))
+def test_clean_records_are_clean(tmp_path, entity):
+    result = validate_rules_pair(tmp_path, entity, {}, {})
+    assert result.rejected == 0, result.errors
+    assert result.findings.is_empty(), result.findings
+
+
+@pytest.mark.parametrize(("entity", "rule", "failing", "passing"), CASES, ids=[f"{c[1]}-{i}" for i, c in enumerate(CASES)])
+def test_reject_rule(tmp_path, entity, rule, failing, passing):
+    rejected = rules_by_row(validate_rules_pair(tmp_path, entity, failing, passing))
+    assert rule in rejected.get(1, set()), f"record 1 should break {rule}; got {rejected.get(1)}"
+    assert rule not in rejected.get(2, set()), f"record 2 should pass {rule}; got {rejected.get(2)}"
+
+
+@pytest.mark.parametrize(
+    ("entity", "rule", "failing", "passing"), FINDINGS, ids=[f"{c[1]}-{i}" for i, c in enumerate(FINDINGS)]
+)
+def test_finding(tmp_path, entity, rule, failing, passing):
+    result = validate_rules_pair(tmp_path, entity, failing, passing)
+    assert result.rejected == 0, f"findings are recorded on accepted records: {result.errors}"
+    found = findings_by_row(result)
+    assert rule in found.get(1, set()), f"record 1 should show {rule}; got {found.get(1)}"
+    assert rule not in found.get(2, set()), f"record 2 should not show {rule}; got {found.get(2)}"
+
+
+def test_every_rule_of_the_catalogue_is_implemented_and_nothing_else():
+    catalogue = {rule.id for rule in standard().rules.values() if rule.kind != "batch"}
+    assert catalogue == set(FIELD_RULES) | set(ROW_RULES)
+
+
+def test_every_reject_and_finding_rule_has_a_case_here_or_in_the_sample():
+    import yaml
+    from support import SAMPLES
+
+    expected = yaml.safe_load((SAMPLES / "expected.yaml").read_text(encoding="utf-8"))
+    shown = {rule for _, rule, _, _ in CASES + FINDINGS}
+    for expect in expected["rows"].values():
+        shown.update(expect.get("reject", []) + expect.get("findings", []))
+    batch_tests = {"batch.unique_conflict", "record.malformed"}  # tests/quality/test_batch.py
+    assert set(standard().rules) - shown - batch_tests == set()
+
+
+def test_a_year_without_holiday_data_is_counted_with_weekends_and_said_so(tmp_path):
+    late_2027 = {"立案日期": "2026-12-01", "处罚决定日期": "2026-12-28", "送达日期": "2026-12-29", "公示日期": "2027-01-08",
+                 "缴款日期": "2027-01-08", "结案日期": "2027-01-10", "处罚有效期": "2027-12-28", "违法行为发生日期": "2026-11-01",
+                 "更新时间": "2027-01-10 09:00:00"}
+    on_time = {**late_2027, "公示日期": "2027-01-06"}
+    import datetime as dt
+
+    result = validate_rules_pair(tmp_path, "penalty_case", late_2027, on_time, as_of=dt.date(2027, 1, 31))
+    # Mon 28 Dec 2026 + 7 working days with 2027 unknown to the calendar: 29, 30, 31 Dec, then Fri 1 Jan
+    # (元旦, but unknown, so counted as a weekday), Mon 4, Tue 5, Wed 6 Jan: the deadline is 6 Jan.
+    assert "finding.late_publicity" in findings_by_row(result).get(1, set())
+    assert "finding.late_publicity" not in findings_by_row(result).get(2, set())
+    assert any("2027" in note and "节假日" in note for note in result.notes)
