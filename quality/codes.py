@@ -41,6 +41,18 @@ def _pairs(expr: pl.Expr) -> pl.Expr:
     return expr.cast(pl.Binary).bin.reinterpret(dtype=pl.Array(pl.UInt16, _PAIRS))
 
 
+# GB 32100: 登记管理部门码 is a digit or A (中央军委改革和编制办公室), N (农业), Y (其他); 机构类别码 and
+# the 6-digit division code are digits. (stdnum 2.2 demands digits for all 8 and so refuses the
+# 农村集体经济组织 codes "N2…" that 农业农村 bodies issue; we follow the standard there.)
+REGISTRATION_AUTHORITY_LETTERS = "ANY"
+
+
+def _uscc_allowed_at(position: int) -> str:
+    if position == 0:
+        return USCC_ALPHABET[:10] + REGISTRATION_AUTHORITY_LETTERS
+    return USCC_ALPHABET[:10] if position < 8 else USCC_ALPHABET
+
+
 @cache
 def _uscc_pair_maps() -> tuple[tuple[list[int], list[int]], ...]:
     """Per pair position p: every allowed pair b₀ + 256·b₁ → (w₂ₚ·v(b₀) + w₂ₚ₊₁·v(b₁)) mod 31, where the
@@ -48,11 +60,12 @@ def _uscc_pair_maps() -> tuple[tuple[list[int], list[int]], ...]:
     weights = (*_USCC_WEIGHTS, 1)
     maps = []
     for p in range(_PAIRS):
-        # stdnum: the first 8 characters (登记管理部门码, 机构类别码, 6-digit division code) are digits
-        first, second = (USCC_ALPHABET[:10] if i < 8 else USCC_ALPHABET for i in (2 * p, 2 * p + 1))
+        first, second = (_uscc_allowed_at(i) for i in (2 * p, 2 * p + 1))
         keys, values = [], []
-        for v0, c0 in enumerate(first):
-            for v1, c1 in enumerate(second):
+        for c0 in first:
+            v0 = USCC_ALPHABET.index(c0)
+            for c1 in second:
+                v1 = USCC_ALPHABET.index(c1)
                 keys.append(ord(c0) + 256 * ord(c1))
                 values.append((weights[2 * p] * v0 + weights[2 * p + 1] * v1) % 31)
         maps.append((keys, values))
@@ -60,15 +73,14 @@ def _uscc_pair_maps() -> tuple[tuple[list[int], list[int]], ...]:
 
 
 def uscc_is_valid(expr: pl.Expr) -> pl.Expr:
-    """True when `expr` is a valid 统一社会信用代码 (GB 32100-2015) as stored; exactly stdnum 2.2's
-    `stdnum.cn.uscc.is_valid` on strings that stdnum's `compact` leaves unchanged.
+    """True when `expr` is a valid 统一社会信用代码 (GB 32100-2015) as stored; the same answer as stdnum
+    2.2's `stdnum.cn.uscc.is_valid` on strings that stdnum's `compact` leaves unchanged, except that a
+    登记管理部门码 of A, N or Y is accepted (stdnum insists on a digit; GB 32100 has those letters).
 
-    18 characters: the first 8 digits (stdnum's rule, see below), the rest from `USCC_ALPHABET`, and
+    18 characters: the 1st a digit or A/N/Y, the 2nd–8th digits, the rest from `USCC_ALPHABET`, and
     the 18th the check character: with weights 3**i mod 31 (1, 3, 9, 27, 19, …, 28) over the first 17
     values, check = (31 − Σ mod 31) mod 31.
 
-    stdnum's digit rule for the first 8 characters rejects real codes whose 登记管理部门码 is a letter
-    (A 中央军委改革和编制办公室, N 农业 e.g. 农村集体经济组织 "N2…", Y 其他); we follow stdnum.
     Lowercase, separators, spaces and full-width characters give False (stdnum would clean them up);
     normalise first if wanted. `USCC_PLACEHOLDER` is False. Null gives null.
     """
