@@ -169,7 +169,10 @@ def _with_values(errors: pl.DataFrame, raw: pl.DataFrame) -> pl.DataFrame:
             how="left",
             maintain_order="left",
         )
-        parts.append(group.with_columns(values["value"]))
+        # A gathered string may be a view into the chunk's buffers and would keep the whole chunk
+        # alive until the end of the file: copy the (few) values out so memory follows the chunk size.
+        detached = pl.Series("value", values["value"].to_list(), dtype=pl.String)
+        parts.append(group.with_columns(detached))
     return pl.concat(parts).select(list(ERROR_COLUMNS))
 
 

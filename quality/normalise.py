@@ -204,7 +204,13 @@ def normalise(raw: pl.DataFrame, entity: Entity, standard: Standard) -> pl.DataF
     return out.select(order)
 
 
-_FAST_FORMATS = {"date": (pl.Date, "%Y-%m-%d"), "datetime": (pl.Datetime("us"), "%Y-%m-%d %H:%M:%S")}
+# (dtype, strict layout, the only length a text in that layout has): chrono also reads `+2024-05-20` or
+# `2024-5-20` with these layouts, so the fast path keeps only texts of exactly this shape and sends the
+# rest to the full parser, which decides for every spelling the same way.
+_FAST_FORMATS = {
+    "date": (pl.Date, "%Y-%m-%d", 10),
+    "datetime": (pl.Datetime("us"), "%Y-%m-%d %H:%M:%S", 19),
+}
 _MOSTLY_DISTINCT = 0.5
 _LOOKUP_LIMIT = 50_000
 
@@ -256,9 +262,12 @@ def _clean_mostly_ascii(text: pl.Series, spec_field: Field) -> pl.Series:
 def _parse_with_fast_path(cleaned: pl.DataFrame, spec_field: Field, standard: Standard) -> pl.Series:
     """Most dates arrive as `2024-03-05`: parse those strictly, send only the rest to the full parser."""
     code = spec_field.code
-    dtype, layout = _FAST_FORMATS[spec_field.type]
+    dtype, layout, length = _FAST_FORMATS[spec_field.type]
     text = cleaned[code]
-    fast = text.str.strptime(dtype, layout, strict=False, exact=True).alias(code)
+    shaped = (text.str.len_bytes() == length) & text.str.contains(r"^\d{4}-\d{2}-\d{2}")
+    fast = pl.select(
+        pl.when(shaped).then(text.str.strptime(dtype, layout, strict=False, exact=True))
+    ).to_series().alias(code)
     needs_full = (fast.is_null() & text.is_not_null()).arg_true()
     if needs_full.len() == 0:
         return fast

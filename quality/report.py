@@ -89,12 +89,31 @@ def _rule_summary(records: list[dict], key: str = "rule") -> list[tuple[str, str
     return sorted(((rule, msg, n) for rule, (msg, n) in counts.items()), key=lambda item: (-item[2], item[0]))
 
 
-def safe_text(value) -> str:
-    """Text that no spreadsheet will evaluate: formula-shaped values get a leading apostrophe."""
-    if value is None:
-        return ""
-    text = str(value)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+def is_formula_shaped(text: str) -> bool:
+    return text.startswith(FORMULA_PREFIXES)
+
+
+class _Cells:
+    """Writes every value as a text cell; formula-shaped ones also get Excel's quote prefix (the style a
+    typed leading apostrophe gives), so the value shows exactly as sent and is not evaluated even when
+    someone edits the cell."""
+
+    def __init__(self, workbook) -> None:
+        self.workbook = workbook
+        self._formats: dict[tuple, object] = {}
+
+    def _format(self, base: dict | None, quoted: bool):
+        key = (tuple(sorted((base or {}).items())), quoted)
+        if key not in self._formats:
+            properties = dict(base or {})
+            if quoted:
+                properties["quote_prefix"] = True
+            self._formats[key] = self.workbook.add_format(properties) if properties else None
+        return self._formats[key]
+
+    def text(self, sheet, row: int, column: int, value, style: dict | None = None) -> None:
+        text = "" if value is None else str(value)
+        sheet.write_string(row, column, text, self._format(style, is_formula_shaped(text)))
 
 
 def write_xlsx(document: dict, standard: Standard, path: Path) -> None:
@@ -104,14 +123,15 @@ def write_xlsx(document: dict, standard: Standard, path: Path) -> None:
     workbook = xlsxwriter.Workbook(
         str(path), {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
     )
-    bold = workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
-    wrap = workbook.add_format({"text_wrap": True, "valign": "top"})
-    title = workbook.add_format({"bold": True, "font_size": 14})
+    cells = _Cells(workbook)
+    bold = {"bold": True, "bg_color": "#DDEBF7", "border": 1}
+    wrap = {"text_wrap": True, "valign": "top"}
+    title = {"bold": True, "font_size": 14}
 
     summary = workbook.add_worksheet("概况")
     summary.set_column(0, 0, 22)
     summary.set_column(1, 1, 70)
-    summary.write_string(0, 0, f"{entity.name}数据校验报告", title)
+    cells.text(summary, 0, 0, f"{entity.name}数据校验报告", title)
     facts = [
         ("文件", document["source"]),
         ("数据类型", f"{entity.name}（{entity.code}）"),
@@ -123,23 +143,23 @@ def write_xlsx(document: dict, standard: Standard, path: Path) -> None:
         ("监督发现数", str(len(document["findings"]))),
     ]
     for offset, (name, value) in enumerate(facts, start=2):
-        summary.write_string(offset, 0, name, bold)
-        summary.write_string(offset, 1, safe_text(value))
+        cells.text(summary, offset, 0, name, bold)
+        cells.text(summary, offset, 1, value)
     row = len(facts) + 3
     for note in document["notes"]:
-        summary.write_string(row, 0, "说明", bold)
-        summary.write_string(row, 1, note, wrap)
+        cells.text(summary, row, 0, "说明", bold)
+        cells.text(summary, row, 1, note, wrap)
         row += 1
     row += 1
-    summary.write_string(row, 0, "问题", bold)
-    summary.write_string(row, 1, "条数 · 说明", bold)
+    cells.text(summary, row, 0, "问题", bold)
+    cells.text(summary, row, 1, "条数 · 说明", bold)
     for rule_id, message, count in _rule_summary(document["errors"]):
         row += 1
-        summary.write_string(row, 0, rule_id)
-        summary.write_string(row, 1, f"{count} 条 · {message}", wrap)
+        cells.text(summary, row, 0, rule_id)
+        cells.text(summary, row, 1, f"{count} 条 · {message}", wrap)
 
     _records_sheet(
-        workbook,
+        cells,
         "拒收明细",
         document["errors"],
         ["row", "field_label", "value", "message", "hint", "rule"],
@@ -150,7 +170,7 @@ def write_xlsx(document: dict, standard: Standard, path: Path) -> None:
         document["entity"],
     )
     _records_sheet(
-        workbook,
+        cells,
         "监督发现",
         document["findings"],
         ["row", "field_label", "message", "basis", "rule"],
@@ -163,12 +183,12 @@ def write_xlsx(document: dict, standard: Standard, path: Path) -> None:
     workbook.close()
 
 
-def _records_sheet(workbook, name, records, keys, headers, bold, wrap, standard, entity_code) -> None:
-    sheet = workbook.add_worksheet(name)
+def _records_sheet(cells: _Cells, name, records, keys, headers, bold, wrap, standard, entity_code) -> None:
+    sheet = cells.workbook.add_worksheet(name)
     widths = {"row": 8, "field_label": 24, "value": 28, "message": 50, "hint": 40, "basis": 30, "rule": 30}
     for column, (key, header) in enumerate(zip(keys, headers, strict=True)):
         sheet.set_column(column, column, widths.get(key, 20))
-        sheet.write_string(0, column, header, bold)
+        cells.text(sheet, 0, column, header, bold)
     sheet.freeze_panes(1, 0)
     ordered = sorted(records, key=lambda r: (r["rule"], r["row"]))
     for offset, record in enumerate(ordered, start=1):
@@ -177,9 +197,7 @@ def _records_sheet(workbook, name, records, keys, headers, bold, wrap, standard,
             if key == "row":
                 sheet.write_number(offset, column, values["row"])
             else:
-                sheet.write_string(
-                    offset, column, safe_text(values.get(key)), wrap if key in ("message", "hint") else None
-                )
+                cells.text(sheet, offset, column, values.get(key), wrap if key in ("message", "hint") else None)
     if ordered:
         sheet.autofilter(0, 0, len(ordered), len(keys) - 1)
 

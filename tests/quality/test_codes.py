@@ -70,12 +70,16 @@ def test_uscc_known_examples():
     assert uscc.calc_check_digit(USCC_PLACEHOLDER[:17]) == "0"
 
 
-def test_uscc_letter_registration_authority_rejected_like_stdnum():
-    # 农村集体经济组织 codes start with N; stdnum insists on 8 leading digits, so both say False.
-    code = with_uscc_check("N2440101MA00000A0")
-    assert code[17] in USCC_ALPHABET
-    assert not uscc.is_valid(code)
-    assert vectorised(uscc_is_valid, [code]) == [False]
+def test_uscc_letter_registration_authority_accepted_as_gb32100_says():
+    # 农村集体经济组织 codes start with N (农业); stdnum insists on 8 leading digits, GB 32100 does not.
+    collective = with_uscc_check("N2440101MA00000A0")
+    assert not uscc.is_valid(collective)
+    assert vectorised(uscc_is_valid, [collective]) == [True]
+    assert vectorised(uscc_is_valid, [with_uscc_check("Y1440101MA00000A0")]) == [True]
+    # B is no 登记管理部门码; a letter as 机构类别码 or inside the division code is refused as well
+    refused = [with_uscc_check("B2440101MA00000A0"), with_uscc_check("NA440101MA00000A0"),
+               with_uscc_check("924401A1MA00000A0")]
+    assert vectorised(uscc_is_valid, refused) == [False, False, False]
 
 
 def test_uscc_null_in_null_out():
@@ -131,7 +135,16 @@ _any_uscc_like = st.one_of(
 @SETTINGS
 @given(st.lists(_any_uscc_like, min_size=1, max_size=300))
 def test_uscc_matches_stdnum(values):
-    assert vectorised(uscc_is_valid, values) == [stdnum_uscc(v) for v in values]
+    assert vectorised(uscc_is_valid, values) == [gb32100(v) for v in values]
+
+
+def gb32100(value: str) -> bool:
+    """stdnum's answer, widened to the A/N/Y 登记管理部门码 that GB 32100 has and stdnum refuses."""
+    if len(value) == 18 and value[0] in "ANY" and value == value.upper() and value.isascii():
+        as_digit = "1" + value[1:]
+        shaped_right = stdnum_uscc(as_digit[:17] + uscc.calc_check_digit(as_digit[:17]))
+        return shaped_right and uscc.calc_check_digit(value[:17]) == value[17]
+    return stdnum_uscc(value)
 
 
 @settings(max_examples=50, deadline=None)

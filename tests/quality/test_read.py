@@ -195,3 +195,18 @@ def test_duplicate_headers_are_refused(tmp_path):
     path.write_text("检查编号,检查编号\n1,2\n", encoding="utf-8")
     with pytest.raises(UnusableFile, match="重复"):
         read_all(path)
+
+
+@pytest.mark.parametrize("spelling", ["+2024-05-20", "2024-5-20 ", "２０２４-05-20", "2024-05-20 00:00:00"])
+def test_a_date_spelling_gets_the_same_answer_however_many_distinct_dates_the_file_has(tmp_path, spelling):
+    """Columns of few distinct values and columns of mostly distinct values are typed on two paths."""
+    few = [clean_inspection(i) for i in range(1, 11)]
+    many = [dict(clean_inspection(i), 检查日期=f"2024-03-{i:02d}") for i in range(1, 11)]
+    answers = []
+    for name, rows in (("few", few), ("many", many)):
+        rows[-1]["检查日期"] = spelling
+        result = validate_file(write_rows(tmp_path / f"{name}.csv", rows), "inspection", unit=UNIT,
+                               reference=REFERENCE, as_of=AS_OF)
+        answers.append(rules_by_row(result).get(10, set()))
+    assert answers[0] == answers[1]
+    assert ("field.date" in answers[0]) == (spelling == "+2024-05-20")

@@ -1,0 +1,96 @@
+"""`zfjd validate` as other tools and units use it: exit codes, the JSON contract, the reports."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from openpyxl import load_workbook
+from support import REFERENCE, SAMPLES, UNIT, clean_inspection, write_rows
+
+
+def zfjd(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "zfjd.cli", *args], capture_output=True, text=True, timeout=300, check=False
+    )
+
+
+def validate(path, entity, tmp_path, *extra):
+    out = tmp_path / "result.json"
+    done = zfjd("validate", str(path), "--entity", entity, "--unit", UNIT, "--reference", str(REFERENCE),
+                "--json", str(out), "--as-of", "2025-06-30", *extra)
+    return done, (json.loads(out.read_text(encoding="utf-8")) if out.exists() else None)
+
+
+def test_all_accepted_exits_0_with_the_json_contract(tmp_path):
+    path = write_rows(tmp_path / "ok.csv", [clean_inspection(1), clean_inspection(2)])
+    done, document = validate(path, "inspection", tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert {"entity", "unit", "received", "accepted", "rejected", "errors", "findings"} <= set(document)
+    assert (document["entity"], document["unit"]) == ("inspection", UNIT)
+    assert (document["received"], document["accepted"], document["rejected"]) == (2, 2, 0)
+    assert document["errors"] == [] and document["findings"] == []
+
+
+def test_some_rejected_exits_1_and_lists_every_error_and_finding(tmp_path):
+    done, document = validate(SAMPLES / "penalty_case.csv", "penalty_case", tmp_path,
+                              "--xlsx", str(tmp_path / "r.xlsx"), "--html", str(tmp_path / "r.html"))
+    assert done.returncode == 1, done.stderr
+    assert document["received"] == document["accepted"] + document["rejected"]
+    error = next(e for e in document["errors"] if e["rule"] == "field.date" and e["row"] == 7)
+    assert set(error) >= {"row", "field", "rule", "message", "value"}
+    assert (error["field"], error["value"]) == ("CF_JDRQ", "2024-13-45")
+    assert "处罚决定日期（CF_JDRQ）" in error["message"]
+    finding = next(f for f in document["findings"] if f["rule"] == "finding.overdue_handling")
+    assert set(finding) >= {"row", "rule", "message", "basis"}
+    assert finding["basis"] == "行政处罚法第六十条"
+    assert "收到 38 条" in done.stdout
+
+
+def test_an_unusable_file_exits_2_with_one_chinese_line(tmp_path):
+    record = clean_inspection(1)
+    record.pop("检查日期")
+    path = write_rows(tmp_path / "bad.csv", [record])
+    done, document = validate(path, "inspection", tmp_path)
+    assert done.returncode == 2
+    assert document is None
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "缺少行政检查的必填列" in lines[0]
+
+
+@pytest.mark.parametrize("args", [("--entity", "case"), ("--entity", "inspection", "--as-of", "30/06/2025")])
+def test_wrong_arguments_exit_2(tmp_path, args):
+    path = write_rows(tmp_path / "ok.csv", [clean_inspection(1)])
+    done = zfjd("validate", str(path), *args)
+    assert done.returncode == 2
+    assert done.stderr.strip()
+
+
+def test_formula_shaped_values_stay_text_in_the_xlsx_report(tmp_path):
+    record = clean_inspection(1)
+    record["检查对象名称"] = ""
+    second = clean_inspection(2)
+    second["检查方式"] = "=HYPERLINK(\"http://example.invalid\",\"点我\")"
+    third = clean_inspection(3)
+    third["检查日期"] = "+2024-05-20"
+    path = write_rows(tmp_path / "formula.csv", [record, second, third])
+    report = tmp_path / "report.xlsx"
+    done, _document = validate(path, "inspection", tmp_path, "--xlsx", str(report), "--html", str(tmp_path / "r.html"))
+    assert done.returncode == 1
+    sheet = load_workbook(report)["拒收明细"]
+    values = {cell.value: cell for row in sheet.iter_rows(min_row=2) for cell in row}
+    for dangerous in ('=HYPERLINK("http://example.invalid","点我")', "+2024-05-20"):
+        cell = values[dangerous]
+        assert cell.data_type == "s"
+        assert cell.quotePrefix
+    html = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "=HYPERLINK(&#34;http://example.invalid&#34;" in html
+    assert "<script" not in html
+
+
+def test_demo_runs_the_bundled_sample(tmp_path):
+    done = zfjd("demo", "--out", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    assert {p.name for p in tmp_path.iterdir()} == {"penalty_case.html", "penalty_case.xlsx", "penalty_case.json"}

@@ -1,0 +1,92 @@
+"""The spec checks itself when loaded: a mistake in standards/spec/ fails at load, naming the entry."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+import yaml
+
+from standards.loader import SPEC_DIR, SpecError, load_standard, standard
+
+
+@pytest.fixture
+def spec_copy(tmp_path):
+    target = tmp_path / "spec"
+    shutil.copytree(SPEC_DIR, target)
+    return target
+
+
+def _edit(path, change):
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    change(data)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+def test_the_project_spec_loads():
+    spec = standard()
+    assert {"penalty_case", "coercion_case", "inspection", "enforcement_entity", "officer", "matter", "law",
+            "law_article", "case_event", "license", "review_result"} == set(spec.entities)
+    assert len(spec.divisions) == 1901
+    counts = {}
+    for division in spec.divisions.values():
+        counts[division.level] = counts.get(division.level, 0) + 1
+    assert counts == {"province": 1, "city": 21, "county": 122, "township": 1757}
+    assert spec.codelists["penalty_kind"].codes[:3] == ("警告", "通报批评", "罚款")
+    assert {r.severity for r in spec.rules.values()} == {"reject", "finding"}
+
+
+def test_the_division_list_is_the_shared_reference_copy():
+    from pathlib import Path
+
+    shared = Path(__file__).resolve().parents[3] / "shared" / "reference" / "divisions" / "guangdong.csv"
+    if not shared.exists():
+        pytest.skip("shared/ is not beside this checkout")
+    assert (SPEC_DIR / "divisions.csv").read_bytes() == shared.read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("file", "change", "message"),
+    [
+        ("rules.yaml", lambda d: d.append({**d[-1], "id": "x.bad", "fields": ["NOPE"]}), "field NOPE"),
+        ("rules.yaml", lambda d: d.append(dict(d[-1])), "id used twice"),
+        ("rules.yaml", lambda d: d.append({**d[-1], "id": "x.sev", "severity": "warn"}), "severity"),
+        ("rules.yaml", lambda d: d.append({**d[-1], "id": "x.msg", "message": "{value}错"}), "{field}"),
+        ("rules.yaml", lambda d: d.append({**d[-1], "id": "x.ent", "entities": ["nothing"]}), "unknown entity"),
+        ("entities.yaml", lambda d: d["officer"]["fields"].append({"code": "X", "name": "某", "type": "money",
+                                                                   "presence": "O"}), "unknown type"),
+        ("entities.yaml", lambda d: d["officer"]["fields"].append({"code": "Y", "name": "某", "type": "code",
+                                                                   "presence": "O", "codelist": "nope"}),
+         "unknown codelist"),
+        ("entities.yaml", lambda d: d["officer"].update(key=["NOPE"]), "unknown field NOPE"),
+        ("codelists.yaml", lambda d: d["case_status"]["values"].append(["1", "重复"]), "code twice"),
+    ],
+)
+def test_a_mistake_in_the_spec_fails_at_load(spec_copy, file, change, message):
+    _edit(spec_copy / file, change)
+    with pytest.raises(SpecError, match=message.replace("{", r"\{").replace("}", r"\}")):
+        load_standard(spec_copy)
+
+
+def test_every_code_field_names_a_codelist_and_every_field_has_a_chinese_name():
+    spec = standard()
+    for entity in spec.entities.values():
+        for field in entity.fields:
+            assert field.name and not field.name.isascii()
+            if field.type in ("code", "code_set"):
+                assert field.codelist in spec.codelists
+
+
+def test_code_list_facts_the_rules_rely_on_are_in_the_standard():
+    from quality import rules
+
+    spec = standard()
+    parties = set(spec.codelists["counterparty_type"].codes)
+    assert {rules.ORGANISATION, rules.NATURAL_PERSON, rules.SOLE_TRADER} <= parties
+    kinds = set(spec.codelists["penalty_kind"].codes)
+    assert {rules.FINE, *rules.CONFISCATIONS, *rules.LICENSE_ACTIONS, *rules.SUMMARY_PROCEDURE_KINDS} <= kinds
+    assert set(rules.SEIZURES) <= set(spec.codelists["coercion_method"].codes)
+    assert rules.RESIDENT_ID in spec.codelists["id_document_type"].codes
+    statuses = set(spec.codelists["case_status"].codes)
+    assert {*rules.DECIDED_STATUSES, *rules.OPEN_UNDECIDED_STATUSES, rules.CLOSED_STATUS} <= statuses
+    assert rules.INSPECTION_OPENED_CASE in spec.codelists["inspection_result"].codes
