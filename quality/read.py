@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 ROW = "__row"
-DEFAULT_CHUNK_ROWS = 200_000
+DEFAULT_CHUNK_ROWS = 100_000
 _SAMPLE_BYTES = 1 << 20
 _INSTRUCTION_SHEETS = {"填报说明", "代码表"}
 
