@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import pandera.errors
 import polars as pl
 
 from quality.batch import batch_violations, digest
@@ -27,7 +26,7 @@ from quality.normalise import normalise
 from quality.read import DEFAULT_CHUNK_ROWS, ROW, TableSource, UnusableFile, open_table
 from quality.reference import Reference, enrich, load_reference
 from quality.rules import PUBLICITY_WORKING_DAYS
-from quality.schema import SEPARATOR, build_schema, outcome_column, plan_checks, with_outcomes
+from quality.schema import REPORTINGS, find_failures, plan_checks
 from quality.workdays import WorkdayCalendar
 from standards.loader import standard as load_project_standard
 from standards.model import Standard
@@ -85,12 +84,16 @@ def validate_file(
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     output_dir: Path | None = None,
     on_progress: Callable[[int], None] | None = None,
+    reporting: str = "outcomes",
 ) -> ValidationResult:
     """Validates `path` as `entity_code`. Raises UnusableFile when the file as a whole is unusable.
 
     With `output_dir`, accepted rows (normalised) and rejected rows (as received) are written there as
-    `accepted.parquet` and `rejected.parquet`.
+    `accepted.parquet` and `rejected.parquet`. `reporting` chooses who lists the failing (row, rule)
+    pairs — see quality/schema.py; both give the same result (tested).
     """
+    if reporting not in REPORTINGS:
+        raise ValueError(f"reporting must be one of {REPORTINGS}")
     standard = standard or load_project_standard()
     entity = standard.entity(entity_code)
     as_of = as_of or today_in_china()
@@ -110,7 +113,7 @@ def validate_file(
             typed = enrich(normalise(raw, entity, standard), entity.code, reference, unit, as_of)
             planned, skipped = plan_checks(ctx, set(typed.columns))
             _note_calendar_years(ctx, typed)
-            failures = _run_schema(ctx, planned, typed)
+            failures = find_failures(ctx, planned, typed, reporting)
             rejects, findings = _split(failures, standard)
             findings = findings.select(list(FINDING_COLUMNS))
             collected.errors.append(_with_values(rejects, raw))
@@ -143,33 +146,6 @@ def _read_ahead(chunks: Iterator[pl.DataFrame]) -> Iterator[pl.DataFrame]:
             yield chunk
 
 
-def _run_schema(ctx: RuleContext, planned, typed: pl.DataFrame) -> pl.DataFrame:
-    """(row, position, field, rule) for every failed check, from pandera's lazy validation.
-
-    All rule outcomes are computed in one parallel pass first; pandera then gets the checks that failed
-    somewhere in this chunk (a check that passes on every row reports nothing, and skipping it saves
-    pandera's per-check collects: most of its time on clean data).
-    """
-    outcomes = with_outcomes(typed, planned)
-    failing = outcomes.select([~pl.col(outcome_column(item)).all() for item in planned]).row(0)
-    schema = build_schema(ctx, [item for item, failed in zip(planned, failing, strict=True) if failed])
-    try:
-        schema.validate(outcomes, lazy=True)
-    except pandera.errors.SchemaErrors as exc:
-        cases = exc.failure_cases
-    else:
-        return pl.DataFrame(schema={**FINDING_COLUMNS, "position": pl.Int64})
-    not_ours = cases.filter(~pl.col("check").str.contains(SEPARATOR, literal=True))
-    if not_ours.height:
-        # A dtype or column failure means normalisation broke its own contract: a bug, not bad data.
-        raise RuntimeError(f"schema contract broken for {ctx.entity.code}: {not_ours.head(5)}")
-    positions = cases["index"].cast(pl.Int64)
-    names = cases["check"].str.split_exact(SEPARATOR, 1).struct.rename_fields(["rule", "field"]).struct.unnest()
-    return pl.DataFrame(
-        {"row": typed[ROW].gather(positions), "position": positions, "field": names["field"], "rule": names["rule"]}
-    )
-
-
 def _split(failures: pl.DataFrame, standard: Standard) -> tuple[pl.DataFrame, pl.DataFrame]:
     findings_ids = [rule.id for rule in standard.rules.values() if rule.severity == "finding"]
     is_finding = pl.col("rule").is_in(findings_ids)
@@ -184,7 +160,8 @@ def _with_values(errors: pl.DataFrame, raw: pl.DataFrame) -> pl.DataFrame:
     for (code,), group in errors.group_by("field"):
         # A gathered string may be a view into the chunk's buffers and would keep the whole chunk
         # alive until the end of the file: copy the (few) values out so memory follows the chunk size.
-        values = raw[code].gather(group["position"]).to_list()
+        # An optional column the file left out had nothing sent in it.
+        values = raw[code].gather(group["position"]).to_list() if code in raw.columns else [None] * group.height
         parts.append(group.with_columns(pl.Series("value", values, dtype=pl.String)))
     return pl.concat(parts).select(list(ERROR_COLUMNS))
 

@@ -24,6 +24,7 @@ _FULL_WIDTH_ALNUM = (
 _HALF_WIDTH_ALNUM = [chr(ord(c) - 0xFEE0) for c in _FULL_WIDTH_ALNUM]
 _LIST_SPLIT = r"[;、]"
 _EXCEL_EPOCH = pl.date(1899, 12, 30)
+FIRST_YEAR, LAST_YEAR = 1900, 2199
 # Fields that may hold the 个体工商户 placeholder instead of a code (standard.md §2).
 PLACEHOLDER_FIELDS = frozenset({"CF_XDR_SHXYM", "XK_XDR_SHXYM"})
 
@@ -59,7 +60,7 @@ def parse_date(text: pl.Expr) -> pl.Expr:
     from_text = iso.str.strptime(pl.Date, "%Y-%m-%d", strict=False)
     serial = text.str.extract(r"^(\d{5})$").cast(pl.Int64, strict=False)
     from_serial = _EXCEL_EPOCH + pl.duration(days=serial)
-    return pl.coalesce(from_text, from_serial)
+    return _plausible(pl.coalesce(from_text, from_serial))
 
 
 def parse_datetime(text: pl.Expr) -> pl.Expr:
@@ -91,7 +92,12 @@ def parse_datetime(text: pl.Expr) -> pl.Expr:
     from_serial = _EXCEL_EPOCH.cast(pl.Datetime("us")) + pl.duration(
         milliseconds=(serial * 86_400_000).round(0).cast(pl.Int64)
     )
-    return pl.coalesce(from_text, from_serial)
+    return _plausible(pl.coalesce(from_text, from_serial))
+
+
+def _plausible(day: pl.Expr) -> pl.Expr:
+    """Years outside 1900–2199 are typing slips (0000-01-01, 20240-1-1), not dates of enforcement."""
+    return pl.when(day.dt.year().is_between(FIRST_YEAR, LAST_YEAR)).then(day)
 
 
 def _map_codes(text: pl.Expr, spec_field: Field, standard: Standard) -> pl.Expr:
@@ -184,13 +190,15 @@ def normalise(raw: pl.DataFrame, entity: Entity, standard: Standard) -> pl.DataF
     missing = [f.code for f in entity.fields if f.code not in raw.columns]
     frame = raw.with_columns([pl.lit(None, dtype=pl.String).alias(code) for code in missing]) if missing else raw
     structured = [f for f in entity.fields if f.type != "text"]
-    distinct = frame.select([pl.col(f.code).unique().implode() for f in structured]).row(0, named=True)
+    counts = frame.select([pl.col(f.code).n_unique() for f in structured]).row(0, named=True)
+    limit = min(_LOOKUP_LIMIT, _MOSTLY_DISTINCT * max(frame.height, 1))
+    few = [f for f in structured if counts[f.code] <= limit]
+    distinct = frame.select([pl.col(f.code).unique().implode() for f in few]).row(0, named=True) if few else {}
     lookups: list[pl.Expr] = []
     parsed: dict[str, pl.Series] = {}
     for spec_field in structured:
-        values = distinct[spec_field.code]
-        if len(values) <= _LOOKUP_LIMIT and len(values) <= _MOSTLY_DISTINCT * max(frame.height, 1):
-            lookups.extend(_lookup(spec_field, values, standard))
+        if spec_field.code in distinct:
+            lookups.extend(_lookup(spec_field, distinct[spec_field.code], standard))
         else:
             parsed.update(_parse_column(frame.select(spec_field.code), spec_field, standard))
     out = frame.select(
@@ -266,7 +274,7 @@ def _parse_with_fast_path(cleaned: pl.DataFrame, spec_field: Field, standard: St
     text = cleaned[code]
     shaped = (text.str.len_bytes() == length) & text.str.contains(r"^\d{4}-\d{2}-\d{2}")
     fast = pl.select(
-        pl.when(shaped).then(text.str.strptime(dtype, layout, strict=False, exact=True))
+        _plausible(pl.when(shaped).then(text.str.strptime(dtype, layout, strict=False, exact=True)))
     ).to_series().alias(code)
     needs_full = (fast.is_null() & text.is_not_null()).arg_true()
     if needs_full.len() == 0:
