@@ -106,18 +106,20 @@ def validate_file(
 
     collected = _Collected()
     spill = Path(tempfile.mkdtemp(prefix="zfjd-validate-")) if output_dir else None
-    skipped: list[str] = []
+    typed_cache: dict = {}
+    plan = None  # (columns, checks, skipped rules): the same for every chunk of a file
     try:
         for index, chunk in enumerate(_read_ahead(source.chunks())):
             raw = chunk.select([*header_map.columns, ROW]).rename(header_map.columns)
-            typed = enrich(normalise(raw, entity, standard), entity.code, reference, unit, as_of)
-            planned, skipped = plan_checks(ctx, set(typed.columns))
+            typed = normalise(raw, entity, standard, typed_cache)
+            typed = enrich(typed, entity.code, reference, unit, as_of)
+            if plan is None or plan[0] != set(typed.columns):
+                plan = (set(typed.columns), *plan_checks(ctx, set(typed.columns)))
+            planned = plan[1]
             _note_calendar_years(ctx, typed)
-            failures = find_failures(ctx, planned, typed, reporting)
-            rejects, findings = _split(failures, standard)
-            findings = findings.select(list(FINDING_COLUMNS))
+            rejects, findings = _split(find_failures(ctx, planned, typed, reporting), standard)
             collected.errors.append(_with_values(rejects, raw))
-            collected.findings.append(findings)
+            collected.findings.append(findings.select(list(FINDING_COLUMNS)))
             collected.digests.append(digest(typed, entity))
             collected.rows += typed.height
             if spill is not None:
@@ -126,7 +128,7 @@ def validate_file(
             if on_progress is not None:
                 on_progress(collected.rows)
         result = _assemble(entity_code, unit, source, collected, standard)
-        result.skipped_rules = skipped
+        result.skipped_rules = plan[2] if plan else []
         result.notes = _notes(ctx, reference, unit, collected)
         if output_dir is not None:
             _write_outputs(result, spill, Path(output_dir), entity.field_codes)
@@ -191,7 +193,7 @@ def _assemble(entity_code, unit, source: TableSource, collected: _Collected, sta
             )
         )
     all_errors = (
-        pl.concat(errors).unique(maintain_order=True).sort("row", "rule", "field", nulls_last=True)
+        pl.concat(errors).sort("row", "rule", "field", nulls_last=True)
         if errors
         else pl.DataFrame(schema=ERROR_COLUMNS)
     )

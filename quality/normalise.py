@@ -179,7 +179,9 @@ def _typed(spec_field: Field, standard: Standard) -> pl.Expr:
     raise ValueError(kind)  # pragma: no cover - the loader refuses unknown types
 
 
-def normalise(raw: pl.DataFrame, entity: Entity, standard: Standard) -> pl.DataFrame:
+def normalise(
+    raw: pl.DataFrame, entity: Entity, standard: Standard, cache: TypedCache | None = None
+) -> pl.DataFrame:
     """`raw` has one string column per field code present (others are treated as empty) and `__row`.
 
     Structured columns repeat a lot (a few hundred bodies, a few thousand dates in a million rows), so
@@ -190,15 +192,15 @@ def normalise(raw: pl.DataFrame, entity: Entity, standard: Standard) -> pl.DataF
     missing = [f.code for f in entity.fields if f.code not in raw.columns]
     frame = raw.with_columns([pl.lit(None, dtype=pl.String).alias(code) for code in missing]) if missing else raw
     structured = [f for f in entity.fields if f.type != "text"]
-    counts = frame.select([pl.col(f.code).n_unique() for f in structured]).row(0, named=True)
+    uniques = frame.select([pl.col(f.code).unique().implode() for f in structured])
+    counts = uniques.select(pl.all().list.len()).row(0, named=True)
     limit = min(_LOOKUP_LIMIT, _MOSTLY_DISTINCT * max(frame.height, 1))
-    few = [f for f in structured if counts[f.code] <= limit]
-    distinct = frame.select([pl.col(f.code).unique().implode() for f in few]).row(0, named=True) if few else {}
+    distinct = {f.code: uniques[f.code][0].to_list() for f in structured if counts[f.code] <= limit}
     lookups: list[pl.Expr] = []
     parsed: dict[str, pl.Series] = {}
     for spec_field in structured:
         if spec_field.code in distinct:
-            lookups.extend(_lookup(spec_field, distinct[spec_field.code], standard))
+            lookups.extend(_lookup(spec_field, distinct[spec_field.code], standard, {} if cache is None else cache))
         else:
             parsed.update(_parse_column(frame.select(spec_field.code), spec_field, standard))
     out = frame.select(
@@ -220,26 +222,36 @@ _FAST_FORMATS = {
     "datetime": (pl.Datetime("us"), "%Y-%m-%d %H:%M:%S", 19),
 }
 _MOSTLY_DISTINCT = 0.5
-_LOOKUP_LIMIT = 50_000
+_LOOKUP_LIMIT = 5000
 
 
-def _lookup(spec_field: Field, distinct: list[str | None], standard: Standard) -> list[pl.Expr]:
-    """Expressions that map each received text to its typed value (and bad flag) via a small table."""
+TypedCache = dict[str, dict[str, tuple[object, bool]]]
+
+
+def _lookup(spec_field: Field, distinct: list[str | None], standard: Standard, cache: TypedCache) -> list[pl.Expr]:
+    """Expressions that map each received text to its typed value (and bad flag) via a small table.
+
+    Texts typed in an earlier chunk of the same file are taken from `cache` (dates, bodies and codes
+    recur from chunk to chunk); only new ones are typed here.
+    """
     code = spec_field.code
+    known = cache.setdefault(code, {})
     texts = [text for text in distinct if text is not None]
-    table = pl.DataFrame({code: texts}, schema={code: pl.String}).select(
-        pl.col(code).alias("__text"), _cleaned(spec_field).alias(code)
-    )
-    table = table.with_columns(_typed(spec_field, standard).alias("__value"))
-    dtype = table.schema["__value"]
+    new = [text for text in texts if text not in known]
+    if new:
+        table = pl.DataFrame({code: new}, schema={code: pl.String}).select(_cleaned(spec_field).alias(code))
+        table = table.with_columns(_typed(spec_field, standard).alias("__value"))
+        bad = (table[code].is_not_null() & table["__value"].is_null()).to_list()
+        known.update(zip(new, zip(table["__value"].to_list(), bad, strict=True), strict=True))
+    dtype = typed_schema_of(spec_field)
     value = pl.col(code).replace_strict(
-        texts, table["__value"].to_list(), default=None, return_dtype=dtype
+        texts, [known[text][0] for text in texts], default=None, return_dtype=dtype
     ).alias(code)
     if spec_field.type == "text_list":
         return [value]
-    flags = (table[code].is_not_null() & table["__value"].is_null()).to_list()
-    bad = pl.col(code).replace_strict(texts, flags, default=False, return_dtype=pl.Boolean).alias(bad_column(code))
-    return [value, bad]
+    flags = [known[text][1] for text in texts]
+    bad_flag = pl.col(code).replace_strict(texts, flags, default=False, return_dtype=pl.Boolean)
+    return [value, bad_flag.alias(bad_column(code))]
 
 
 def _parse_column(raw: pl.DataFrame, spec_field: Field, standard: Standard) -> dict[str, pl.Series]:
@@ -283,15 +295,21 @@ def _parse_with_fast_path(cleaned: pl.DataFrame, spec_field: Field, standard: St
     return fast.scatter(needs_full, full)
 
 
+_DTYPES: dict[str, pl.DataType] = {
+    "date": pl.Date(),
+    "datetime": pl.Datetime("us"),
+    "decimal": pl.Float64(),
+    "integer": pl.Int64(),
+    "text_list": pl.List(pl.String),
+    "uscc_list": pl.List(pl.String),
+    "code_set": pl.List(pl.String),
+}
+
+
+def typed_schema_of(spec_field: Field) -> pl.DataType:
+    return _DTYPES.get(spec_field.type, pl.String())
+
+
 def typed_schema(entity: Entity) -> dict[str, pl.DataType]:
     """The polars dtype of each field after normalisation (the contract the validator checks)."""
-    dtypes: dict[str, pl.DataType] = {
-        "date": pl.Date(),
-        "datetime": pl.Datetime("us"),
-        "decimal": pl.Float64(),
-        "integer": pl.Int64(),
-        "text_list": pl.List(pl.String),
-        "uscc_list": pl.List(pl.String),
-        "code_set": pl.List(pl.String),
-    }
-    return {f.code: dtypes.get(f.type, pl.String()) for f in entity.fields}
+    return {f.code: typed_schema_of(f) for f in entity.fields}

@@ -108,85 +108,41 @@ def _open_csv(path: Path, chunk_rows: int) -> TableSource:
 def _csv_chunks_fast_or_careful(
     path: Path, encoding: str, headers: list[str], chunk_rows: int, malformed: list[MalformedRow]
 ) -> Iterator[pl.DataFrame]:
-    """polars' parallel reader on pieces of the file cut at record boundaries; a careful reader after
-    the first piece that has a row with more values than the header.
+    """polars' streaming, multi-threaded CSV reader; a careful reader once a row does not fit.
 
-    polars refuses such a row; pyarrow (slower) can report it and go on, so from that piece on the
-    file is read by pyarrow, and each malformed row is kept as a rejected row instead of being lost.
+    polars refuses a row with more values than the header. pyarrow (slower) can report such a row and
+    go on, so the file is then read again by pyarrow, skipping the rows already handed out (they were
+    all well-formed), and each malformed row is kept as a rejected row instead of being lost.
     """
     with tempfile.TemporaryDirectory(prefix="zfjd-read-") as scratch:
         utf8 = path if encoding in ("utf-8", "utf-8-sig") else _transcode(path, encoding, Path(scratch))
-        numbering = _RowNumbering()
         names = [f"c{i}" for i in range(len(headers))]
-        schema = {name: pl.String for name in names}
-        chunk_bytes = max(chunk_rows, 1) * _BYTES_PER_ROW_GUESS
-        with utf8.open("rb") as handle:
-            offset = _header_end(handle)
-            for start, piece in _record_pieces(handle, offset, chunk_bytes):
-                try:
-                    frame = pl.read_csv(
-                        io.BytesIO(piece), has_header=False, new_columns=names, schema=schema, raise_if_empty=False
-                    )
-                except pl.exceptions.ComputeError:
-                    yield from _csv_chunks(utf8, "utf-8", headers, chunk_rows, malformed, start, numbering)
-                    return
-                frame = frame.rename(dict(zip(names, headers, strict=True)))
-                rows = pl.int_range(numbering.next, numbering.next + frame.height, eager=True, dtype=pl.Int64)
-                numbering.next += frame.height
-                yield frame.with_columns(rows.alias(ROW))
-
-
-_BYTES_PER_ROW_GUESS = 600
+        scan = pl.scan_csv(
+            utf8, has_header=False, skip_rows=1, new_columns=names, schema={name: pl.String for name in names},
+            raise_if_empty=False,
+        )
+        handed_out = 0
+        try:
+            for batch in scan.collect_batches(chunk_size=max(chunk_rows, 1)):
+                rows = pl.int_range(handed_out + 1, handed_out + 1 + batch.height, eager=True, dtype=pl.Int64)
+                handed_out += batch.height
+                yield batch.rename(dict(zip(names, headers, strict=True))).with_columns(rows.alias(ROW))
+        except pl.exceptions.ComputeError:
+            with utf8.open("rb") as handle:
+                start = _header_end(handle)
+            numbering = _RowNumbering()
+            yield from _csv_chunks(utf8, headers, chunk_rows, malformed, start, numbering, skip=handed_out)
 
 
 def _header_end(handle) -> int:
-    """Byte offset just past the header record."""
+    """Byte offset just past the header record (the first newline outside quotes)."""
     handle.seek(0)
     head = handle.read(_SAMPLE_BYTES)
-    cut = _last_record_boundary(head, first=True)
-    if cut is None:
-        raise UnusableFile("文件只有表头或表头不完整")
-    return cut
-
-
-def _last_record_boundary(data: bytes, first: bool = False) -> int | None:
-    """The offset after a newline that is not inside a quoted value (an even number of `"` before it)."""
-    if first:
-        position = -1
-        while (position := data.find(b"\n", position + 1)) != -1:
-            if data.count(b'"', 0, position) % 2 == 0:
-                return position + 1
-        return None
-    quotes_after = 0
-    end = len(data)
-    total = data.count(b'"')
-    while (position := data.rfind(b"\n", 0, end)) != -1:
-        quotes_after += data.count(b'"', position, end)
-        if (total - quotes_after) % 2 == 0:
+    position = -1
+    while (position := head.find(b"\n", position + 1)) != -1:
+        if head.count(b'"', 0, position) % 2 == 0:
             return position + 1
-        end = position
-    return None
-
-
-def _record_pieces(handle, offset: int, piece_bytes: int) -> Iterator[tuple[int, bytes]]:
-    """(start offset, bytes) pieces of whole records, about `piece_bytes` each."""
-    handle.seek(offset)
-    carry = b""
-    start = offset
-    while True:
-        block = handle.read(piece_bytes)
-        data = carry + block
-        if not block:
-            if data.strip():
-                yield start, data
-            return
-        cut = _last_record_boundary(data)
-        if cut is None:
-            carry = data
-            continue
-        yield start, data[:cut]
-        start += cut
-        carry = data[cut:]
+    raise UnusableFile("文件只有表头或表头不完整")
 
 
 def _transcode(path: Path, encoding: str, scratch: Path) -> Path:
@@ -215,14 +171,15 @@ def _csv_headers(sample: bytes, encoding: str) -> list[str]:
 
 def _csv_chunks(
     path: Path,
-    encoding: str,
     headers: list[str],
     chunk_rows: int,
     malformed: list[MalformedRow],
     start: int,
     numbering: _RowNumbering,
+    skip: int = 0,
 ) -> Iterator[pl.DataFrame]:
-    """pyarrow's reader from byte `start` (a record boundary): slower, but it reports malformed rows."""
+    """pyarrow's reader of the UTF-8 file from byte `start` (the first data record): slower, but it
+    reports malformed rows. The first `skip` well-formed rows were handed out already and are dropped."""
     names = [f"c{i}" for i in range(len(headers))]
     pending: list[MalformedRow] = []
 
@@ -255,24 +212,31 @@ def _csv_chunks(
     )
     buffered: list[pa.RecordBatch] = []
     buffered_rows = 0
+
+    def take_pending() -> None:
+        numbering.skip(row.row for row in pending)
+        # A short row among those already handed out was read (padded) by the fast reader: not lost.
+        malformed.extend(row for row in pending if row.row > skip)
+        pending.clear()
+
+    def fresh(frame: pl.DataFrame) -> pl.DataFrame:
+        return frame.filter(pl.col(ROW) > skip) if skip else frame
+
     try:
         for batch in reader:
-            numbering.skip(row.row for row in pending)
-            malformed.extend(pending)
-            pending.clear()
+            take_pending()
             buffered.append(batch)
             buffered_rows += batch.num_rows
             if buffered_rows >= chunk_rows:
-                yield _to_frame(buffered, headers, numbering)
+                yield fresh(_to_frame(buffered, headers, numbering))
                 buffered, buffered_rows = [], 0
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-        raise UnusableFile(f"文件无法按 {encoding} 读取（可能混用了编码或已损坏）：{exc}") from None
+        raise UnusableFile(f"文件无法读取（可能混用了编码或已损坏）：{exc}") from None
     finally:
         handle.close()
-    numbering.skip(row.row for row in pending)
-    malformed.extend(pending)
+    take_pending()
     if buffered or not malformed:
-        yield _to_frame(buffered, headers, numbering)
+        yield fresh(_to_frame(buffered, headers, numbering))
 
 
 class _RowNumbering:

@@ -210,3 +210,15 @@ def test_a_date_spelling_gets_the_same_answer_however_many_distinct_dates_the_fi
         answers.append(rules_by_row(result).get(10, set()))
     assert answers[0] == answers[1]
     assert ("field.date" in answers[0]) == (spelling == "+2024-05-20")
+
+
+def test_a_malformed_row_after_many_good_chunks_is_reported_and_nothing_is_read_twice(tmp_path):
+    rows = [clean_inspection(i) for i in range(1, 2501)]
+    path = write_rows(tmp_path / "late-ragged.csv", rows)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[2400] = lines[2400] + ",多出来的一列"  # data row 2400, long after the first chunks went out
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    source = open_table(path, chunk_rows=300)
+    frame = pl.concat(list(source.chunks()))
+    assert frame["__row"].to_list() == [n for n in range(1, 2501) if n != 2400]
+    assert [m.row for m in source.malformed] == [2400]
