@@ -12,8 +12,8 @@ polars pass (`with_outcomes`: a boolean column per check). Then, per chunk:
   the failure cases itself.
 
 Both give identical results (tests/quality/test_reporting.py). They differ in cost: pandera spends a
-few collects per failing check (measured ~0.4 s per 100,000 dirty rows, 4–5 s per million) where
-reading the outcome columns takes milliseconds — see docs/benchmarks.md.
+few collects per failing check where reading the outcome columns takes milliseconds — at 1M rows of
+the benchmark file 7.7–8.2 s against 5.4–7.1 s in all (docs/benchmarks.md).
 Why the polars backend at all: at 1M rows it validates ~4–5× faster than the pandas backend in about a
 fifth of the memory, and the ibis backend misattributes rows (../shared/notes/stack-facts.md).
 """
