@@ -56,6 +56,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from quality.rules import FORMAT_RULES  # noqa: E402
 from standards.loader import standard as load_standard  # noqa: E402
 from standards.model import Entity, Field, Standard  # noqa: E402
 
@@ -505,17 +506,6 @@ def field_checks(entity: Entity, std: Standard, as_of: dt.date) -> list[tuple[st
     return checks
 
 
-FORMAT_RULES = {
-    "field.uscc",
-    "field.ric",
-    "field.division",
-    "field.date",
-    "field.datetime",
-    "field.decimal",
-    "field.integer",
-    "field.yn",
-    "field.code",
-}
 
 # Row rules of penalty_case, by hand: {rule id: [(field, violation SQL)]} over the typed columns v_F
 # (value), m_F (missing), b_F (given but invalid), and per-value facts such as CF_CFLB_fine.

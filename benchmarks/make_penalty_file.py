@@ -22,19 +22,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "samples"))
 from build_samples import ric, sample_rows, uscc  # noqa: E402
 
+from standards.loader import standard  # noqa: E402
+
 SAMPLE = ROOT / "samples" / "penalty_case.csv"
-DATE_COLUMNS = [
-    "违法行为发生日期",
-    "立案日期",
-    "处罚决定日期",
-    "处罚有效期",
-    "公示截止期",
-    "法制审核日期",
-    "送达日期",
-    "缴款日期",
-    "结案日期",
-    "公示日期",
-]
+# The Chinese headers of penalty_case's date fields, from the standard.
+DATE_COLUMNS = [f.name for f in standard().entity("penalty_case").fields if f.type == "date"]
 DEFECT_SHARE = 0.10
 PARTIES = 50_000
 _USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"

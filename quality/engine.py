@@ -131,7 +131,7 @@ def validate_file(
         result.skipped_rules = plan[2] if plan else []
         result.notes = _notes(ctx, reference, unit, collected)
         if output_dir is not None:
-            _write_outputs(result, spill, Path(output_dir), entity.field_codes)
+            _write_outputs(result, spill, Path(output_dir), entity.field_codes, source.malformed)
         return result
     finally:
         if spill is not None:
@@ -243,7 +243,12 @@ def _notes(ctx: RuleContext, reference: Reference, unit: str | None, collected: 
     return notes
 
 
-def _write_outputs(result: ValidationResult, spill: Path, output_dir: Path, field_codes) -> None:
+MALFORMED_TEXT = "__malformed_text"
+
+
+def _write_outputs(result: ValidationResult, spill: Path, output_dir: Path, field_codes, malformed) -> None:
+    """accepted.parquet: accepted rows, normalised; rejected.parquet: rejected rows exactly as received,
+    a malformed row as its line of text (`__malformed_text`), so the quarantine loses nothing."""
     output_dir.mkdir(parents=True, exist_ok=True)
     rejected = result.errors["row"].unique().implode()
     accepted_path = output_dir / "accepted.parquet"
@@ -251,6 +256,12 @@ def _write_outputs(result: ValidationResult, spill: Path, output_dir: Path, fiel
     typed = pl.scan_parquet(spill / "typed-*.parquet").filter(~pl.col(ROW).is_in(rejected))
     typed.sink_parquet(accepted_path, row_group_size=100_000)
     raw = pl.scan_parquet(spill / "raw-*.parquet").filter(pl.col(ROW).is_in(rejected))
+    if malformed:
+        lines = pl.LazyFrame(
+            {ROW: [m.row for m in malformed], MALFORMED_TEXT: [m.text for m in malformed]},
+            schema={ROW: pl.Int64, MALFORMED_TEXT: pl.String},
+        )
+        raw = pl.concat([raw, lines], how="diagonal").sort(ROW)
     raw.sink_parquet(rejected_path, row_group_size=100_000)
     result.accepted_path, result.rejected_path = accepted_path, rejected_path
 

@@ -111,17 +111,12 @@ def _unparseable(ctx: RuleContext, spec_field: Field) -> pl.Expr:
     return ctx.bad(spec_field.code)
 
 
-for _format_rule in (
-    "field.uscc",
-    "field.ric",
-    "field.division",
-    "field.date",
-    "field.datetime",
-    "field.decimal",
-    "field.integer",
-    "field.yn",
-    "field.code",
-):
+# Rules that fail exactly when a given text does not parse as the field's type.
+FORMAT_RULES = frozenset(
+    {"field.uscc", "field.ric", "field.division", "field.date", "field.datetime", "field.decimal",
+     "field.integer", "field.yn", "field.code"}
+)
+for _format_rule in FORMAT_RULES:
     FIELD_RULES[_format_rule] = _unparseable
 
 

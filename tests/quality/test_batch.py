@@ -66,3 +66,26 @@ def test_every_received_row_ends_accepted_or_rejected(tmp_path_factory, seed, si
     assert len(set(rules_by_row(result))) == result.rejected
     assert set(result.findings["row"].to_list()).isdisjoint(rules_by_row(result))
     assert all(1 <= row <= size for row in result.errors["row"].to_list())
+
+
+def test_accepted_and_rejected_rows_are_written_out_with_nothing_lost(tmp_path):
+    import polars as pl
+    from support import AS_OF, REFERENCE, UNIT, write_rows
+
+    from quality.engine import validate_file
+
+    rows = [clean_inspection(i) for i in range(1, 6)]
+    rows[1]["检查日期"] = "2024-02-30"
+    path = write_rows(tmp_path / "in.csv", rows)
+    text = path.read_text(encoding="utf-8").splitlines()
+    text[4] += ",多余"  # data row 4 is malformed
+    path.write_text("\n".join(text) + "\n", encoding="utf-8")
+    result = validate_file(path, "inspection", unit=UNIT, reference=REFERENCE, as_of=AS_OF, output_dir=tmp_path / "out")
+    accepted = pl.read_parquet(result.accepted_path)
+    rejected = pl.read_parquet(result.rejected_path)
+    assert accepted["__row"].to_list() == [1, 3, 5]
+    assert accepted.schema["JCRQ"] == pl.Date
+    assert rejected["__row"].to_list() == [2, 4]
+    assert rejected["JCRQ"].to_list()[0] == "2024-02-30"  # exactly as received
+    assert rejected["__malformed_text"].to_list()[1].endswith(",多余")
+    assert accepted.height + rejected.height == result.received == 5

@@ -431,18 +431,7 @@ EDGES: dict[str, dict[str, str]] = {
 }
 
 ENGINE_WRONG: dict = {}  # cases where the engine was found wrong and not yet fixed (none now)
-DATE_COLUMNS = [
-    "违法行为发生日期",
-    "立案日期",
-    "处罚决定日期",
-    "处罚有效期",
-    "公示截止期",
-    "法制审核日期",
-    "送达日期",
-    "缴款日期",
-    "结案日期",
-    "公示日期",
-]
+DATE_COLUMNS = [f.name for f in standard().entity("penalty_case").fields if f.type == "date"]
 
 
 def _filler(number: int, days_back: int) -> dict[str, str]:
