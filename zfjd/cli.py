@@ -117,11 +117,11 @@ def _print_summary(document: dict, standard) -> None:
         if not summary:
             continue
         table = Table(title=title, title_justify="left", show_lines=False)
-        table.add_column("条数", justify="right")
-        table.add_column("说明")
-        table.add_column("规则", style="dim")
+        table.add_column("条数", justify="right", no_wrap=True)
+        table.add_column("规则", style="dim", no_wrap=True)
+        table.add_column("说明", overflow="fold")
         for rule_id, message, count in summary:
-            table.add_row(str(count), message, rule_id)
+            table.add_row(str(count), rule_id, message)
         out.print(table)
 
 
