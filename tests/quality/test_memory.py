@@ -40,5 +40,28 @@ def test_a_50mb_file_validates_in_memory_bounded_by_the_chunk(tmp_path):
     chunked = _validate_in_child(path, chunk_rows=10_000)
     assert chunked["received"] == whole["received"] == 80_000
     assert (chunked["accepted"], chunked["rejected"]) == (whole["accepted"], whole["rejected"])
-    # Memory follows the chunk, not the file (measured: about 0.6× the peak of the one-piece run).
-    assert chunked["peak_mb"] < 0.75 * whole["peak_mb"], (chunked, whole)
+    # Memory follows the chunk, not the file: measured 375–402 MB in chunks against 497–530 MB in one
+    # piece (the rest is the interpreter, polars, pandera and the allocator's own reserve).
+    assert chunked["peak_mb"] < whole["peak_mb"] - 50, (chunked, whole)
+
+
+def test_no_chunk_larger_than_asked_reaches_the_checks(tmp_path, monkeypatch):
+    """The structural half of bounded memory: rows are typed and checked a chunk at a time."""
+    from build_samples import clean_case
+    from support import AS_OF, REFERENCE, UNIT, write_rows
+
+    import quality.engine as engine
+
+    heights = []
+    real_normalise = engine.normalise
+
+    def spy(raw, *args, **kwargs):
+        heights.append(raw.height)
+        return real_normalise(raw, *args, **kwargs)
+
+    monkeypatch.setattr(engine, "normalise", spy)
+    path = write_rows(tmp_path / "cases.csv", [clean_case(i) for i in range(1, 2_501)])
+    result = engine.validate_file(path, "penalty_case", unit=UNIT, reference=REFERENCE, as_of=AS_OF, chunk_rows=500)
+    assert result.received == 2_500
+    assert sum(heights) == 2_500
+    assert max(heights) <= 500 and len(heights) >= 5
