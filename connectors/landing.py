@@ -1,0 +1,155 @@
+"""Lands a batch exactly as received: raw bytes kept content-addressed, records as Parquet, a manifest.
+
+A batch is identified by what it contains, not by when it came: `batch_id` is derived from the unit,
+the entity and the sha256 of the raw content, so the same content landed twice is the same batch and
+adds no rows (idempotent re-runs, repeated pages, a re-pull after a crash). Files are written to a
+temporary name, flushed and renamed; the manifest is written last, so a batch whose manifest exists is
+durably landed and one without a manifest was never landed (a re-run lands it again from scratch).
+
+Layout under the landing root:
+    raw/<sha256[:2]>/<sha256>                       the bytes as received
+    batches/<entity>/<unit>/<batch_id>.parquet      every value as text, as received (+ __record)
+    manifests/<batch_id>.json                       unit, entity, channel, window, rows, sha256, …
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import polars as pl
+
+RECORD = "__record"
+_SAFE = set("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_-")
+
+
+@dataclass(frozen=True)
+class RawBatch:
+    """What a connector pulled: who, what, through which channel, for which window, and the content."""
+
+    unit: str
+    entity: str
+    channel: str
+    content: bytes
+    records: pl.DataFrame  # one string column per field as received, in the order received
+    window_start: str | None = None
+    window_end: str | None = None
+    source_name: str = ""
+
+
+@dataclass(frozen=True)
+class Manifest:
+    batch_id: str
+    unit: str
+    entity: str
+    channel: str
+    window_start: str | None
+    window_end: str | None
+    received_at: str
+    rows: int
+    sha256: str
+    source_name: str
+    records_path: str
+    raw_path: str
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False, indent=1, sort_keys=True)
+
+
+def batch_id_of(unit: str, entity: str, sha256: str) -> str:
+    return f"{entity}-{unit}-{sha256[:20]}"
+
+
+def _checked_name(value: str, what: str) -> str:
+    """Unit codes and entity names become path parts: refuse anything that could leave the folder."""
+    if not value or not set(value) <= _SAFE:
+        raise ValueError(f"{what} {value!r} cannot name a landing folder")
+    return value
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", delete=False) as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+        temporary = Path(handle.name)
+    os.replace(temporary, path)
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(folder: Path) -> None:
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+class Landing:
+    """The landing zone of one instance (a local folder here; the same layout on shared storage)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def manifest_path(self, batch_id: str) -> Path:
+        return self.root / "manifests" / f"{batch_id}.json"
+
+    def find(self, batch_id: str) -> Manifest | None:
+        path = self.manifest_path(batch_id)
+        if not path.exists():
+            return None
+        return Manifest(**json.loads(path.read_text(encoding="utf-8")))
+
+    def land(self, batch: RawBatch, *, received_at: dt.datetime | None = None) -> tuple[Manifest, bool]:
+        """Lands `batch`; returns its manifest and whether it was new (False: landed before, unchanged)."""
+        unit = _checked_name(batch.unit, "unit")
+        entity = _checked_name(batch.entity, "entity")
+        sha256 = hashlib.sha256(batch.content).hexdigest()
+        batch_id = batch_id_of(unit, entity, sha256)
+        existing = self.find(batch_id)
+        if existing is not None:
+            return existing, False
+        raw_path = self.root / "raw" / sha256[:2] / sha256
+        if not raw_path.exists():
+            _write_atomically(raw_path, batch.content)
+        records_path = self.root / "batches" / entity / unit / f"{batch_id}.parquet"
+        records = batch.records.with_row_index(RECORD, offset=1).with_columns(pl.col(RECORD).cast(pl.Int64))
+        records_path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=records_path.parent, prefix=".tmp-", suffix=".parquet", delete=False) as h:
+            temporary = Path(h.name)
+        records.write_parquet(temporary, row_group_size=100_000)
+        with temporary.open("rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(temporary, records_path)
+        _fsync_dir(records_path.parent)
+        manifest = Manifest(
+            batch_id=batch_id,
+            unit=unit,
+            entity=entity,
+            channel=batch.channel,
+            window_start=batch.window_start,
+            window_end=batch.window_end,
+            received_at=(received_at or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds"),
+            rows=records.height,
+            sha256=sha256,
+            source_name=batch.source_name,
+            records_path=str(records_path.relative_to(self.root)),
+            raw_path=str(raw_path.relative_to(self.root)),
+        )
+        _write_atomically(self.manifest_path(batch_id), manifest.to_json().encode("utf-8"))
+        return manifest, True
+
+    def manifests(self) -> list[Manifest]:
+        folder = self.root / "manifests"
+        if not folder.exists():
+            return []
+        return [Manifest(**json.loads(p.read_text(encoding="utf-8"))) for p in sorted(folder.glob("*.json"))]
+
+    def records(self, manifest: Manifest) -> pl.DataFrame:
+        return pl.read_parquet(self.root / manifest.records_path)
