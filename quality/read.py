@@ -127,7 +127,8 @@ def _csv_chunks_fast_or_careful(
                 rows = pl.int_range(handed_out + 1, handed_out + 1 + batch.height, eager=True, dtype=pl.Int64)
                 handed_out += batch.height
                 yield batch.rename(dict(zip(names, headers, strict=True))).with_columns(rows.alias(ROW))
-        except pl.exceptions.ComputeError:
+        except (pl.exceptions.ComputeError, pl.exceptions.SchemaError):
+            # ComputeError: a later row has too many values; SchemaError: the first one has.
             with utf8.open("rb") as handle:
                 start = _header_end(handle)
             numbering = _RowNumbering()

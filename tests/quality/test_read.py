@@ -222,3 +222,13 @@ def test_a_malformed_row_after_many_good_chunks_is_reported_and_nothing_is_read_
     frame = pl.concat(list(source.chunks()))
     assert frame["__row"].to_list() == [n for n in range(1, 2501) if n != 2400]
     assert [m.row for m in source.malformed] == [2400]
+
+
+def test_a_malformed_first_row_is_reported_too(tmp_path):
+    path = write_rows(tmp_path / "first-ragged.csv", [clean_inspection(1), clean_inspection(2)])
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[1] += ",多余"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = validate_file(path, "inspection", unit=UNIT, reference=REFERENCE, as_of=AS_OF)
+    assert (result.received, result.accepted) == (2, 1)
+    assert rules_by_row(result) == {1: {"record.malformed"}}
