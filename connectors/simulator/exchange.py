@@ -77,5 +77,6 @@ def cursor_of(entity: str) -> pl.Expr:
     """A record version's position as sortable text, unique: `GXSJ|key parts|sequence` (GXSJ is
     `YYYY-MM-DD HH:MM:SS`; the sequence number keeps two identical versions apart)."""
     key = standard().entity(entity).key
-    parts = [pl.col("GXSJ").fill_null(""), *[pl.col(c).fill_null("") for c in key], pl.col(SEQ).cast(pl.String).str.zfill(9)]
+    sequence = pl.col(SEQ).cast(pl.String).str.zfill(9)
+    parts = [pl.col("GXSJ").fill_null(""), *[pl.col(c).fill_null("") for c in key], sequence]
     return pl.concat_str(parts, separator="|")
