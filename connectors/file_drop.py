@@ -1,4 +1,5 @@
-"""The file-drop channel: CSV (UTF-8 / GB18030) and XLSX files that units upload to an inbox.
+"""The file-drop channel: CSV (UTF-8 / GB18030) and XLSX files that units upload to an inbox; and the
+platform-push channel, the same mechanism with JSON batches the provincial platform delivers.
 
 Layout (one folder per reporting unit and entity, created by the registry, never named by a file):
     inbox/<unit>/<entity>/<any file name>      where units' uploads arrive
@@ -14,6 +15,7 @@ it is never joined into a path as given.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Iterator
@@ -27,7 +29,7 @@ from quality.read import ROW, UnusableFile, open_table
 
 CHANNEL = "file_drop"
 INCOMPLETE_SUFFIXES = (".part", ".tmp", ".uploading", ".crdownload", "~")
-ACCEPTED_SUFFIXES = (".csv", ".txt", ".xlsx", ".xlsm")
+ACCEPTED_SUFFIXES = (".csv", ".txt", ".xlsx", ".xlsm", ".json")
 MALFORMED_TEXT = "__malformed_text"
 _UNSAFE = re.compile(r"[^0-9A-Za-z\u4e00-\u9fff._-]+")
 
@@ -55,8 +57,9 @@ def safe_label(name: str) -> str:
 
 
 class FileDrop:
-    def __init__(self, root: Path, *, settle_seconds: float = 5.0, clock=time.time) -> None:
+    def __init__(self, root: Path, *, channel: str = CHANNEL, settle_seconds: float = 5.0, clock=time.time) -> None:
         self.root = Path(root)
+        self.channel = channel
         self.settle_seconds = settle_seconds
         self.clock = clock
 
@@ -103,7 +106,7 @@ class FileDrop:
                 problem = None
             except UnusableFile as exc:
                 records, problem = pl.DataFrame(), str(exc)
-            batch = RawBatch(unit=unit, entity=entity, channel=CHANNEL, content=content, records=records,
+            batch = RawBatch(unit=unit, entity=entity, channel=self.channel, content=content, records=records,
                              source_name=taken.original_name)
             manifest, new = landing.land(batch)
             self._archive(taken, manifest.batch_id)
@@ -121,6 +124,8 @@ class FileDrop:
 
 def decode(path: Path) -> pl.DataFrame:
     """The file's records as text, headers as received; a malformed line is kept as its text."""
+    if path.suffix.lower() == ".json":
+        return decode_json(path.read_bytes())
     source = open_table(path)
     chunks = list(source.chunks())
     frame = pl.concat(chunks, how="vertical") if chunks else pl.DataFrame()
@@ -131,3 +136,25 @@ def decode(path: Path) -> pl.DataFrame:
         )
         frame = pl.concat([frame, lines], how="diagonal").sort(ROW)
     return frame.drop(ROW) if ROW in frame.columns else frame
+
+
+def decode_json(content: bytes) -> pl.DataFrame:
+    """A pushed batch: `[{field: value}, …]` or `{"records": [...]}`; every value kept as text."""
+    try:
+        document = json.loads(content.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UnusableFile(f"推送的数据不是有效的 UTF-8 JSON：{exc}") from None
+    records = document.get("records") if isinstance(document, dict) else document
+    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+        raise UnusableFile("推送的数据应为记录的列表（或含 records 列表的对象）")
+    columns: dict[str, None] = {}
+    for record in records:
+        columns.update(dict.fromkeys(record))
+    as_text = [{k: (None if v is None else v if isinstance(v, str) else json.dumps(v, ensure_ascii=False))
+                for k, v in record.items()} for record in records]
+    return pl.DataFrame(as_text, schema={name: pl.String for name in columns})
+
+
+def platform_push(root: Path, **options) -> FileDrop:
+    """The provincial platform's pushes: JSON batches delivered to `inbox/<unit>/<entity>/`."""
+    return FileDrop(root, channel="platform_push", **options)
