@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -154,6 +155,81 @@ def demo(
         "--reference 三库目录 --html 报告.html",
         highlight=False,
     )
+
+
+@app.command()
+def simulate(
+    out_dir: Annotated[Path, typer.Option("--out", help="输出目录")],
+    units: Annotated[int, typer.Option("--units", help="报送单位数")] = 200,
+    days: Annotated[int, typer.Option("--days", help="天数")] = 30,
+    seed: Annotated[int, typer.Option("--seed", help="随机种子（相同种子得到相同的省份）")] = 7,
+    start: Annotated[str, typer.Option("--start", help="第一天，YYYY-MM-DD")] = "2025-03-01",
+    defect_rate: Annotated[float, typer.Option("--defect-rate", help="注入错误与监督发现的比例")] = 0.03,
+    front_db: Annotated[
+        str | None, typer.Option("--front-db", help="前置库的 SQLAlchemy URL（默认：输出目录下的 SQLite 文件）")
+    ] = None,
+    serve: Annotated[bool, typer.Option("--serve", help="在本机启动交换平台数据接口，按 Ctrl-C 停止")] = False,
+    port: Annotated[int, typer.Option("--port", help="数据接口端口（0：任选空闲端口）")] = 0,
+) -> None:
+    """模拟一个省：报送单位、三库、按天的处罚/强制/检查记录，经四个渠道交出（接口、前置库、文件、平台推送）。"""
+    import secrets
+
+    from connectors.file_drop import FileDrop, platform_push
+    from connectors.simulator.exchange import Exchange
+    from connectors.simulator.outbox import write_file_drops, write_pushes, write_reference, write_units_config
+
+    try:
+        first_day = dt.date.fromisoformat(start)
+    except ValueError:
+        _fail(f"--start 应为 YYYY-MM-DD 格式的日期，收到 {start}")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    exchange = Exchange.simulate(units, days, seed, first_day, defect_rate)
+    channels = write_units_config(exchange, out_dir / "units.yaml")
+    write_reference(exchange, out_dir / "reference")
+    by_channel = {c: [u for u, ch in channels.items() if ch == c] for c in set(channels.values())}
+    drop = FileDrop(out_dir / "drop")
+    push = platform_push(out_dir / "push")
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=err, transient=True,
+                  disable=not err.is_terminal) as progress:
+        task = progress.add_task("生成文件与推送", total=len(exchange.days))
+        for day in exchange.days:
+            write_file_drops(exchange, drop, by_channel.get("file_drop", []), day)
+            write_pushes(exchange, push, by_channel.get("platform_push", []), day)
+            progress.advance(task)
+    url = front_db or f"sqlite:///{(out_dir / 'front.sqlite').resolve()}"
+    from connectors.simulator.front_db import write_front_tables
+
+    write_front_tables(exchange, url)
+    token_path = out_dir / "api-token"
+    if not token_path.exists():
+        token_path.write_text(secrets.token_urlsafe(24), encoding="utf-8")
+        token_path.chmod(0o600)
+    counts = {entity: frame.height for entity, frame in exchange.records.items()}
+    out.print(
+        f"模拟省份：{units} 个报送单位、{len(exchange.province.bodies)} 个执法主体，{days} 天，"
+        f"处罚 {counts['penalty_case']:,} 条、强制 {counts['coercion_case']:,} 条、检查 {counts['inspection']:,} 条",
+        highlight=False,
+    )
+    for channel, members in sorted(by_channel.items()):
+        out.print(f"  {channel}: {len(members)} 个单位", highlight=False)
+    out.print(f"三库：{out_dir / 'reference'}；渠道配置：{out_dir / 'units.yaml'}", highlight=False)
+    out.print(f"文件报送：{out_dir / 'drop'}；平台推送：{out_dir / 'push'}；前置库：{_shown_url(url)}", highlight=False)
+    if serve:
+        from connectors.simulator.api_server import start_api
+
+        with start_api(exchange, token=token_path.read_text(encoding="utf-8").strip(), port=port) as api:
+            out.print(f"数据接口：{api.url}（令牌见 {token_path}）。按 Ctrl-C 停止。", highlight=False)
+            try:
+                while True:
+                    time.sleep(3600)
+            except KeyboardInterrupt:
+                out.print("已停止。")
+
+
+def _shown_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
 
 
 @app.command()

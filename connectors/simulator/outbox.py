@@ -58,7 +58,7 @@ def write_file_drops(exchange: Exchange, drop: FileDrop, units: list[str], day: 
             if frame.is_empty():
                 continue
             path = drop.open_inbox(unit, entity) / f"{entity}-{day:%Y%m%d}.{layout.split('.')[-1]}"
-            _write(_with_chinese_headers(frame, entity), path, layout)
+            _write(_with_chinese_headers(frame, entity), path, layout, day)
             os.utime(path, (_LONG_AGO, _LONG_AGO))
             written += frame.height
     return written
@@ -80,13 +80,15 @@ def write_pushes(exchange: Exchange, push: FileDrop, units: list[str], day: dt.d
     return written
 
 
-def _write(frame: pl.DataFrame, path: Path, layout: str) -> None:
+def _write(frame: pl.DataFrame, path: Path, layout: str, day: dt.date) -> None:
     if layout == "utf-8.csv":
         frame.write_csv(path)
     elif layout == "gb18030.csv":
         path.write_bytes(frame.write_csv().encode("gb18030"))
     else:
         book = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False})
+        # A fixed creation time: the same records give the same bytes, as a re-upload of one file would.
+        book.set_properties({"created": dt.datetime.combine(day, dt.time(18))})
         sheet = book.add_worksheet(path.stem.split("-")[0][:31])
         sheet.write_row(0, 0, frame.columns)
         for row_number, row in enumerate(frame.iter_rows(), start=1):
