@@ -1,0 +1,302 @@
+"""The 前置库 channel: pull a unit's record versions from the exchange's front tables, page by page.
+
+The exchange synchronises each unit's system into tables of a 前置库 database, one per entity
+(`{prefix}_{entity}`: a text column per field code of the standard, `sync_cursor`, `unit_code`; see
+`connectors/simulator/front_db.py`). A pull asks for the unit's versions after the stored watermark,
+in cursor order, `batch_rows` at a time (keyset pagination: `sync_cursor > :last ORDER BY sync_cursor
+LIMIT :n`), and yields each page as one `RawBatch`. `pull_and_land` lands a page and only then moves the
+watermark to the page's last cursor, so a crash in between re-pulls that page, whose content is the same,
+so it is the same batch and adds nothing.
+
+Safety:
+- Values travel only as bound parameters. Table and column names come from the standard and a prefix
+  checked against `^[a-z][a-z0-9_]{0,30}$`, and are quoted by SQLAlchemy (`Table`/`Column` objects).
+- A connection URL may carry a password. It is never logged, nor put into a repr, an exception, a source
+  name or a manifest: anything displayed is rendered with `hide_password=True`, and database errors are
+  re-raised as `FrontDbError` with the password (if the driver ever echoed it) masked.
+
+Ordering: cursors are compared as text by the database and again, forward-only, by the watermark store
+(by code point). On PostgreSQL the query compares under COLLATE "C" whatever the column's collation;
+on MySQL/MariaDB the `sync_cursor` column must have a binary collation (utf8mb4_bin), as the simulator
+creates it, because a case-insensitive one would order differently and could skip equal-looking cursors.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import polars as pl
+import sqlalchemy as sa
+
+from connectors.landing import Landing, RawBatch
+from connectors.watermarks import WatermarkKey, WatermarkStore
+from standards.loader import standard
+
+CHANNEL = "sql"
+SYNC_CURSOR = "sync_cursor"
+UNIT_CODE = "unit_code"
+DEFAULT_ENV = "ZFJD_FRONT_DB_URL"
+CONNECT_TIMEOUT_SECONDS = 10
+_PREFIX = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
+_FIELD_CODE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
+# Airflow connection types → SQLAlchemy drivers installed with this project.
+_AIRFLOW_DRIVERS = {"postgres": "postgresql+psycopg", "postgresql": "postgresql+psycopg", "mysql": "mysql+pymysql"}
+
+log = logging.getLogger(__name__)
+
+
+class FrontDbError(RuntimeError):
+    """The 前置库 could not be read; the message never carries the connection password."""
+
+
+@dataclass(frozen=True)
+class PullReport:
+    batches: int  # pages pulled (landed before or not)
+    new_batches: int  # pages that were new to the landing zone
+    rows_landed: int  # rows in the new batches
+    watermark: str | None = None  # the position after the pull
+
+
+def _make_engine(url: sa.URL) -> sa.Engine:
+    backend = url.get_backend_name()
+    if backend == "postgresql":
+        connect_args: dict = {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
+    elif backend in ("mysql", "mariadb"):
+        connect_args = {
+            "connect_timeout": CONNECT_TIMEOUT_SECONDS,
+            "read_timeout": 300,
+            "write_timeout": 300,
+            "charset": "utf8mb4",
+        }
+    elif backend == "sqlite":
+        connect_args = {"timeout": 30}
+    else:
+        connect_args = {}
+    try:
+        return sa.create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+    except sa.exc.ArgumentError as exc:
+        shown = url.render_as_string(hide_password=True)
+        message = str(exc).replace(url.password, "***") if url.password else str(exc)
+        raise ValueError(f"cannot use {shown} as a 前置库: {message.splitlines()[0]}") from None
+
+
+class FrontDbSource:
+    """Reads the 前置库 tables `{table_prefix}_{entity}` of one database."""
+
+    def __init__(
+        self, url_or_engine: str | sa.URL | sa.Engine, *, table_prefix: str = "qzk", batch_rows: int = 5000
+    ) -> None:
+        if not isinstance(table_prefix, str) or not _PREFIX.fullmatch(table_prefix):
+            raise ValueError(f"table prefix {table_prefix!r} refused: it must match {_PREFIX.pattern}")
+        if not isinstance(batch_rows, int) or batch_rows < 1:
+            raise ValueError(f"batch_rows must be a positive integer, not {batch_rows!r}")
+        self.table_prefix = table_prefix
+        self.batch_rows = batch_rows
+        if isinstance(url_or_engine, sa.Engine):
+            self.engine = url_or_engine
+        else:
+            try:
+                url = sa.make_url(url_or_engine)
+            except sa.exc.ArgumentError:
+                # The message would echo the whole string, password included.
+                raise ValueError("not a database URL (value not shown)") from None
+            self.engine = _make_engine(url)
+        self._secret = self.engine.url.password
+        self._metadata = sa.MetaData()
+        self._tables: dict[str, sa.Table] = {}
+
+    # -- construction from configuration ------------------------------------------------------------
+
+    @classmethod
+    def from_env(cls, variable: str = DEFAULT_ENV, **options) -> FrontDbSource:
+        """The 前置库 whose SQLAlchemy URL is in the environment variable `variable`."""
+        value = os.environ.get(variable)
+        if not value:
+            raise KeyError(f"environment variable {variable} is not set (the 前置库 connection URL)")
+        return cls(value, **options)
+
+    @classmethod
+    def from_airflow_connection(cls, conn_id: str, **options) -> FrontDbSource:
+        """The 前置库 of an Airflow Connection (type postgres or mysql; `schema` is the database name).
+
+        Not covered by tests: Airflow is not installed in this environment, so it is imported here only.
+        """
+        try:
+            from airflow.sdk import BaseHook  # Airflow 3
+        except ImportError:  # pragma: no cover - Airflow 2
+            from airflow.hooks.base import BaseHook
+        connection = BaseHook.get_connection(conn_id)
+        driver = _AIRFLOW_DRIVERS.get((connection.conn_type or "").lower())
+        if driver is None:
+            raise ValueError(f"Airflow connection {conn_id!r} has type {connection.conn_type!r}; "
+                             f"supported: {', '.join(sorted(_AIRFLOW_DRIVERS))}")
+        url = sa.URL.create(
+            driver,
+            username=connection.login or None,
+            password=connection.password or None,
+            host=connection.host or None,
+            port=connection.port or None,
+            database=connection.schema or None,
+        )
+        return cls(url, **options)
+
+    # -- display -------------------------------------------------------------------------------------
+
+    @property
+    def display_url(self) -> str:
+        return self.engine.url.render_as_string(hide_password=True)
+
+    def __repr__(self) -> str:
+        return f"FrontDbSource({self.display_url!r}, table_prefix={self.table_prefix!r}, batch_rows={self.batch_rows})"
+
+    def table_name(self, entity: str) -> str:
+        return self.table(entity).name
+
+    def source_name(self, entity: str) -> str:
+        """`{table}@{host}/{database}`: where the rows came from, never with credentials."""
+        url = self.engine.url
+        if url.get_backend_name() == "sqlite":
+            where = f"sqlite/{Path(url.database).name if url.database else 'memory'}"
+        else:
+            where = f"{url.host or 'localhost'}/{url.database or ''}"
+        return f"{self.table_name(entity)}@{where}"
+
+    # -- reading -------------------------------------------------------------------------------------
+
+    def table(self, entity: str) -> sa.Table:
+        """The front table of `entity`, built from the standard (never from input or reflection)."""
+        if entity not in self._tables:
+            if entity not in standard().entities:
+                raise ValueError(f"unknown entity {entity!r}")
+            codes = standard().entity(entity).field_codes
+            bad = [code for code in codes if not _FIELD_CODE.fullmatch(code)]
+            if bad:
+                raise ValueError(f"field codes {bad!r} of {entity} cannot name columns")
+            self._tables[entity] = sa.Table(
+                f"{self.table_prefix}_{entity}",
+                self._metadata,
+                *[sa.Column(code, sa.Text()) for code in codes],
+                sa.Column(SYNC_CURSOR, sa.String(255)),
+                sa.Column(UNIT_CODE, sa.String(64)),
+            )
+        return self._tables[entity]
+
+    def _cursor_column(self, table: sa.Table) -> sa.ColumnElement:
+        cursor = table.c[SYNC_CURSOR]
+        if self.engine.dialect.name == "postgresql":
+            return cursor.collate("C")  # byte order, whatever the database's default collation
+        return cursor
+
+    def _page_query(self, entity: str) -> tuple[sa.Select, sa.ColumnElement]:
+        table = self.table(entity)
+        codes = standard().entity(entity).field_codes
+        cursor = self._cursor_column(table)
+        return (
+            sa.select(*[table.c[code] for code in codes], table.c[SYNC_CURSOR], table.c[UNIT_CODE])
+            .where(table.c[UNIT_CODE] == sa.bindparam("unit", type_=sa.String()))
+            .order_by(cursor)
+            .limit(sa.bindparam("n", type_=sa.Integer()))
+        ), cursor
+
+    def pull(self, unit: str, entity: str, since: str | None) -> Iterator[RawBatch]:
+        """The unit's versions after `since` (None: all), in cursor order, one RawBatch per page."""
+        if not isinstance(unit, str) or (since is not None and not isinstance(since, str)):
+            raise TypeError("unit and since must be text")
+        base, cursor = self._page_query(entity)  # refuses an entity the standard does not know
+        codes = standard().entity(entity).field_codes
+        after = since
+        source_name = self.source_name(entity)
+        while True:
+            query = base if after is None else base.where(cursor > sa.bindparam("after", type_=sa.String()))
+            params = {"unit": unit, "n": self.batch_rows}
+            if after is not None:
+                params["after"] = after
+            rows = self._fetch(query, params, source_name)
+            if not rows:
+                return
+            last = _text(rows[-1][-2])
+            mine = [row for row in rows if row[-1] == unit]  # a case-insensitive unit_code must not leak
+            if len(mine) != len(rows):
+                log.warning("%s: %d rows of another unit's code spelling skipped", source_name, len(rows) - len(mine))
+            if mine:
+                yield _page(unit, entity, codes, mine, window_start=after, window_end=last, source_name=source_name)
+            if len(rows) < self.batch_rows:
+                return
+            after = last
+
+    def _fetch(self, query: sa.Select, params: dict, source_name: str) -> list[tuple]:
+        try:
+            with self.engine.connect() as connection:
+                return [tuple(row) for row in connection.execute(query, params)]
+        except sa.exc.DBAPIError as exc:
+            detail = self._mask(f"{type(exc.orig).__name__}: {exc.orig}")
+            raise FrontDbError(f"reading {source_name} from {self.display_url} failed: {detail}") from None
+
+    def _mask(self, text: str) -> str:
+        return text.replace(self._secret, "***") if self._secret else text
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _text(value) -> str | None:
+    """A value as text, as a unit would send it (the 前置库 columns are text; other types are tolerated)."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value).decode("utf-8")
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return str(value)
+
+
+def _page(
+    unit: str, entity: str, codes: tuple[str, ...], rows: list[tuple], *, window_start: str | None,
+    window_end: str, source_name: str,
+) -> RawBatch:
+    width = len(codes)
+    values = [[_text(v) for v in row[: width + 1]] for row in rows]  # the field codes and sync_cursor
+    content = json.dumps(
+        {"columns": [*codes, SYNC_CURSOR], "rows": values}, ensure_ascii=False, separators=(",", ":")
+    ).encode("utf-8")
+    records = pl.DataFrame(
+        {code: [row[i] for row in values] for i, code in enumerate(codes)},
+        schema={code: pl.String for code in codes},
+    )
+    return RawBatch(
+        unit=unit, entity=entity, channel=CHANNEL, content=content, records=records,
+        window_start=window_start, window_end=window_end, source_name=source_name,
+    )
+
+
+def pull_and_land(
+    source: FrontDbSource, landing: Landing, watermarks: WatermarkStore, unit: str, entity: str
+) -> PullReport:
+    """Pulls the unit's new versions since its watermark; lands each page, then advances the watermark."""
+    key = WatermarkKey(unit, entity, CHANNEL)
+    position = watermarks.get(key)
+    batches = new_batches = rows_landed = 0
+    for batch in source.pull(unit, entity, position):
+        manifest, new = landing.land(batch)
+        batches += 1
+        if new:
+            new_batches += 1
+            rows_landed += manifest.rows
+        watermarks.advance(key, batch.window_end, manifest.batch_id)
+        position = batch.window_end
+        log.debug("%s: landed %s (%d rows, new=%s)", batch.source_name, manifest.batch_id, manifest.rows, new)
+    log.info("%s %s from %s: %d pages, %d new, %d rows landed", unit, entity, source.source_name(entity), batches,
+             new_batches, rows_landed)
+    return PullReport(batches, new_batches, rows_landed, position)
