@@ -22,7 +22,10 @@ from functools import cache
 
 import polars as pl
 
-__all__ = ["USCC_ALPHABET", "USCC_PLACEHOLDER", "ric_is_valid", "uscc_is_valid"]
+__all__ = [
+    "USCC_ALPHABET", "USCC_PLACEHOLDER", "ric_is_valid", "uscc_is_valid", "with_broken_check", "with_ric_check",
+    "with_uscc_check",
+]
 
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 """The 31 characters of GB 32100-2015 (no I, O, S, V, Z); a character's value is its index here."""
@@ -32,6 +35,7 @@ USCC_PLACEHOLDER = "00000000000000000X"
 callers treat it as "no code" rather than as a wrong one."""
 
 _USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)  # 3**i mod 31
+_RIC_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)  # 2**(17-i) mod 11
 _BAD = 10_000  # what a pair not allowed at its position adds; nine allowed pairs add at most 9 × 30
 _PAIRS = 9
 
@@ -206,3 +210,20 @@ def ric_is_valid(expr: pl.Expr) -> pl.Expr:
 
     valid = (checksum_ok & date_ok & region_ok).fill_null(False)
     return pl.when(expr.is_null()).then(None).otherwise(valid)
+
+
+def with_uscc_check(first17: str) -> str:
+    """The code with its GB 32100 check character appended (for making valid codes: samples, simulator)."""
+    total = sum(USCC_ALPHABET.index(c) * w for c, w in zip(first17, _USCC_WEIGHTS, strict=True))
+    return first17 + USCC_ALPHABET[(31 - total % 31) % 31]
+
+
+def with_ric_check(first17: str) -> str:
+    """The number with its GB 11643 check character appended."""
+    total = sum(int(c) * w for c, w in zip(first17, _RIC_WEIGHTS, strict=True))
+    return first17 + "10X98765432"[total % 11]
+
+
+def with_broken_check(code: str) -> str:
+    """The same code with a wrong check character (for making invalid ones)."""
+    return code[:-1] + ("1" if code[-1] != "1" else "2")

@@ -14,26 +14,13 @@ from pathlib import Path
 
 import yaml
 
+from quality.codes import with_broken_check, with_ric_check, with_uscc_check
+
 HERE = Path(__file__).parent
-USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-RIC_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
 
-def uscc(first17: str) -> str:
-    total = sum(USCC_ALPHABET.index(c) * w for c, w in zip(first17, USCC_WEIGHTS, strict=True))
-    return first17 + USCC_ALPHABET[(31 - total % 31) % 31]
-
-
-def ric(first17: str) -> str:
-    total = sum(int(c) * w for c, w in zip(first17, RIC_WEIGHTS, strict=True))
-    return first17 + "10X98765432"[total % 11]
-
-
-def broken_check(code: str) -> str:
-    last = code[-1]
-    replacement = "1" if last != "1" else "2"
-    return code[:-1] + replacement
+# Valid (and deliberately broken) codes are made with the project's own check-character functions.
+uscc, ric, broken_check = with_uscc_check, with_ric_check, with_broken_check
 
 
 UNIT = uscc("11440106MB2C3D4E5")  # 广州市天河区司法局: the reporting unit

@@ -24,11 +24,9 @@ from decimal import Decimal
 import numpy as np
 import polars as pl
 
+from quality.codes import USCC_ALPHABET, with_broken_check, with_ric_check, with_uscc_check
 from standards.loader import standard
 
-USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-RIC_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 EXPECTED = "__expected_rule"
 UNIT_COLUMN = "__unit"
 RECORD_ENTITIES = ("penalty_case", "coercion_case", "inspection")
@@ -148,19 +146,8 @@ DECISION_LAG, CLOSING_LAG = (5, 85), (10, 60)  # days: 立案 → 决定 (≤ 90
 MAX_LAG = DECISION_LAG[1] + CLOSING_LAG[1]
 
 
-def uscc(first17: str) -> str:
-    total = sum(USCC_ALPHABET.index(c) * w for c, w in zip(first17, USCC_WEIGHTS, strict=True))
-    return first17 + USCC_ALPHABET[(31 - total % 31) % 31]
-
-
-def ric(first17: str) -> str:
-    total = sum(int(c) * w for c, w in zip(first17, RIC_WEIGHTS, strict=True))
-    return first17 + "10X98765432"[total % 11]
-
-
-def broken_check(code: str) -> str:
-    """The same code with a wrong check character."""
-    return code[:-1] + ("1" if code[-1] != "1" else "2")
+# Valid (and deliberately broken) codes are made with the project's own check-character functions.
+uscc, ric, broken_check = with_uscc_check, with_ric_check, with_broken_check
 
 
 def _base31(number: int, width: int) -> str:
