@@ -34,7 +34,7 @@ from urllib.parse import quote, urlencode
 import polars as pl
 import requests
 
-from connectors.landing import Landing, RawBatch
+from connectors.landing import Landing, PullReport, RawBatch, land_pages
 from connectors.watermarks import WatermarkKey, WatermarkStore
 from standards.loader import standard
 
@@ -83,13 +83,6 @@ class Page:
     records: list[dict]
     next_page_token: str | None
     watermark: str | None
-
-
-@dataclass(frozen=True)
-class PullReport:
-    batches: int
-    new_batches: int
-    rows_landed: int
 
 
 class ApiSource:
@@ -305,15 +298,8 @@ def pull_and_land(source: ApiSource, landing: Landing, watermarks: WatermarkStor
     """Pulls from the stored watermark; per page: land it, then advance the watermark to the page's."""
     key = WatermarkKey(unit, entity, CHANNEL)
     since = watermarks.get(key)
-    batches = new_batches = rows = 0
     with closing(source.pull(unit, entity, since)) as pages:
-        for batch in pages:
-            manifest, new = landing.land(batch)
-            batches += 1
-            if new:
-                new_batches += 1
-                rows += manifest.rows
-            watermarks.advance(key, batch.window_end, manifest.batch_id)
+        report = land_pages(pages, landing, watermarks, key)
     log.info("API pull: unit %s, entity %s, since %s: %d pages, %d new, %d rows landed",
-             unit, entity, since, batches, new_batches, rows)
-    return PullReport(batches, new_batches, rows)
+             unit, entity, since, report.batches, report.new_batches, report.rows_landed)
+    return report

@@ -153,3 +153,27 @@ class Landing:
 
     def records(self, manifest: Manifest) -> pl.DataFrame:
         return pl.read_parquet(self.root / manifest.records_path)
+
+
+@dataclass(frozen=True)
+class PullReport:
+    batches: int  # pages pulled (landed before or not)
+    new_batches: int  # pages that were new to the landing zone
+    rows_landed: int  # rows in the new batches
+    watermark: str | None = None  # the position after the pull
+
+
+def land_pages(pages, landing: Landing, watermarks, key) -> PullReport:
+    """Lands each page and only then moves the watermark to the page's end: a crash in between repeats
+    the page on the next run, which lands as the same batch (nothing new)."""
+    batches = new_batches = rows_landed = 0
+    position = None
+    for batch in pages:
+        manifest, new = landing.land(batch)
+        batches += 1
+        if new:
+            new_batches += 1
+            rows_landed += manifest.rows
+        watermarks.advance(key, batch.window_end, manifest.batch_id)
+        position = batch.window_end
+    return PullReport(batches, new_batches, rows_landed, position)

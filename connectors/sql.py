@@ -28,7 +28,7 @@ import logging
 import os
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -36,7 +36,7 @@ from pathlib import Path
 import polars as pl
 import sqlalchemy as sa
 
-from connectors.landing import Landing, RawBatch
+from connectors.landing import Landing, PullReport, RawBatch, land_pages
 from connectors.watermarks import WatermarkKey, WatermarkStore
 from standards.loader import standard
 
@@ -55,14 +55,6 @@ log = logging.getLogger(__name__)
 
 class FrontDbError(RuntimeError):
     """The 前置库 could not be read; the message never carries the connection password."""
-
-
-@dataclass(frozen=True)
-class PullReport:
-    batches: int  # pages pulled (landed before or not)
-    new_batches: int  # pages that were new to the landing zone
-    rows_landed: int  # rows in the new batches
-    watermark: str | None = None  # the position after the pull
 
 
 def _make_engine(url: sa.URL) -> sa.Engine:
@@ -286,17 +278,10 @@ def pull_and_land(
 ) -> PullReport:
     """Pulls the unit's new versions since its watermark; lands each page, then advances the watermark."""
     key = WatermarkKey(unit, entity, CHANNEL)
-    position = watermarks.get(key)
-    batches = new_batches = rows_landed = 0
-    for batch in source.pull(unit, entity, position):
-        manifest, new = landing.land(batch)
-        batches += 1
-        if new:
-            new_batches += 1
-            rows_landed += manifest.rows
-        watermarks.advance(key, batch.window_end, manifest.batch_id)
-        position = batch.window_end
-        log.debug("%s: landed %s (%d rows, new=%s)", batch.source_name, manifest.batch_id, manifest.rows, new)
-    log.info("%s %s from %s: %d pages, %d new, %d rows landed", unit, entity, source.source_name(entity), batches,
-             new_batches, rows_landed)
-    return PullReport(batches, new_batches, rows_landed, position)
+    since = watermarks.get(key)
+    report = land_pages(source.pull(unit, entity, since), landing, watermarks, key)
+    if report.watermark is None:
+        report = replace(report, watermark=since)
+    log.info("%s %s from %s: %d pages, %d new, %d rows landed", unit, entity, source.source_name(entity),
+             report.batches, report.new_batches, report.rows_landed)
+    return report
