@@ -29,7 +29,6 @@ from quality.read import ROW, UnusableFile, open_table
 
 CHANNEL = "file_drop"
 INCOMPLETE_SUFFIXES = (".part", ".tmp", ".uploading", ".crdownload", "~")
-ACCEPTED_SUFFIXES = (".csv", ".txt", ".xlsx", ".xlsm", ".json")
 MALFORMED_TEXT = "__malformed_text"
 _UNSAFE = re.compile(r"[^0-9A-Za-z\u4e00-\u9fff._-]+")
 

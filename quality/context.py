@@ -18,7 +18,6 @@ class RuleContext:
     standard: Standard
     as_of: dt.date
     calendar: WorkdayCalendar
-    has_reference: bool
 
     def value(self, code: str) -> pl.Expr:
         return pl.col(code)

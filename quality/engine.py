@@ -60,10 +60,6 @@ class ValidationResult:
     accepted_path: Path | None = None
     rejected_path: Path | None = None
 
-    @property
-    def rejected_rows(self) -> list[int]:
-        return self.errors["row"].unique().sort().to_list()
-
 
 @dataclass
 class _Collected:
@@ -102,7 +98,7 @@ def validate_file(
     source = open_table(Path(path), sheet_hint=(entity.name, entity.code), chunk_rows=chunk_rows)
     header_map = map_headers(source.headers, entity, standard)
     calendar = WorkdayCalendar(standard.holidays)
-    ctx = RuleContext(entity, standard, as_of, calendar, has_reference=not reference.is_empty)
+    ctx = RuleContext(entity, standard, as_of, calendar)
 
     collected = _Collected()
     spill = Path(tempfile.mkdtemp(prefix="zfjd-validate-")) if output_dir else None

@@ -21,7 +21,6 @@ from standards.model import Standard
 
 ENTITY_KNOWN = "__entity_known"
 ENTITY_ACTIVE = "__entity_active"
-ENTITY_REPORTER = "__entity_reporter"
 IN_SCOPE = "__in_scope"
 SUBMITTER_MATCHES = "__submitter_matches"
 MATTER_KNOWN = "__matter_known"
@@ -138,7 +137,6 @@ def _join_entity(frame: pl.DataFrame, entity_code: str, entities: pl.DataFrame, 
     bodies = (
         entities.select(
             pl.col("TYSHXYDM").alias("ZTDM"),
-            pl.col("BSDWDM").alias(ENTITY_REPORTER),
             pl.col("ZT").alias("__ref_status"),
             pl.col("SXRQ").alias("__ref_start"),
             pl.col("SHXRQ").alias("__ref_end"),

@@ -11,7 +11,6 @@ import datetime as dt
 import json
 from pathlib import Path
 
-import polars as pl
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from quality.engine import ValidationResult
@@ -236,8 +235,3 @@ def write_html(document: dict, standard: Standard, path: Path) -> None:
         doc=document, entity=entity, groups=groups, finding_groups=finding_groups
     )
     Path(path).write_text(html, encoding="utf-8")
-
-
-def summary_frame(document: dict) -> pl.DataFrame:
-    rows = _rule_summary(document["errors"])
-    return pl.DataFrame({"rule": [r[0] for r in rows], "message": [r[1] for r in rows], "count": [r[2] for r in rows]})

@@ -9,7 +9,6 @@ from pathlib import Path
 from build_samples import BODY_A, BODY_B, COMPANY, UNIT, clean_case
 
 from quality.engine import ValidationResult, validate_file
-from standards.loader import standard
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
@@ -118,10 +117,6 @@ def findings_by_row(result: ValidationResult) -> dict[int, set[str]]:
     for row, rule in result.findings.select("row", "rule").iter_rows():
         found.setdefault(row, set()).add(rule)
     return found
-
-
-def spec():
-    return standard()
 
 
 def clean_officer(number: int = 1) -> dict[str, str]:

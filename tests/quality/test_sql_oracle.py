@@ -430,7 +430,6 @@ EDGES: dict[str, dict[str, str]] = {
     "publicity of a Saturday decision, late": _decided_on("2024-04-13", "2024-04-24"),
 }
 
-ENGINE_WRONG: dict = {}  # cases where the engine was found wrong and not yet fixed (none now)
 DATE_COLUMNS = [f.name for f in standard().entity("penalty_case").fields if f.type == "date"]
 
 
@@ -468,7 +467,7 @@ def edge_outcome(request, tmp_path_factory):
     return outcome(path)
 
 
-@pytest.mark.parametrize("name", [pytest.param(name, marks=ENGINE_WRONG.get(name, ())) for name in EDGES])
+@pytest.mark.parametrize("name", list(EDGES))
 def test_edge_case(edge_outcome, name):
     row = list(EDGES).index(name) + 1
 
