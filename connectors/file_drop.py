@@ -25,11 +25,10 @@ from pathlib import Path
 import polars as pl
 
 from connectors.landing import Landing, Manifest, RawBatch
-from quality.read import ROW, UnusableFile, open_table
+from quality.read import ROW, UnusableFile, open_table, with_malformed_lines
 
 CHANNEL = "file_drop"
 INCOMPLETE_SUFFIXES = (".part", ".tmp", ".uploading", ".crdownload", "~")
-MALFORMED_TEXT = "__malformed_text"
 _UNSAFE = re.compile(r"[^0-9A-Za-z\u4e00-\u9fff._-]+")
 
 
@@ -127,13 +126,7 @@ def decode(path: Path) -> pl.DataFrame:
         return decode_json(path.read_bytes())
     source = open_table(path)
     chunks = list(source.chunks())
-    frame = pl.concat(chunks, how="vertical") if chunks else pl.DataFrame()
-    if source.malformed:
-        lines = pl.DataFrame(
-            {ROW: [m.row for m in source.malformed], MALFORMED_TEXT: [m.text for m in source.malformed]},
-            schema={ROW: pl.Int64, MALFORMED_TEXT: pl.String},
-        )
-        frame = pl.concat([frame, lines], how="diagonal").sort(ROW)
+    frame = with_malformed_lines(pl.concat(chunks, how="vertical") if chunks else pl.DataFrame(), source.malformed)
     return frame.drop(ROW) if ROW in frame.columns else frame
 
 

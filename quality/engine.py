@@ -23,7 +23,7 @@ from quality.batch import batch_violations, digest
 from quality.context import RuleContext
 from quality.headers import map_headers
 from quality.normalise import normalise
-from quality.read import DEFAULT_CHUNK_ROWS, ROW, TableSource, UnusableFile, open_table
+from quality.read import DEFAULT_CHUNK_ROWS, ROW, TableSource, UnusableFile, open_table, with_malformed_lines
 from quality.reference import Reference, enrich, load_reference
 from quality.rules import PUBLICITY_WORKING_DAYS
 from quality.schema import REPORTINGS, find_failures, plan_checks
@@ -239,9 +239,6 @@ def _notes(ctx: RuleContext, reference: Reference, unit: str | None, collected: 
     return notes
 
 
-MALFORMED_TEXT = "__malformed_text"
-
-
 def _write_outputs(result: ValidationResult, spill: Path, output_dir: Path, field_codes, malformed) -> None:
     """accepted.parquet: accepted rows, normalised; rejected.parquet: rejected rows exactly as received,
     a malformed row as its line of text (`__malformed_text`), so the quarantine loses nothing."""
@@ -252,12 +249,7 @@ def _write_outputs(result: ValidationResult, spill: Path, output_dir: Path, fiel
     typed = pl.scan_parquet(spill / "typed-*.parquet").filter(~pl.col(ROW).is_in(rejected))
     typed.sink_parquet(accepted_path, row_group_size=100_000)
     raw = pl.scan_parquet(spill / "raw-*.parquet").filter(pl.col(ROW).is_in(rejected))
-    if malformed:
-        lines = pl.LazyFrame(
-            {ROW: [m.row for m in malformed], MALFORMED_TEXT: [m.text for m in malformed]},
-            schema={ROW: pl.Int64, MALFORMED_TEXT: pl.String},
-        )
-        raw = pl.concat([raw, lines], how="diagonal").sort(ROW)
+    raw = with_malformed_lines(raw, malformed)
     raw.sink_parquet(rejected_path, row_group_size=100_000)
     result.accepted_path, result.rejected_path = accepted_path, rejected_path
 

@@ -240,6 +240,23 @@ def _csv_chunks(
         yield fresh(_to_frame(buffered, headers, numbering))
 
 
+MALFORMED_TEXT = "__malformed_text"
+
+
+def with_malformed_lines(frame, malformed: list[MalformedRow]):
+    """`frame` (a DataFrame or LazyFrame with `__row`) plus one row per malformed line, its text in
+    `__malformed_text`, in file order: a quarantine or a landing that keeps everything received."""
+    if not malformed:
+        return frame
+    lines = pl.DataFrame(
+        {ROW: [m.row for m in malformed], MALFORMED_TEXT: [m.text for m in malformed]},
+        schema={ROW: pl.Int64, MALFORMED_TEXT: pl.String},
+    )
+    if isinstance(frame, pl.LazyFrame):
+        lines = lines.lazy()
+    return pl.concat([frame, lines], how="diagonal").sort(ROW)
+
+
 class _RowNumbering:
     """Hands out data-row numbers to good rows, stepping over the numbers of malformed rows."""
 

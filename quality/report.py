@@ -80,7 +80,7 @@ def write_json(document: dict, path: Path) -> None:
     Path(path).write_text(json.dumps(document, ensure_ascii=False, indent=1), encoding="utf-8")
 
 
-def _rule_summary(records: list[dict], key: str = "rule") -> list[tuple[str, str, int]]:
+def rule_summary(records: list[dict], key: str = "rule") -> list[tuple[str, str, int]]:
     counts: dict[str, tuple[str, int]] = {}
     for record in records:
         message, count = counts.get(record[key], (record["message"], 0))
@@ -152,7 +152,7 @@ def write_xlsx(document: dict, standard: Standard, path: Path) -> None:
     row += 1
     cells.text(summary, row, 0, "问题", bold)
     cells.text(summary, row, 1, "条数 · 说明", bold)
-    for rule_id, message, count in _rule_summary(document["errors"]):
+    for rule_id, message, count in rule_summary(document["errors"]):
         row += 1
         cells.text(summary, row, 0, rule_id)
         cells.text(summary, row, 1, f"{count} 条 · {message}", wrap)
@@ -207,7 +207,7 @@ _environment = Environment(loader=PackageLoader("quality", "templates"), autoesc
 def write_html(document: dict, standard: Standard, path: Path) -> None:
     entity = standard.entity(document["entity"])
     groups = []
-    for rule_id, _message, count in _rule_summary(document["errors"]):
+    for rule_id, _message, count in rule_summary(document["errors"]):
         rule = standard.rules[rule_id]
         rows = [r for r in document["errors"] if r["rule"] == rule_id]
         for record in rows:
@@ -221,7 +221,7 @@ def write_html(document: dict, standard: Standard, path: Path) -> None:
             }
         )
     finding_groups = []
-    for rule_id, _message, count in _rule_summary(document["findings"]):
+    for rule_id, _message, count in rule_summary(document["findings"]):
         rows = [r for r in document["findings"] if r["rule"] == rule_id]
         finding_groups.append(
             {

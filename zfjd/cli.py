@@ -111,10 +111,10 @@ def _print_summary(document: dict, standard) -> None:
     )
     for note in document["notes"]:
         out.print(f"[yellow]说明：[/]{note}", highlight=False)
-    from quality.report import _rule_summary
+    from quality.report import rule_summary
 
     for title, records in (("拒收原因", document["errors"]), ("监督发现", document["findings"])):
-        summary = _rule_summary(records)
+        summary = rule_summary(records)
         if not summary:
             continue
         table = Table(title=title, title_justify="left", show_lines=False)

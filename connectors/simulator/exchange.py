@@ -14,10 +14,10 @@ from functools import cached_property
 
 import polars as pl
 
+from connectors.intake import CASE_ENTITIES
 from connectors.simulator.province import Province, build_province, daily_records
 from standards.loader import standard
 
-CASE_ENTITIES = ("penalty_case", "coercion_case", "inspection")
 UNIT = "__unit"
 EXPECTED = "__expected_rule"
 DAY = "__day"
