@@ -25,7 +25,6 @@ from quality.headers import map_headers
 from quality.normalise import normalise
 from quality.read import DEFAULT_CHUNK_ROWS, ROW, TableSource, UnusableFile, open_table, with_malformed_lines
 from quality.reference import Reference, enrich, load_reference
-from quality.rules import PUBLICITY_WORKING_DAYS
 from quality.schema import REPORTINGS, find_failures, plan_checks
 from quality.workdays import WorkdayCalendar
 from standards.loader import standard as load_project_standard
@@ -223,7 +222,7 @@ def _note_calendar_years(ctx: RuleContext, typed: pl.DataFrame) -> None:
     """Lets the calendar remember years it had to guess (weekends only) for working-day deadlines."""
     for rule_id, column in WORKING_DAY_RULES.items():
         if ctx.standard.rules[rule_id].applies(ctx.entity.code) and column in typed.columns:
-            ctx.calendar.uncovered_years(typed[column], PUBLICITY_WORKING_DAYS)
+            ctx.calendar.uncovered_years(typed[column], ctx.standard.rules[rule_id].params["working_days"])
 
 
 def _notes(ctx: RuleContext, reference: Reference, unit: str | None, collected: _Collected) -> list[str]:

@@ -55,14 +55,12 @@ SEIZURES = ("查封场所设施或者财物", "扣押财物", "冻结存款汇�
 INSPECTION_OPENED_CASE = "3"
 LEVEL_OF_DIVISION = {"province": "1", "city": "2", "county": "3", "township": "4"}
 
-# Limits in the law (standard.md §4).
-HANDLING_DAYS = 90  # 行政处罚法 Art 60
-SERVICE_DAYS = 7  # Art 61
-PUBLICITY_WORKING_DAYS = 7  # 国办发〔2018〕118号
-SEIZURE_DAYS, SEIZURE_DAYS_EXTENDED = 30, 60  # 行政强制法 Art 25, 32
-SUMMARY_FINE_PERSON_YUAN, SUMMARY_FINE_ORGANISATION_YUAN = 200, 3000  # Art 51
-TIME_BAR = "2y"  # Art 36
 YUAN_PER_WAN = 10_000
+
+
+def limit(ctx: RuleContext, rule_id: str, name: str):
+    """A limit of the law as the standard states it (`params` in rules.yaml)."""
+    return ctx.standard.rules[rule_id].params[name]
 
 
 def field_rule(rule_id: str):
@@ -325,7 +323,11 @@ def _veto_grade_mismatch(ctx: RuleContext) -> Violation:
 
 @row_rule("review.score_out_of_range")
 def _score_out_of_range(ctx: RuleContext) -> Violation:
-    return {"XSDF": ctx.value("XSDF") > 20, "NRDF": ctx.value("NRDF") > 80}
+    rule = "review.score_out_of_range"
+    return {
+        "XSDF": ctx.value("XSDF") > limit(ctx, rule, "max_presentation"),
+        "NRDF": ctx.value("NRDF") > limit(ctx, rule, "max_content"),
+    }
 
 
 # --- against the 三库 (columns joined by quality/reference.py) --------------------------------------
@@ -372,7 +374,7 @@ def _officer_entity_unknown(ctx: RuleContext) -> Violation:
 
 @row_rule("finding.overdue_handling")
 def _overdue_handling(ctx: RuleContext) -> Violation:
-    return days_between(ctx.value("CF_JDRQ"), ctx.value("LARQ")) > HANDLING_DAYS
+    return days_between(ctx.value("CF_JDRQ"), ctx.value("LARQ")) > limit(ctx, "finding.overdue_handling", "max_days")
 
 
 def _officer_list(ctx: RuleContext) -> pl.Expr:
@@ -397,9 +399,12 @@ def _officer_without_valid_card(ctx: RuleContext) -> Violation:
 def _summary_procedure_exceeded(ctx: RuleContext) -> Violation:
     # 个体工商户 counts as a 公民 here (民法典 puts it among natural persons), so its limit is 200 元.
     person_like = _counterparty_type(ctx).is_in([NATURAL_PERSON, SOLE_TRADER])
-    limit = pl.when(person_like).then(SUMMARY_FINE_PERSON_YUAN).otherwise(SUMMARY_FINE_ORGANISATION_YUAN)
+    rule = "finding.summary_procedure_exceeded"
+    most = pl.when(person_like).then(limit(ctx, rule, "max_fine_person_yuan")).otherwise(
+        limit(ctx, rule, "max_fine_organisation_yuan")
+    )
     other_kind = ctx.value("CF_CFLB").list.eval(pl.element().is_in(SUMMARY_PROCEDURE_KINDS).not_()).list.any()
-    return (ctx.value("CXLX") == SUMMARY_PROCEDURE) & ((fine_yuan(ctx) > limit) | other_kind)
+    return (ctx.value("CXLX") == SUMMARY_PROCEDURE) & ((fine_yuan(ctx) > most) | other_kind)
 
 
 @row_rule("finding.missing_legal_review")
@@ -418,30 +423,36 @@ def _fine_out_of_range(ctx: RuleContext) -> Violation:
 
 @row_rule("finding.late_service")
 def _late_service(ctx: RuleContext) -> Violation:
-    return days_between(ctx.value("SDRQ"), ctx.value("CF_JDRQ")) > SERVICE_DAYS
+    return days_between(ctx.value("SDRQ"), ctx.value("CF_JDRQ")) > limit(ctx, "finding.late_service", "max_days")
 
 
 @row_rule("finding.time_barred")
 def _time_barred(ctx: RuleContext) -> Violation:
-    return ctx.value("LARQ") > ctx.value("WFRQ").dt.offset_by(TIME_BAR)
+    years = limit(ctx, "finding.time_barred", "years")
+    return ctx.value("LARQ") > ctx.value("WFRQ").dt.offset_by(f"{years}y")
 
 
 @row_rule("finding.late_publicity")
 def _late_publicity(ctx: RuleContext) -> Violation:
-    return ctx.calendar.is_late_expr(ctx.value("CF_JDRQ"), ctx.value("GSRQ"), PUBLICITY_WORKING_DAYS)
+    working_days = limit(ctx, "finding.late_publicity", "working_days")
+    return ctx.calendar.is_late_expr(ctx.value("CF_JDRQ"), ctx.value("GSRQ"), working_days)
 
 
 @row_rule("finding.seizure_overdue")
 def _seizure_overdue(ctx: RuleContext) -> Violation:
     until = pl.coalesce(ctx.value("JCRQ"), pl.lit(ctx.as_of))
-    limit = pl.when(ctx.value("SFYC") == "Y").then(SEIZURE_DAYS_EXTENDED).otherwise(SEIZURE_DAYS)
-    return _is_seizure(ctx) & (days_between(until, ctx.value("QSRQ")) > limit)
+    rule = "finding.seizure_overdue"
+    most = pl.when(ctx.value("SFYC") == "Y").then(limit(ctx, rule, "max_days_extended")).otherwise(
+        limit(ctx, rule, "max_days")
+    )
+    return _is_seizure(ctx) & (days_between(until, ctx.value("QSRQ")) > most)
 
 
 @row_rule("finding.case_open_too_long")
 def _case_open_too_long(ctx: RuleContext) -> Violation:
     open_undecided = ctx.value("AJZT").is_in(OPEN_UNDECIDED_STATUSES) & ctx.value("CF_JDRQ").is_null()
-    return open_undecided & (days_between(pl.lit(ctx.as_of), ctx.value("LARQ")) > HANDLING_DAYS)
+    most = limit(ctx, "finding.case_open_too_long", "max_days")
+    return open_undecided & (days_between(pl.lit(ctx.as_of), ctx.value("LARQ")) > most)
 
 
 def implemented_rule_ids() -> set[str]:

@@ -142,7 +142,11 @@ def _load_rules(raw: list, entities: dict[str, Entity]) -> dict[str, Rule]:
             entities=entity_codes,
             fields=tuple(fields),
             applies_to=item.get("applies_to"),
+            params=dict(item.get("params") or {}),
         )
+        for name, value in rule.params.items():
+            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+                raise SpecError(f"{where}: param {name} must be a number ≥ 0")
         if rule.kind == "field":
             if not rule.applies_to:
                 raise SpecError(f"{where}: a field rule says what it applies_to")

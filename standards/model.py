@@ -124,6 +124,7 @@ class Rule:
     entities: tuple[str, ...] = ()
     fields: tuple[str, ...] = ()
     applies_to: str | None = None
+    params: dict = field(default_factory=dict, hash=False)
 
     def applies(self, entity: str) -> bool:
         return entity in self.entities

@@ -53,6 +53,8 @@ def test_the_division_list_is_the_shared_reference_copy():
         ("rules.yaml", lambda d: d.append({**d[-1], "id": "x.sev", "severity": "warn"}), "severity"),
         ("rules.yaml", lambda d: d.append({**d[-1], "id": "x.msg", "message": "{value}错"}), "{field}"),
         ("rules.yaml", lambda d: d.append({**d[-1], "id": "x.ent", "entities": ["nothing"]}), "unknown entity"),
+        ("rules.yaml", lambda d: d.append({**d[-1], "id": "x.lim", "params": {"max_days": "ninety"}}),
+         "param max_days"),
         ("entities.yaml", lambda d: d["officer"]["fields"].append({"code": "X", "name": "某", "type": "money",
                                                                    "presence": "O"}), "unknown type"),
         ("entities.yaml", lambda d: d["officer"]["fields"].append({"code": "Y", "name": "某", "type": "code",
