@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 ROW = "__row"
+MALFORMED_TEXT = "__malformed_text"
 DEFAULT_CHUNK_ROWS = 100_000
 _SAMPLE_BYTES = 1 << 20
 _INSTRUCTION_SHEETS = {"填报说明", "代码表"}
@@ -82,9 +83,39 @@ def open_table(path: Path, *, sheet_hint: tuple[str, ...] = (), chunk_rows: int 
         return _open_xlsx(path, sheet_hint, chunk_rows)
     if suffix in (".csv", ".txt", ""):
         return _open_csv(path, chunk_rows)
+    if suffix == ".parquet":
+        return _open_landed(path, chunk_rows)
     if suffix == ".xls":
         raise UnusableFile("不支持旧版 .xls 文件：请另存为 .xlsx 或 CSV 后再提交")
     raise UnusableFile(f"不支持的文件类型 {suffix}：请提交 CSV 或 XLSX 文件")
+
+
+# --- a landed batch (connectors/landing.py) ----------------------------------------------------------
+
+LANDED_RECORD = "__record"
+
+
+def _open_landed(path: Path, chunk_rows: int) -> TableSource:
+    """A batch as the landing zone keeps it: every value text, headers as received, `__record` the
+    record's place in the batch, and a malformed line kept whole in `__malformed_text`."""
+    try:
+        frame = pl.read_parquet(path)
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        raise UnusableFile(f"落地批次文件无法读取：{exc}") from None
+    if LANDED_RECORD not in frame.columns:
+        raise UnusableFile("落地批次文件缺少记录序号列 __record")
+    headers = [c for c in frame.columns if c not in (LANDED_RECORD, MALFORMED_TEXT)]
+    source = TableSource(path=path, format="landed", encoding=None, headers=headers)
+    frame = frame.rename({LANDED_RECORD: ROW})
+    if MALFORMED_TEXT in frame.columns:
+        broken = frame.filter(pl.col(MALFORMED_TEXT).is_not_null())
+        source.malformed.extend(
+            MalformedRow(row, text, len(headers), -1) for row, text in broken.select(ROW, MALFORMED_TEXT).iter_rows()
+        )
+        frame = frame.filter(pl.col(MALFORMED_TEXT).is_null()).drop(MALFORMED_TEXT)
+    frame = frame.select(*headers, ROW)
+    source._chunks = iter([frame.slice(start, chunk_rows) for start in range(0, frame.height, chunk_rows)])
+    return source
 
 
 # --- CSV -------------------------------------------------------------------------------------------
@@ -239,8 +270,6 @@ def _csv_chunks(
     if buffered or not malformed:
         yield fresh(_to_frame(buffered, headers, numbering))
 
-
-MALFORMED_TEXT = "__malformed_text"
 
 
 def with_malformed_lines(frame, malformed: list[MalformedRow]):

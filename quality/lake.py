@@ -1,0 +1,268 @@
+"""Validates landed batches into the lake the warehouse reads: accepted rows, rejections, findings, a ledger.
+
+Every landed batch (connectors/landing.py) is validated once, as the unit that sent it, against the
+三库 extract, and leaves four things under the lake root:
+
+    accepted/<entity>/<batch_id>.parquet   accepted rows, typed; lists `;`-joined; + batch_id, row_number
+    rejected/<entity>/<batch_id>.parquet   rejected rows exactly as received (the quarantine)
+    issues/<batch_id>.parquet              one row per rejection or finding: row_number, rule, field, value
+    ledger/<batch_id>.json                 unit, entity, channel, received_at, received/accepted/rejected
+
+The ledger entry is written last and only after received = accepted + rejected was checked, so a
+batch with a ledger entry is done and a re-run skips it; a crash before it redoes the batch from the
+landing zone, which never changes (idempotent, nothing lost). A batch that cannot be read at all
+(wrong columns, wrong entity) is quarantined whole under rule `batch.unusable`, with the reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import polars as pl
+
+from connectors.landing import Landing, Manifest
+from quality.engine import validate_file
+from quality.read import ROW, UnusableFile
+from quality.reference import Reference, load_reference
+from standards.loader import standard as load_standard
+from standards.model import LIST_SEPARATOR, Standard
+
+UNUSABLE_RULE = "batch.unusable"
+ISSUE_SCHEMA = {
+    "batch_id": pl.String,
+    "row_number": pl.Int64,
+    "severity": pl.String,
+    "rule": pl.String,
+    "field": pl.String,
+    "value": pl.String,
+    "detail": pl.String,
+}
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    batch_id: str
+    unit: str
+    entity: str
+    channel: str
+    received_at: str
+    window_start: str | None
+    window_end: str | None
+    source_name: str
+    received: int
+    accepted: int
+    rejected: int
+    findings: int
+    validated_as_of: str
+    unusable_reason: str | None = None
+
+
+@dataclass
+class LakeReport:
+    batches: int = 0
+    validated: int = 0
+    received: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    findings: int = 0
+
+
+class Lake:
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def ledger_path(self, batch_id: str) -> Path:
+        return self.root / "ledger" / f"{batch_id}.json"
+
+    def entry(self, batch_id: str) -> LedgerEntry | None:
+        path = self.ledger_path(batch_id)
+        if not path.exists():
+            return None
+        return LedgerEntry(**json.loads(path.read_text(encoding="utf-8")))
+
+    def entries(self) -> list[LedgerEntry]:
+        folder = self.root / "ledger"
+        if not folder.exists():
+            return []
+        return [LedgerEntry(**json.loads(p.read_text(encoding="utf-8"))) for p in sorted(folder.glob("*.json"))]
+
+
+def validate_landed(
+    landing: Landing,
+    lake: Lake,
+    reference_folder: Path | None,
+    *,
+    as_of: dt.date,
+    units: set[str] | None = None,
+    standard: Standard | None = None,
+    on_batch: Callable[[LedgerEntry], None] | None = None,
+) -> LakeReport:
+    """Validates every landed batch (of `units`, when given) that has no ledger entry yet."""
+    standard = standard or load_standard()
+    reference = load_reference(reference_folder, standard) if reference_folder else None
+    report = LakeReport()
+    for manifest in landing.manifests():
+        if units is not None and manifest.unit not in units:
+            continue
+        report.batches += 1
+        if lake.entry(manifest.batch_id) is not None:
+            continue
+        entry = validate_batch(landing, lake, manifest, reference, as_of=as_of, standard=standard)
+        report.validated += 1
+        report.received += entry.received
+        report.accepted += entry.accepted
+        report.rejected += entry.rejected
+        report.findings += entry.findings
+        if on_batch is not None:
+            on_batch(entry)
+    return report
+
+
+def validate_batch(
+    landing: Landing,
+    lake: Lake,
+    manifest: Manifest,
+    reference: Reference | None,
+    *,
+    as_of: dt.date,
+    standard: Standard,
+) -> LedgerEntry:
+    entity = standard.entity(manifest.entity)
+    # Reference records are the province's own extract: no 报送单位 scope applies to them.
+    unit = manifest.unit if manifest.entity in CASE_ENTITIES else None
+    with tempfile.TemporaryDirectory(prefix="zfjd-lake-", dir=_scratch(lake)) as scratch:
+        try:
+            result = validate_file(
+                landing.root / manifest.records_path,
+                manifest.entity,
+                unit=unit,
+                reference=reference,
+                as_of=as_of,
+                standard=standard,
+                output_dir=Path(scratch),
+            )
+        except UnusableFile as problem:
+            return _quarantine_whole(landing, lake, manifest, str(problem), as_of)
+        accepted = pl.read_parquet(result.accepted_path).rename({ROW: "row_number"})
+        accepted = _flatten_lists(accepted, entity).with_columns(
+            pl.lit(manifest.batch_id).alias("batch_id"),
+            pl.lit(manifest.unit).alias("unit"),
+            pl.lit(manifest.received_at).alias("received_at"),
+        )
+        _write_parquet(accepted, lake.root / "accepted" / manifest.entity / f"{manifest.batch_id}.parquet")
+        _write_parquet(
+            pl.read_parquet(result.rejected_path).rename({ROW: "row_number"}),
+            lake.root / "rejected" / manifest.entity / f"{manifest.batch_id}.parquet",
+        )
+        issues = pl.concat(
+            [
+                result.errors.select(
+                    pl.col("row").alias("row_number"), pl.lit("reject").alias("severity"), "rule", "field", "value"
+                ),
+                result.findings.select(
+                    pl.col("row").alias("row_number"), pl.lit("finding").alias("severity"), "rule", "field"
+                ),
+            ],
+            how="diagonal",
+        )
+        _write_issues(lake, manifest.batch_id, issues)
+    entry = LedgerEntry(
+        batch_id=manifest.batch_id,
+        unit=manifest.unit,
+        entity=manifest.entity,
+        channel=manifest.channel,
+        received_at=manifest.received_at,
+        window_start=manifest.window_start,
+        window_end=manifest.window_end,
+        source_name=manifest.source_name,
+        received=result.received,
+        accepted=result.accepted,
+        rejected=result.rejected,
+        findings=result.findings["row"].n_unique(),
+        validated_as_of=as_of.isoformat(),
+    )
+    _commit(lake, entry, landed_rows=manifest.rows)
+    return entry
+
+
+CASE_ENTITIES = frozenset({"penalty_case", "coercion_case", "inspection", "case_event", "review_result"})
+
+
+def _quarantine_whole(landing: Landing, lake: Lake, manifest: Manifest, reason: str, as_of: dt.date) -> LedgerEntry:
+    raw = landing.records(manifest).rename({"__record": "row_number"})
+    _write_parquet(raw, lake.root / "rejected" / manifest.entity / f"{manifest.batch_id}.parquet")
+    issues = raw.select(
+        "row_number",
+        pl.lit("reject").alias("severity"),
+        pl.lit(UNUSABLE_RULE).alias("rule"),
+        pl.lit(None, dtype=pl.String).alias("field"),
+        pl.lit(None, dtype=pl.String).alias("value"),
+        pl.lit(reason).alias("detail"),
+    )
+    _write_issues(lake, manifest.batch_id, issues)
+    entry = LedgerEntry(
+        batch_id=manifest.batch_id,
+        unit=manifest.unit,
+        entity=manifest.entity,
+        channel=manifest.channel,
+        received_at=manifest.received_at,
+        window_start=manifest.window_start,
+        window_end=manifest.window_end,
+        source_name=manifest.source_name,
+        received=raw.height,
+        accepted=0,
+        rejected=raw.height,
+        findings=0,
+        validated_as_of=as_of.isoformat(),
+        unusable_reason=reason,
+    )
+    _commit(lake, entry, landed_rows=manifest.rows)
+    return entry
+
+
+def _flatten_lists(frame: pl.DataFrame, entity) -> pl.DataFrame:
+    """Lists (证号, 处罚类别) travel `;`-joined, so every SQL engine can read them the same way."""
+    lists = [c for c, dtype in frame.schema.items() if isinstance(dtype, pl.List)]
+    return frame.with_columns(pl.col(c).list.join(LIST_SEPARATOR) for c in lists)
+
+
+def _write_issues(lake: Lake, batch_id: str, issues: pl.DataFrame) -> None:
+    issues = pl.concat([pl.DataFrame(schema=ISSUE_SCHEMA), issues], how="diagonal_relaxed")
+    issues = issues.with_columns(pl.lit(batch_id).alias("batch_id")).select(list(ISSUE_SCHEMA))
+    _write_parquet(issues, lake.root / "issues" / f"{batch_id}.parquet")
+
+
+def _commit(lake: Lake, entry: LedgerEntry, *, landed_rows: int) -> None:
+    if entry.accepted + entry.rejected != entry.received or entry.received != landed_rows:
+        raise RuntimeError(
+            f"批次 {entry.batch_id} 数量不守恒：落地 {landed_rows}，接收 {entry.received}，"
+            f"通过 {entry.accepted}，退回 {entry.rejected}"
+        )
+    path = lake.ledger_path(entry.batch_id)
+    _write_bytes(path, json.dumps(asdict(entry), ensure_ascii=False, indent=1, sort_keys=True).encode("utf-8"))
+
+
+def _scratch(lake: Lake) -> Path:
+    folder = lake.root / ".scratch"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _write_parquet(frame: pl.DataFrame, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp")
+    frame.write_parquet(temporary, row_group_size=100_000)
+    os.replace(temporary, path)
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_bytes(data)
+    os.replace(temporary, path)
