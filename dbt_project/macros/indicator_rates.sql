@@ -1,0 +1,38 @@
+{#- The §6 rates from their counts, one definition for the body grain and every roll-up. -#}
+{% macro indicator_rates() -%}
+    {{ safe_ratio('certified_officer_count', 'officer_count') }} as certification_rate,
+    {{ safe_ratio('legal_review_done_count', 'legal_review_required_count') }} as legal_review_rate,
+    {{ safe_ratio('overdue_case_count', 'penalty_case_count') }} as overdue_rate,
+    {{ safe_ratio('publicity_on_time_count', 'publicity_due_count') }} as publicity_timeliness_rate,
+    {{ safe_ratio('reconsideration_corrected_count', 'reconsidered_count') }} as reconsideration_correction_rate,
+    {{ safe_ratio('reviewed_file_pass_count', 'reviewed_file_count') }} as review_pass_rate,
+    {{ safe_ratio('reviewed_file_excellent_count', 'reviewed_file_count') }} as review_excellent_rate
+{%- endmacro %}
+
+{#- The additive counts of mart_supervision_indicators, summed for a roll-up. -#}
+{% macro indicator_count_columns() -%}
+  {{ return(['penalty_case_count', 'summary_procedure_count', 'ordinary_procedure_count', 'forfeiture_amount_wan',
+             'filed_case_count', 'closed_case_count', 'coercion_measure_count', 'coercion_execution_count',
+             'inspection_count', 'judicial_transfer_count', 'officer_count', 'certified_officer_count',
+             'legal_review_required_count', 'legal_review_done_count', 'overdue_case_count', 'publicity_due_count',
+             'publicity_on_time_count', 'reconsidered_count', 'reconsideration_corrected_count',
+             'reviewed_file_count', 'reviewed_file_pass_count', 'reviewed_file_excellent_count', 'finding_count']) }}
+{%- endmacro %}
+
+{% macro indicator_rollup(group_columns) -%}
+with summed as (
+    select
+        {% for column in group_columns %}{{ column }},
+        {% endfor %}month_start,
+        count(distinct entity_id) as entity_count,
+        {% for column in indicator_count_columns() %}sum({{ column }}) as {{ column }}{% if not loop.last %},
+        {% endif %}{% endfor %}
+    from {{ ref('mart_supervision_indicators') }}
+    group by {% for column in group_columns %}{{ column }}, {% endfor %}month_start
+)
+
+select
+    summed.*,
+    {{ indicator_rates() }}
+from summed
+{%- endmacro %}

@@ -1,0 +1,41 @@
+-- 行政强制: the latest version of every 强制措施 (Art 9) and 强制执行 (Art 12), personal data masked.
+with coercions as (
+    select * from {{ ref('stg_lake__coercion_cases') }}
+),
+
+entity_at as (
+    {{ entity_version_at(ref('stg_lake__coercion_cases'), 'coercion_id', 'records.decision_date') }}
+)
+
+select
+    coercions.coercion_id,
+    coercions.entity_id,
+    coercions.coercion_number,
+    coercions.reporting_unit_id,
+    coercions.matter_code,
+    entity_at.division_code,
+    entity_at.city_code,
+    entity_at.county_code,
+    entity_at.enforcement_domain,
+    coercions.coercion_type,
+    coercions.coercion_method,
+    coercions.coercion_method in ('查封场所设施或者财物', '扣押财物', '冻结存款汇款') as is_seizure,
+    coercions.counterparty_type,
+    case when coercions.counterparty_type = '自然人' then {{ mask_person_name('coercions.counterparty_name') }}
+         else coercions.counterparty_name end as counterparty_name_masked,
+    coercions.counterparty_credit_code,
+    {{ mask_id_number('coercions.counterparty_id_number') }} as counterparty_id_number_masked,
+    coercions.decision_number,
+    coercions.decision_date,
+    {{ month_of('coercions.decision_date') }} as decision_month,
+    coercions.measure_start_date,
+    coercions.measure_end_date,
+    coercions.is_extended,
+    coercions.extended_until,
+    coercions.release_date,
+    coercions.related_case_number,
+    {{ list_length('coercions.officer_card_numbers') }} as officer_count,
+    coercions.updated_at,
+    coercions.batch_id
+from coercions
+left join entity_at on entity_at.record_id = coercions.coercion_id

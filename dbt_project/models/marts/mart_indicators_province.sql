@@ -1,0 +1,2 @@
+-- §6 indicators for the whole province × month.
+{{ indicator_rollup([]) }}

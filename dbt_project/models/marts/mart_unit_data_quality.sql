@@ -1,0 +1,53 @@
+-- The data itself, per 报送单位 × month of receipt (谁提供、谁负责): 数据精准率 = accepted / received
+-- (from the batch ledger), and 报送及时率 = record versions received within var('reporting_timely_days')
+-- of their 更新时间 / accepted record versions.
+with batches as (
+    select * from {{ ref('stg_lake__batches') }} where reporting_unit_id <> 'province'
+),
+
+counted as (
+    select
+        reporting_unit_id,
+        {{ month_of('received_at') }} as month_start,
+        count(*) as batch_count,
+        sum(received_count) as received_count,
+        sum(accepted_count) as accepted_count,
+        sum(rejected_count) as rejected_count
+    from batches
+    group by reporting_unit_id, {{ month_of('received_at') }}
+),
+
+versions as (
+    {% for entity in ['penalty_case', 'coercion_case', 'inspection'] %}
+    select unit as reporting_unit_id, {{ text_timestamp('received_at') }} as received_at, "GXSJ" as updated_at
+    from {{ source('lake', entity) }}
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+),
+
+timely as (
+    select
+        reporting_unit_id,
+        {{ month_of('received_at') }} as month_start,
+        count(*) as accepted_version_count,
+        sum(case when {{ days_between('updated_at', 'received_at') }} <= {{ var('reporting_timely_days') }} then 1 else 0 end)
+            as on_time_version_count
+    from versions
+    group by reporting_unit_id, {{ month_of('received_at') }}
+)
+
+select
+    counted.reporting_unit_id || '|' || cast(counted.month_start as varchar) as unit_month_id,
+    counted.reporting_unit_id,
+    counted.month_start,
+    counted.batch_count,
+    counted.received_count,
+    counted.accepted_count,
+    counted.rejected_count,
+    {{ safe_ratio('counted.accepted_count', 'counted.received_count') }} as accuracy_rate,
+    coalesce(timely.accepted_version_count, 0) as accepted_version_count,
+    coalesce(timely.on_time_version_count, 0) as on_time_version_count,
+    {{ safe_ratio('timely.on_time_version_count', 'timely.accepted_version_count') }} as timeliness_rate
+from counted
+left join timely
+    on timely.reporting_unit_id = counted.reporting_unit_id and timely.month_start = counted.month_start

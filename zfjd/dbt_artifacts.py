@@ -1,0 +1,173 @@
+"""What the dbt project takes from the standard, generated rather than retyped (ARCHITECTURE invariant 4).
+
+    dbt_project/seeds/code_list.csv              every code list: code, label, order, group
+    dbt_project/seeds/region.csv                 the Guangdong division list
+    dbt_project/seeds/rule.csv                   every rule: severity, kind, Chinese message, hint, legal basis
+    dbt_project/seeds/field.csv                  every field of every entity: Chinese name, type, personal or not
+    dbt_project/seeds/workday.csv                the working-day calendar (调休 included) the deadlines count in
+    dbt_project/macros/generated/rule_params.sql the law's limits (90 days, 7 working days, …) as a macro
+    dbt_project/models/staging/_sources.yml      the lake's `raw` tables, every column named and described
+
+`zfjd dbt-artifacts` (or `write_all()`) rewrites them; a test fails when a committed file is stale.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from pathlib import Path
+
+import yaml
+
+from quality.workdays import WorkdayCalendar
+from standards.loader import standard as load_standard
+from standards.model import Standard
+from zfjd.warehouse import LAKE_ENTITIES, PROJECT_DIR, RAW_SCHEMA, RECORD_META
+
+CALENDAR_YEARS = (2015, 2030)
+_META_DESCRIPTIONS = {
+    "row_number": "批次内记录序号（报送文件中的数据行，表头下第一行为 1）",
+    "batch_id": "批次号（落地时由报送单位、数据类别和内容摘要生成）",
+    "unit": "报送单位代码（该批次的提交者）",
+    "received_at": "接收时间（UTC，ISO 8601）",
+}
+
+
+def _csv(rows: list[list], header: list[str]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def code_list_csv(spec: Standard) -> str:
+    rows = [
+        [codelist.id, value.code, value.label, order, value.group or ""]
+        for codelist in spec.codelists.values()
+        for order, value in enumerate(codelist.values, start=1)
+    ]
+    return _csv(rows, ["codelist_id", "code", "label", "sort_order", "code_group"])
+
+
+def region_csv(spec: Standard) -> str:
+    source = (Path(__file__).resolve().parent.parent / "standards" / "spec" / "divisions.csv").read_text(encoding="utf-8")
+    reader = csv.DictReader(io.StringIO(source))
+    rows = [[r["code"], r["name"], r["level"], r["parent_code"]] for r in reader]
+    return _csv(rows, ["division_code", "division_name", "division_level", "parent_code"])
+
+
+def rule_csv(spec: Standard) -> str:
+    rows = [
+        [r.id, r.severity, r.kind, r.message, r.hint, r.basis, ";".join(r.entities)]
+        for r in sorted(spec.rules.values(), key=lambda r: r.id)
+    ]
+    return _csv(rows, ["rule_id", "severity", "rule_kind", "message", "hint", "legal_basis", "entities"])
+
+
+def field_csv(spec: Standard) -> str:
+    rows = [
+        [entity.code, f.code, f.name, f.type, "true" if f.personal else "false"]
+        for entity in spec.entities.values()
+        for f in entity.fields
+    ]
+    return _csv(rows, ["entity", "field_code", "field_name", "field_type", "is_personal"])
+
+
+def workday_csv(spec: Standard) -> str:
+    calendar = WorkdayCalendar(spec.holidays)
+    day, last = dt.date(CALENDAR_YEARS[0], 1, 1), dt.date(CALENDAR_YEARS[1], 12, 31)
+    rows = []
+    while day <= last:
+        covered = calendar.is_covered(day.year)
+        workday = calendar.is_workday(day) if covered else day.weekday() < 5
+        rows.append([day.isoformat(), "true" if workday else "false", "false" if covered else "true"])
+        day += dt.timedelta(days=1)
+    return _csv(rows, ["calendar_date", "is_workday", "is_guessed"])
+
+
+def rule_params_macro(spec: Standard) -> str:
+    params = {r.id: r.params for r in sorted(spec.rules.values(), key=lambda r: r.id) if r.params}
+    body = json.dumps(params, ensure_ascii=False, sort_keys=True)
+    return (
+        "{#- Generated from standards/spec/rules.yaml by zfjd/dbt_artifacts.py: do not edit. -#}\n"
+        "{% macro rule_param(rule_id, name) -%}\n"
+        f"  {{%- set params = {body} -%}}\n"
+        "  {{- return(params[rule_id][name]) -}}\n"
+        "{%- endmacro %}\n"
+    )
+
+
+def sources_yml(spec: Standard) -> str:
+    tables = []
+    for code in LAKE_ENTITIES:
+        entity = spec.entity(code)
+        columns = [
+            {"name": f.code, "description": f"{f.name}（{f.code}）：{f.description}".rstrip("：")}
+            for f in entity.fields
+        ]
+        columns += [{"name": name, "description": _META_DESCRIPTIONS[name]} for name in RECORD_META]
+        tables.append(
+            {
+                "name": code,
+                "description": f"{entity.name}：各批次校验通过的记录（每个版本一行，未脱敏，仅限受限的 raw 模式）",
+                "columns": columns,
+            }
+        )
+    tables.append(
+        {
+            "name": "ledger",
+            "description": "批次台账：每个落地批次一行，接收数 = 通过数 + 退回数",
+            "columns": [{"name": "batch_id", "description": "批次号"}],
+        }
+    )
+    tables.append(
+        {
+            "name": "issue",
+            "description": "校验问题：每条退回原因或监督发现一行（批次号 + 行号 + 规则 + 数据项）",
+            "columns": [{"name": "batch_id", "description": "批次号"}],
+        }
+    )
+    document = {
+        "version": 2,
+        "sources": [
+            {
+                "name": "lake",
+                "description": "数据湖：落地并校验后的批次（由 zfjd.warehouse 载入 raw 模式；含个人信息，不对分析人员发布）",
+                "schema": RAW_SCHEMA,
+                "tables": tables,
+            }
+        ],
+    }
+    header = "# Generated from standards/spec/ by zfjd/dbt_artifacts.py: do not edit.\n"
+    return header + yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=200)
+
+
+def artifacts(spec: Standard | None = None) -> dict[Path, str]:
+    spec = spec or load_standard()
+    return {
+        PROJECT_DIR / "seeds" / "code_list.csv": code_list_csv(spec),
+        PROJECT_DIR / "seeds" / "region.csv": region_csv(spec),
+        PROJECT_DIR / "seeds" / "rule.csv": rule_csv(spec),
+        PROJECT_DIR / "seeds" / "workday.csv": workday_csv(spec),
+        PROJECT_DIR / "seeds" / "field.csv": field_csv(spec),
+        PROJECT_DIR / "macros" / "generated" / "rule_params.sql": rule_params_macro(spec),
+        PROJECT_DIR / "models" / "staging" / "_sources.yml": sources_yml(spec),
+    }
+
+
+def write_all() -> list[Path]:
+    written = []
+    for path, text in artifacts().items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            path.write_text(text, encoding="utf-8")
+            written.append(path)
+    return written
+
+
+if __name__ == "__main__":
+    for written_path in write_all():
+        print(written_path)

@@ -1,0 +1,252 @@
+"""The warehouse step: load the lake into the restricted `raw` schema, then `dbt build`.
+
+The warehouse is a function of the lake: `raw` is replaced from the lake's files on every build (the
+tables are small next to what DuckDB reads per second), so a re-run or a run after a crash gives the
+same tables. Only the dbt snapshots keep state, and they are keyed on 更新时间 (timestamp strategy),
+so the same data snapshotted twice changes nothing. `raw` holds unmasked personal data and is never
+published; every analyst-facing schema is masked by the models.
+
+Targets: `duckdb` (the default: one file, one writer) and `postgres` (the same project on a server,
+checked in CI). Connection settings come from the environment (see dbt_project/profiles.yml).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import glob
+import io
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from standards.loader import standard as load_standard
+from standards.model import Entity
+from zfjd.home import Home
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
+RAW_SCHEMA = "raw"
+LAKE_ENTITIES = (
+    "penalty_case",
+    "coercion_case",
+    "inspection",
+    "case_event",
+    "review_result",
+    "enforcement_entity",
+    "officer",
+    "matter",
+    "law",
+    "law_article",
+)
+SQL_TYPES = {
+    "date": "date",
+    "datetime": "timestamp",
+    "decimal": "double precision",
+    "integer": "bigint",
+}
+LEDGER_COLUMNS = {
+    "batch_id": "varchar",
+    "unit": "varchar",
+    "entity": "varchar",
+    "channel": "varchar",
+    "received_at": "varchar",
+    "window_start": "varchar",
+    "window_end": "varchar",
+    "source_name": "varchar",
+    "received": "bigint",
+    "accepted": "bigint",
+    "rejected": "bigint",
+    "findings": "bigint",
+    "validated_as_of": "varchar",
+    "unusable_reason": "varchar",
+}
+ISSUE_COLUMNS = {
+    "batch_id": "varchar",
+    "row_number": "bigint",
+    "severity": "varchar",
+    "rule": "varchar",
+    "field": "varchar",
+    "value": "varchar",
+    "detail": "varchar",
+}
+RECORD_META = {"row_number": "bigint", "batch_id": "varchar", "unit": "varchar", "received_at": "varchar"}
+
+
+def raw_columns(entity: Entity) -> dict[str, str]:
+    """The `raw.<entity>` columns: every field of the standard (lists `;`-joined text) + where it came from."""
+    columns = {f.code: SQL_TYPES.get(f.type, "varchar") for f in entity.fields}
+    return {**columns, **RECORD_META}
+
+
+def raw_tables() -> dict[str, dict[str, str]]:
+    spec = load_standard()
+    tables = {entity: raw_columns(spec.entity(entity)) for entity in LAKE_ENTITIES}
+    tables["ledger"] = LEDGER_COLUMNS
+    tables["issue"] = ISSUE_COLUMNS
+    return tables
+
+
+def _files(lake: Path, table: str) -> list[str]:
+    if table == "issue":
+        pattern = lake / "issues" / "*.parquet"
+    elif table == "ledger":
+        pattern = lake / "ledger" / "*.json"
+    else:
+        pattern = lake / "accepted" / table / "*.parquet"
+    return sorted(glob.glob(str(pattern)))
+
+
+def _ddl(schema: str, table: str, columns: dict[str, str]) -> str:
+    body = ", ".join(f'"{name}" {kind}' for name, kind in columns.items())
+    return f'create table {schema}."{table}" ({body})'
+
+
+@dataclass
+class LoadReport:
+    rows: dict[str, int]
+
+
+def load_lake_duckdb(lake: Path, database: Path) -> LoadReport:
+    """Replaces `raw.*` in the DuckDB warehouse with the lake's contents, in one transaction."""
+    import duckdb
+
+    database.parent.mkdir(parents=True, exist_ok=True)
+    rows: dict[str, int] = {}
+    with duckdb.connect(str(database)) as con:
+        con.execute("begin")
+        con.execute(f"create schema if not exists {RAW_SCHEMA}")
+        for table, columns in raw_tables().items():
+            con.execute(f'drop table if exists {RAW_SCHEMA}."{table}"')
+            con.execute(_ddl(RAW_SCHEMA, table, columns))
+            files = _files(lake, table)
+            if files:
+                names = ", ".join(f'"{c}"' for c in columns)
+                if table == "ledger":
+                    reader = f"read_json({files!r}, format='auto', columns={_json_columns(columns)})"
+                else:
+                    reader = f"read_parquet({files!r}, union_by_name=true)"
+                con.execute(f'insert into {RAW_SCHEMA}."{table}" by name select {names} from {reader}')
+            rows[table] = con.execute(f'select count(*) from {RAW_SCHEMA}."{table}"').fetchone()[0]
+        con.execute("commit")
+    return LoadReport(rows)
+
+
+def _json_columns(columns: dict[str, str]) -> str:
+    kinds = {"varchar": "VARCHAR", "bigint": "BIGINT"}
+    return "{" + ", ".join(f"'{name}': '{kinds[kind]}'" for name, kind in columns.items()) + "}"
+
+
+def load_lake_postgres(lake: Path, dsn: str) -> LoadReport:
+    """The same `raw.*` on PostgreSQL (COPY from the lake's files), replaced in one transaction."""
+    import psycopg
+
+    rows: dict[str, int] = {}
+    with psycopg.connect(dsn) as con, con.cursor() as cur:
+        cur.execute(f"create schema if not exists {RAW_SCHEMA}")
+        for table, columns in raw_tables().items():
+            cur.execute(f'drop table if exists {RAW_SCHEMA}."{table}" cascade')
+            cur.execute(_ddl(RAW_SCHEMA, table, columns))
+            frame = _read_lake_table(lake, table, columns)
+            if frame.height:
+                names = ", ".join(f'"{c}"' for c in columns)
+                with cur.copy(f'copy {RAW_SCHEMA}."{table}" ({names}) from stdin with (format csv)') as copy:
+                    buffer = io.BytesIO()
+                    frame.write_csv(buffer, include_header=False, null_value="", datetime_format="%Y-%m-%d %H:%M:%S")
+                    copy.write(buffer.getvalue())
+            rows[table] = frame.height
+    return LoadReport(rows)
+
+
+def _read_lake_table(lake: Path, table: str, columns: dict[str, str]) -> pl.DataFrame:
+    files = _files(lake, table)
+    if not files:
+        return pl.DataFrame(schema=dict.fromkeys(columns, pl.String))
+    if table == "ledger":
+        frame = pl.concat([pl.read_json(f) for f in files], how="diagonal_relaxed")
+    else:
+        frame = pl.concat([pl.read_parquet(f) for f in files], how="diagonal_relaxed")
+    missing = [c for c in columns if c not in frame.columns]
+    frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(c) for c in missing)
+    # Empty text and a missing value must stay apart in CSV: empty strings do not occur after
+    # normalisation (the engine trims and turns blanks into nulls), so "" means null here.
+    return frame.select(list(columns))
+
+
+@contextmanager
+def dbt_environment(home: Home, *, target: str = "duckdb", as_of: dt.date | None = None) -> Iterator[dict]:
+    """Environment variables the dbt profile reads, set for the duration of a build."""
+    values = {
+        "ZFJD_WAREHOUSE": str(home.warehouse),
+        "DBT_PROFILES_DIR": str(PROJECT_DIR),
+        "ZFJD_DBT_TARGET": target,
+    }
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield values
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def dbt_vars(as_of: dt.date) -> dict[str, str]:
+    return {"as_of": as_of.isoformat()}
+
+
+@dataclass
+class BuildResult:
+    success: bool
+    failures: list[str]
+    seconds: float
+
+
+def run_dbt(args: list[str], home: Home, *, target: str = "duckdb", as_of: dt.date | None = None) -> BuildResult:
+    """Runs dbt in-process (dbtRunner) against `home`'s warehouse; returns what failed, by node."""
+    import time
+
+    from dbt.cli.main import dbtRunner
+
+    started = time.perf_counter()
+    command = [*args, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR), "--target", target]
+    if as_of is not None:
+        import json
+
+        command += ["--vars", json.dumps(dbt_vars(as_of))]
+    with dbt_environment(home, target=target, as_of=as_of):
+        outcome = dbtRunner().invoke(command)
+    failures = []
+    if outcome.result is not None and hasattr(outcome.result, "results"):
+        failures = [
+            f"{r.node.unique_id}: {r.status} {r.message or ''}".strip()
+            for r in outcome.result.results
+            if str(r.status) in ("error", "fail", "runtime error")
+        ]
+    if outcome.exception is not None:
+        failures.append(str(outcome.exception))
+    return BuildResult(outcome.success, failures, time.perf_counter() - started)
+
+
+def build(home: Home, *, as_of: dt.date, target: str = "duckdb", dsn: str | None = None) -> BuildResult:
+    """Loads the lake and builds every model, snapshot, seed and test."""
+    if target == "duckdb":
+        load_lake_duckdb(home.lake, home.warehouse)
+    else:
+        load_lake_postgres(home.lake, dsn or postgres_dsn())
+    return run_dbt(["build"], home, target=target, as_of=as_of)
+
+
+def postgres_dsn() -> str:
+    """From ZFJD_PG_* variables (the dbt profile reads the same ones); defaults fit the local server."""
+    host = os.environ.get("ZFJD_PG_HOST", "127.0.0.1")
+    port = os.environ.get("ZFJD_PG_PORT", "5432")
+    user = os.environ.get("ZFJD_PG_USER", "postgres")
+    database = os.environ.get("ZFJD_PG_DATABASE", "zfjd")
+    password = os.environ.get("ZFJD_PG_PASSWORD", "")
+    auth = f" password={password}" if password else ""
+    return f"host={host} port={port} user={user} dbname={database}{auth}"
