@@ -44,7 +44,8 @@ select
     heaviest.heaviest_penalty_kind,
     cases.fine_amount_wan,
     cases.confiscation_amount_wan,
-    coalesce(cases.fine_amount_wan, 0) + coalesce(cases.confiscation_amount_wan, 0) as forfeiture_amount_wan,
+    cast(coalesce(cases.fine_amount_wan, 0) + coalesce(cases.confiscation_amount_wan, 0) as decimal(18, 6))
+        as forfeiture_amount_wan,
     cases.decision_number,
     cases.deciding_authority_id,
     cases.violation_date,

@@ -115,7 +115,7 @@ counted as (
         coalesce(decided.penalty_case_count, 0) as penalty_case_count,
         coalesce(decided.summary_procedure_count, 0) as summary_procedure_count,
         coalesce(decided.ordinary_procedure_count, 0) as ordinary_procedure_count,
-        coalesce(decided.forfeiture_amount_wan, 0) as forfeiture_amount_wan,
+        cast(coalesce(decided.forfeiture_amount_wan, 0) as decimal(18, 6)) as forfeiture_amount_wan,
         coalesce(filed.filed_case_count, 0) as filed_case_count,
         coalesce(closed.closed_case_count, 0) as closed_case_count,
         coalesce(coercions.coercion_measure_count, 0) as coercion_measure_count,
