@@ -53,9 +53,7 @@ def code_list_csv(spec: Standard) -> str:
 
 
 def region_csv(spec: Standard) -> str:
-    source = (Path(__file__).resolve().parent.parent / "standards" / "spec" / "divisions.csv").read_text(encoding="utf-8")
-    reader = csv.DictReader(io.StringIO(source))
-    rows = [[r["code"], r["name"], r["level"], r["parent_code"]] for r in reader]
+    rows = [[d.code, d.name, d.level, d.parent_code or ""] for d in spec.divisions.values()]
     return _csv(rows, ["division_code", "division_name", "division_level", "parent_code"])
 
 
@@ -135,7 +133,9 @@ def sources_yml(spec: Standard) -> str:
         "sources": [
             {
                 "name": "lake",
-                "description": "数据湖：落地并校验后的批次（由 zfjd.warehouse 载入 raw 模式；含个人信息，不对分析人员发布）",
+                "description": (
+                    "数据湖：落地并校验后的批次（由 zfjd.warehouse 载入 raw 模式；含个人信息，不对分析人员发布）"
+                ),
                 "schema": RAW_SCHEMA,
                 "tables": tables,
             }

@@ -1,0 +1,24 @@
+"""The dbt project's seeds, limits and source definitions are generated from standards/ and current."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from zfjd.dbt_artifacts import artifacts
+
+
+def test_committed_dbt_artifacts_are_current():
+    stale = [str(path) for path, text in artifacts().items() if path.read_text(encoding="utf-8") != text]
+    assert not stale, f"regenerate with `uv run python -m zfjd.dbt_artifacts`: {stale}"
+
+
+def test_the_workday_seed_knows_the_national_day_adjustments():
+    rows = {
+        r["calendar_date"]: r
+        for r in csv.DictReader(io.StringIO(next(t for p, t in artifacts().items() if p.name == "workday.csv")))
+    }
+    assert rows["2024-09-29"]["is_workday"] == "true"  # a Sunday worked for 国庆
+    assert rows["2024-10-12"]["is_workday"] == "true"  # a Saturday worked for 国庆
+    assert rows["2024-10-07"]["is_workday"] == "false"  # a Monday of the holiday
+    assert rows["2030-06-03"]["is_guessed"] == "true"  # beyond the calendar package: weekends only, flagged
