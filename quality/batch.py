@@ -3,6 +3,10 @@
 Rows that share a key with different content are all rejected (nobody can tell which one is right);
 exact repeats keep the first and reject the rest as duplicates. Only a small per-row digest (row,
 key, unique groups, content hash) is kept across chunks, so a file of any length fits in memory.
+
+Several batches checked in one pass (quality/engine.py `validate_batches`) carry a partition column:
+the rules then hold within each partition only, as if each batch were checked alone — the same case
+sent again in a later batch is an update, not a conflict.
 """
 
 from __future__ import annotations
@@ -21,8 +25,9 @@ def _unique_column(index: int) -> str:
     return f"__unique{index}"
 
 
-def digest(typed: pl.DataFrame, entity: Entity) -> pl.DataFrame:
-    """Per row: the natural key, each unique group and a hash of the whole (normalised) record."""
+def digest(typed: pl.DataFrame, entity: Entity, partition: str | None = None) -> pl.DataFrame:
+    """Per row: the natural key, each unique group and a hash of the whole (normalised) record
+    (and the row's partition, when given)."""
 
     def joined(columns: tuple[str, ...]) -> pl.Expr:
         return pl.concat_str([pl.col(c).cast(pl.String) for c in columns], separator=_SEPARATOR)
@@ -30,18 +35,20 @@ def digest(typed: pl.DataFrame, entity: Entity) -> pl.DataFrame:
     content = typed.select(entity.field_codes).hash_rows(seed=0).alias(CONTENT)
     return typed.select(
         ROW,
+        *([partition] if partition else []),
         joined(entity.key).alias(KEY),
         *[joined(group).alias(_unique_column(i)) for i, group in enumerate(entity.unique)],
     ).with_columns(content)
 
 
-def batch_violations(digests: pl.DataFrame, entity: Entity) -> pl.DataFrame:
-    """(row, rule, field) for every in-file key violation."""
+def batch_violations(digests: pl.DataFrame, entity: Entity, partition: str | None = None) -> pl.DataFrame:
+    """(row, rule, field) for every in-file key violation (within each `partition`, when given)."""
     key_field = entity.key[-1]
+    scope = [partition] if partition else []
     keyed = digests.filter(pl.col(KEY).is_not_null()).with_columns(
-        pl.col(CONTENT).n_unique().over(KEY).alias("__versions"),
-        pl.len().over(KEY).alias("__copies"),
-        pl.col(ROW).min().over(KEY).alias("__first"),
+        pl.col(CONTENT).n_unique().over(*scope, KEY).alias("__versions"),
+        pl.len().over(*scope, KEY).alias("__copies"),
+        pl.col(ROW).min().over(*scope, KEY).alias("__first"),
     )
     conflicts = keyed.filter(pl.col("__versions") > 1).select(
         ROW, pl.lit("batch.key_conflict").alias("rule"), pl.lit(key_field).alias("field")
@@ -52,7 +59,7 @@ def batch_violations(digests: pl.DataFrame, entity: Entity) -> pl.DataFrame:
     found = [conflicts, duplicates]
     for index, group in enumerate(entity.unique):
         column = _unique_column(index)
-        shared = digests.filter(pl.col(column).is_not_null()).filter(pl.col(KEY).n_unique().over(column) > 1)
+        shared = digests.filter(pl.col(column).is_not_null()).filter(pl.col(KEY).n_unique().over(*scope, column) > 1)
         found.append(
             shared.select(ROW, pl.lit("batch.unique_conflict").alias("rule"), pl.lit(group[-1]).alias("field"))
         )

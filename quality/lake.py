@@ -12,6 +12,10 @@ The ledger entry is written last and only after received = accepted + rejected w
 batch with a ledger entry is done and a re-run skips it; a crash before it redoes the batch from the
 landing zone, which never changes (idempotent, nothing lost). A batch that cannot be read at all
 (wrong columns, wrong entity) is quarantined whole under rule `batch.unusable`, with the reason.
+
+Batches of one entity are validated many at a time (`validate_batches` in quality/engine.py: a day
+brings thousands of batches of a few rows, and the engine's fixed cost per call would dominate), yet
+each batch's files and ledger entry are exactly those of validating it alone (tests/quality/test_lake.py).
 """
 
 from __future__ import annotations
@@ -27,13 +31,15 @@ from pathlib import Path
 import polars as pl
 
 from connectors.landing import Landing, Manifest
-from quality.engine import validate_file
+from quality.engine import BatchFile, ValidationResult, validate_batches, validate_file
 from quality.read import ROW, UnusableFile
 from quality.reference import Reference, load_reference
 from standards.loader import standard as load_standard
 from standards.model import LIST_SEPARATOR, Standard
 
 UNUSABLE_RULE = "batch.unusable"
+# Rows validated in one engine pass: one chunk of validate_file, so memory stays as for a big file.
+GROUP_ROWS = 100_000
 ISSUE_SCHEMA = {
     "batch_id": pl.String,
     "row_number": pl.Int64,
@@ -102,18 +108,27 @@ def validate_landed(
     units: set[str] | None = None,
     standard: Standard | None = None,
     on_batch: Callable[[LedgerEntry], None] | None = None,
+    group_rows: int | None = GROUP_ROWS,
 ) -> LakeReport:
-    """Validates every landed batch (of `units`, when given) that has no ledger entry yet."""
+    """Validates every landed batch (of `units`, when given) that has no ledger entry yet.
+
+    Batches of one entity are validated together, up to `group_rows` rows per engine pass (a day lands
+    one small batch per unit and entity, and the engine's cost per call, not per row, would dominate);
+    each batch's outputs and ledger entry are exactly those of validating it alone, which
+    `group_rows=None` does (one engine call per batch: the reference the tests compare against).
+    """
     standard = standard or load_standard()
     reference = load_reference(reference_folder, standard) if reference_folder else None
     report = LakeReport()
+    pending: list[Manifest] = []
     for manifest in landing.manifests():
         if units is not None and manifest.unit not in units:
             continue
         report.batches += 1
-        if lake.entry(manifest.batch_id) is not None:
-            continue
-        entry = validate_batch(landing, lake, manifest, reference, as_of=as_of, standard=standard)
+        if lake.entry(manifest.batch_id) is None:
+            pending.append(manifest)
+
+    def done(entry: LedgerEntry) -> None:
         report.validated += 1
         report.received += entry.received
         report.accepted += entry.accepted
@@ -121,7 +136,33 @@ def validate_landed(
         report.findings += entry.findings
         if on_batch is not None:
             on_batch(entry)
+
+    for group in _groups(pending, group_rows):
+        if len(group) == 1:
+            done(validate_batch(landing, lake, group[0], reference, as_of=as_of, standard=standard))
+            continue
+        for entry in validate_group(landing, lake, group, reference, as_of=as_of, standard=standard):
+            done(entry)
     return report
+
+
+def _groups(manifests: list[Manifest], group_rows: int | None) -> list[list[Manifest]]:
+    """Consecutive batches of one entity, up to `group_rows` rows together; a batch larger than that
+    alone (validate_file streams it in chunks). Manifests come sorted by batch id, entity first, so
+    the batches are still validated in the order of the landing zone."""
+    groups: list[list[Manifest]] = []
+    rows = 0
+    for manifest in manifests:
+        alone = group_rows is None or manifest.rows >= group_rows
+        joins = bool(groups) and not alone and groups[-1][-1].entity == manifest.entity
+        joins = joins and rows + manifest.rows <= group_rows
+        if joins:
+            groups[-1].append(manifest)
+            rows += manifest.rows
+        else:
+            groups.append([manifest])
+            rows = group_rows if alone else manifest.rows  # nothing joins a batch validated alone
+    return groups
 
 
 def validate_batch(
@@ -133,15 +174,12 @@ def validate_batch(
     as_of: dt.date,
     standard: Standard,
 ) -> LedgerEntry:
-    entity = standard.entity(manifest.entity)
-    # Reference records are the province's own extract: no 报送单位 scope applies to them.
-    unit = manifest.unit if manifest.entity in CASE_ENTITIES else None
     with tempfile.TemporaryDirectory(prefix="zfjd-lake-", dir=_scratch(lake)) as scratch:
         try:
             result = validate_file(
                 landing.root / manifest.records_path,
                 manifest.entity,
-                unit=unit,
+                unit=_unit_of(manifest),
                 reference=reference,
                 as_of=as_of,
                 standard=standard,
@@ -149,29 +187,79 @@ def validate_batch(
             )
         except UnusableFile as problem:
             return _quarantine_whole(landing, lake, manifest, str(problem), as_of)
-        accepted = pl.read_parquet(result.accepted_path).rename({ROW: "row_number"})
-        accepted = _flatten_lists(accepted, entity).with_columns(
-            pl.lit(manifest.batch_id).alias("batch_id"),
-            pl.lit(manifest.unit).alias("unit"),
-            pl.lit(manifest.received_at).alias("received_at"),
-        )
-        _write_parquet(accepted, lake.root / "accepted" / manifest.entity / f"{manifest.batch_id}.parquet")
-        _write_parquet(
-            pl.read_parquet(result.rejected_path).rename({ROW: "row_number"}),
-            lake.root / "rejected" / manifest.entity / f"{manifest.batch_id}.parquet",
-        )
-        issues = pl.concat(
-            [
-                result.errors.select(
-                    pl.col("row").alias("row_number"), pl.lit("reject").alias("severity"), "rule", "field", "value"
-                ),
-                result.findings.select(
-                    pl.col("row").alias("row_number"), pl.lit("finding").alias("severity"), "rule", "field"
-                ),
-            ],
-            how="diagonal",
-        )
-        _write_issues(lake, manifest.batch_id, issues)
+        accepted = pl.read_parquet(result.accepted_path)
+        rejected = pl.read_parquet(result.rejected_path)
+        return _store(lake, manifest, result, accepted, rejected, as_of, standard)
+
+
+def validate_group(
+    landing: Landing,
+    lake: Lake,
+    manifests: list[Manifest],
+    reference: Reference | None,
+    *,
+    as_of: dt.date,
+    standard: Standard,
+) -> list[LedgerEntry]:
+    """Validates batches of one entity in one engine pass; each is stored and committed on its own,
+    so a crash part way leaves the rest to a re-run, which gives them the same outcome."""
+    entities = {manifest.entity for manifest in manifests}
+    if len(entities) != 1:
+        raise ValueError(f"one entity per group, got {sorted(entities)}")
+    files = [BatchFile(m.batch_id, landing.root / m.records_path, _unit_of(m)) for m in manifests]
+    outcomes = validate_batches(
+        files, manifests[0].entity, reference=reference or Reference(), as_of=as_of, standard=standard
+    )
+    entries = []
+    for manifest in manifests:
+        outcome = outcomes[manifest.batch_id]
+        if isinstance(outcome, UnusableFile):
+            entries.append(_quarantine_whole(landing, lake, manifest, str(outcome), as_of))
+        else:
+            entries.append(
+                _store(lake, manifest, outcome, outcome.accepted_rows, outcome.rejected_rows, as_of, standard)
+            )
+    return entries
+
+
+def _unit_of(manifest: Manifest) -> str | None:
+    # Reference records are the province's own extract: no 报送单位 scope applies to them.
+    return manifest.unit if manifest.entity in CASE_ENTITIES else None
+
+
+def _store(
+    lake: Lake,
+    manifest: Manifest,
+    result: ValidationResult,
+    accepted: pl.DataFrame,
+    rejected: pl.DataFrame,
+    as_of: dt.date,
+    standard: Standard,
+) -> LedgerEntry:
+    """Writes one batch's accepted rows, quarantine and issues, then commits its ledger entry."""
+    entity = standard.entity(manifest.entity)
+    accepted = _flatten_lists(accepted.rename({ROW: "row_number"}), entity).with_columns(
+        pl.lit(manifest.batch_id).alias("batch_id"),
+        pl.lit(manifest.unit).alias("unit"),
+        pl.lit(manifest.received_at).alias("received_at"),
+    )
+    _write_parquet(accepted, lake.root / "accepted" / manifest.entity / f"{manifest.batch_id}.parquet")
+    _write_parquet(
+        rejected.rename({ROW: "row_number"}),
+        lake.root / "rejected" / manifest.entity / f"{manifest.batch_id}.parquet",
+    )
+    issues = pl.concat(
+        [
+            result.errors.select(
+                pl.col("row").alias("row_number"), pl.lit("reject").alias("severity"), "rule", "field", "value"
+            ),
+            result.findings.select(
+                pl.col("row").alias("row_number"), pl.lit("finding").alias("severity"), "rule", "field"
+            ),
+        ],
+        how="diagonal",
+    )
+    _write_issues(lake, manifest.batch_id, issues)
     entry = LedgerEntry(
         batch_id=manifest.batch_id,
         unit=manifest.unit,

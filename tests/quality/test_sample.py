@@ -95,6 +95,7 @@ def test_sample_covers_every_reject_and_finding_rule_of_penalty_cases():
         "penalty.decision_fields_required",
         "batch.unique_conflict",
         "record.malformed",
+        "batch.unusable",  # a whole landed batch: tests/quality/test_lake.py
     }
     penalty_rules = {
         r.id
