@@ -7,6 +7,7 @@
     dbt_project/seeds/workday.csv                the working-day calendar (调休 included) the deadlines count in
     dbt_project/macros/generated/rule_params.sql the law's limits (90 days, 7 working days, …) as a macro
     dbt_project/models/staging/_sources.yml      the lake's `raw` tables, every column named and described
+    dbt_project/models/staging/_staging.yml      staging columns described by the standard field they rename
 
 `zfjd dbt-artifacts` (or `write_all()`) rewrites them; a test fails when a committed file is stale.
 """
@@ -17,6 +18,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 from pathlib import Path
 
 import yaml
@@ -145,6 +147,53 @@ def sources_yml(spec: Standard) -> str:
     return header + yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=200)
 
 
+STAGED_ENTITIES = {
+    "stg_lake__penalty_cases": ("penalty_case", "case_id"),
+    "stg_lake__coercion_cases": ("coercion_case", "coercion_id"),
+    "stg_lake__inspections": ("inspection", "inspection_id"),
+    "stg_lake__case_events": ("case_event", None),
+    "stg_lake__review_results": ("review_result", "review_id"),
+    "stg_lake__enforcement_entities": ("enforcement_entity", "entity_id"),
+    "stg_lake__officers": ("officer", "card_number"),
+    "stg_lake__matters": ("matter", "matter_version_id"),
+    "stg_lake__laws": ("law", "law_id"),
+}
+_RENAMED = re.compile(r'"([A-Z0-9_]+)"[^,\n]*? as ([a-z_]+),?$', re.MULTILINE)
+
+
+def staging_yml(spec: Standard) -> str:
+    """Describes each staging column by the standard field it renames (read from the model's SQL, the one
+    place the English name of a field is chosen), so dbt docs show 中文名（代码） beside every column."""
+    models = []
+    for model, (entity_code, key) in STAGED_ENTITIES.items():
+        entity = spec.entity(entity_code)
+        sql = (PROJECT_DIR / "models" / "staging" / f"{model}.sql").read_text(encoding="utf-8")
+        columns = []
+        for code, name in _RENAMED.findall(sql):
+            if name == key or not entity.has_field(code) or any(c["name"] == name for c in columns):
+                continue
+            field = entity.field(code)
+            columns.append({"name": name, "description": f"{field.name}（{field.code}）{_personal(field)}"})
+        if key:
+            columns.insert(0, {"name": key, "description": "记录键（自然键）", "data_tests": ["unique", "not_null"]})
+        models.append(
+            {
+                "name": model,
+                "description": f"{entity.name}：{_LATEST_VERSION}",
+                "columns": columns,
+            }
+        )
+    header = "# Generated from standards/spec/ and the staging SQL by zfjd/dbt_artifacts.py: do not edit.\n"
+    return header + yaml.safe_dump({"version": 2, "models": models}, allow_unicode=True, sort_keys=False, width=200)
+
+
+_LATEST_VERSION = "每个自然键的最新版本（更新时间最晚者，其次批次、行号靠后者）；未脱敏，受限模式"
+
+
+def _personal(field) -> str:
+    return "，个人信息（仅限受限模式）" if field.personal else ""
+
+
 def artifacts(spec: Standard | None = None) -> dict[Path, str]:
     spec = spec or load_standard()
     return {
@@ -155,6 +204,7 @@ def artifacts(spec: Standard | None = None) -> dict[Path, str]:
         PROJECT_DIR / "seeds" / "field.csv": field_csv(spec),
         PROJECT_DIR / "macros" / "generated" / "rule_params.sql": rule_params_macro(spec),
         PROJECT_DIR / "models" / "staging" / "_sources.yml": sources_yml(spec),
+        PROJECT_DIR / "models" / "staging" / "_staging.yml": staging_yml(spec),
     }
 
 
