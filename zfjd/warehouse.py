@@ -219,7 +219,11 @@ def run_dbt(args: list[str], home: Home, *, target: str = "duckdb", as_of: dt.da
 
         command += ["--vars", json.dumps(dbt_vars(as_of))]
     with dbt_environment(home, target=target, as_of=as_of):
-        outcome = dbtRunner().invoke(command)
+        try:
+            outcome = dbtRunner().invoke(command)
+        finally:
+            if target == "duckdb":
+                release_duckdb()
     failures = []
     if outcome.result is not None and hasattr(outcome.result, "results"):
         failures = [
@@ -230,6 +234,18 @@ def run_dbt(args: list[str], home: Home, *, target: str = "duckdb", as_of: dt.da
     if outcome.exception is not None:
         failures.append(str(outcome.exception))
     return BuildResult(outcome.success, failures, time.perf_counter() - started)
+
+
+def release_duckdb() -> None:
+    """dbt-duckdb keeps its database open for the life of the process (a class-level environment); a
+    read-only reader or the loader in the same process is refused until it is closed. Its private
+    state is touched only here."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    with DuckDBConnectionManager._LOCK:
+        environment, DuckDBConnectionManager._ENV = DuckDBConnectionManager._ENV, None
+        if environment is not None:
+            environment.close()
 
 
 def build(home: Home, *, as_of: dt.date, target: str = "duckdb", dsn: str | None = None) -> BuildResult:
