@@ -182,6 +182,9 @@ def dbt_environment(home: Home, *, target: str = "duckdb", as_of: dt.date | None
         "ZFJD_WAREHOUSE": str(home.warehouse),
         "DBT_PROFILES_DIR": str(PROJECT_DIR),
         "ZFJD_DBT_TARGET": target,
+        # Compiled SQL, manifests and logs per instance, so two instances (or tests) never share them.
+        "DBT_TARGET_PATH": str(dbt_target_path(home)),
+        "DBT_LOG_PATH": str(dbt_target_path(home) / "logs"),
     }
     saved = {k: os.environ.get(k) for k in values}
     os.environ.update(values)
@@ -193,6 +196,10 @@ def dbt_environment(home: Home, *, target: str = "duckdb", as_of: dt.date | None
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+def dbt_target_path(home: Home) -> Path:
+    return home.warehouse.parent / "dbt-target"
 
 
 def dbt_vars(as_of: dt.date) -> dict[str, str]:
@@ -255,6 +262,19 @@ def build(home: Home, *, as_of: dt.date, target: str = "duckdb", dsn: str | None
     else:
         load_lake_postgres(home.lake, dsn or postgres_dsn())
     return run_dbt(["build"], home, target=target, as_of=as_of)
+
+
+def generate_docs(home: Home, *, as_of: dt.date) -> Path:
+    """dbt docs as one self-contained HTML file (`--static`, works offline) under DIR/reports/dbt-docs/."""
+    import shutil
+
+    result = run_dbt(["docs", "generate", "--static"], home, as_of=as_of)
+    if not result.success:
+        raise RuntimeError("dbt docs 生成失败：" + "；".join(result.failures))
+    target = home.reports / "dbt-docs" / "index.html"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(dbt_target_path(home) / "static_index.html", target)
+    return target
 
 
 def postgres_dsn() -> str:

@@ -1,10 +1,6 @@
 -- 行政强制: the latest version of every 强制措施 (Art 9) and 强制执行 (Art 12), personal data masked.
 with coercions as (
     select * from {{ ref('stg_lake__coercion_cases') }}
-),
-
-entity_at as (
-    {{ entity_version_at(ref('stg_lake__coercion_cases'), 'coercion_id', 'records.decision_date') }}
 )
 
 select
@@ -13,10 +9,10 @@ select
     coercions.coercion_number,
     coercions.reporting_unit_id,
     coercions.matter_code,
-    entity_at.division_code,
-    entity_at.city_code,
-    entity_at.county_code,
-    entity_at.enforcement_domain,
+    {{ entity_at('division_code') }} as division_code,
+    {{ entity_at('city_code') }} as city_code,
+    {{ entity_at('county_code') }} as county_code,
+    {{ entity_at('enforcement_domain') }} as enforcement_domain,
     coercions.coercion_type,
     coercions.coercion_method,
     coercions.coercion_method in ('查封场所设施或者财物', '扣押财物', '冻结存款汇款') as is_seizure,
@@ -38,4 +34,4 @@ select
     coercions.updated_at,
     coercions.batch_id
 from coercions
-left join entity_at on entity_at.record_id = coercions.coercion_id
+{{ entity_version_joins('coercions', 'coercions.decision_date') }}

@@ -1,10 +1,6 @@
 -- 行政检查: the latest version of every inspection, linked to its 互联网+监管 事项编码.
 with inspections as (
     select * from {{ ref('stg_lake__inspections') }}
-),
-
-entity_at as (
-    {{ entity_version_at(ref('stg_lake__inspections'), 'inspection_id', 'records.inspection_date') }}
 )
 
 select
@@ -13,10 +9,10 @@ select
     inspections.inspection_number,
     inspections.reporting_unit_id,
     inspections.matter_code,
-    entity_at.division_code,
-    entity_at.city_code,
-    entity_at.county_code,
-    entity_at.enforcement_domain,
+    {{ entity_at('division_code') }} as division_code,
+    {{ entity_at('city_code') }} as city_code,
+    {{ entity_at('county_code') }} as county_code,
+    {{ entity_at('enforcement_domain') }} as enforcement_domain,
     inspections.inspection_method,
     inspections.inspected_party_name,
     inspections.inspected_party_credit_code,
@@ -29,4 +25,4 @@ select
     inspections.updated_at,
     inspections.batch_id
 from inspections
-left join entity_at on entity_at.record_id = inspections.inspection_id
+{{ entity_version_joins('inspections', 'inspections.inspection_date') }}

@@ -14,10 +14,6 @@ heaviest as (
         from {{ ref('int_penalty_case_kinds_listed') }}
     ) as ranked
     where heaviness_rank = 1
-),
-
-entity_at as (
-    {{ entity_version_at(ref('stg_lake__penalty_cases'), 'case_id', 'coalesce(records.decision_date, records.filing_date)') }}
 )
 
 select
@@ -26,11 +22,11 @@ select
     cases.case_number,
     cases.reporting_unit_id,
     cases.matter_code,
-    entity_at.entity_version_id,
-    entity_at.division_code,
-    entity_at.city_code,
-    entity_at.county_code,
-    entity_at.enforcement_domain,
+    {{ entity_at('entity_version_id') }} as entity_version_id,
+    {{ entity_at('division_code') }} as division_code,
+    {{ entity_at('city_code') }} as city_code,
+    {{ entity_at('county_code') }} as county_code,
+    {{ entity_at('enforcement_domain') }} as enforcement_domain,
     cases.case_source,
     cases.procedure_type,
     cases.counterparty_type,
@@ -73,4 +69,4 @@ select
     cases.version_count
 from cases
 left join heaviest on heaviest.case_id = cases.case_id
-left join entity_at on entity_at.record_id = cases.case_id
+{{ entity_version_joins('cases', 'coalesce(cases.decision_date, cases.filing_date)') }}
