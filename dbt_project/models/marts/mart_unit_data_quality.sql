@@ -1,6 +1,8 @@
--- The data itself, per 报送单位 × month of receipt (谁提供、谁负责): 数据精准率 = accepted / received
--- (from the batch ledger), and 报送及时率 = record versions received within var('reporting_timely_days')
--- of their 更新时间 / accepted record versions.
+-- The data itself, per 报送单位 × month (谁提供、谁负责), the month being that of the cycle day that
+-- took the batch in (`validated_as_of`; in daily operation the day it arrived, and for a simulated or
+-- backfilled province the day the cycle stands for): 数据精准率 = accepted / received (from the batch
+-- ledger), and 报送及时率 = record versions taken in within var('reporting_timely_days') days of their
+-- 更新时间 / accepted record versions.
 with batches as (
     select * from {{ ref('stg_lake__batches') }} where reporting_unit_id <> 'province'
 ),
@@ -8,19 +10,20 @@ with batches as (
 counted as (
     select
         reporting_unit_id,
-        {{ month_of('received_at') }} as month_start,
+        {{ month_of('validated_as_of') }} as month_start,
         count(*) as batch_count,
         sum(received_count) as received_count,
         sum(accepted_count) as accepted_count,
         sum(rejected_count) as rejected_count
     from batches
-    group by reporting_unit_id, {{ month_of('received_at') }}
+    group by reporting_unit_id, {{ month_of('validated_as_of') }}
 ),
 
 versions as (
     {% for entity in ['penalty_case', 'coercion_case', 'inspection'] %}
-    select unit as reporting_unit_id, {{ text_timestamp('received_at') }} as received_at, "GXSJ" as updated_at
-    from {{ source('lake', entity) }}
+    select records.unit as reporting_unit_id, batches.validated_as_of, records."GXSJ" as updated_at
+    from {{ source('lake', entity) }} as records
+    inner join batches on batches.batch_id = records.batch_id
     {% if not loop.last %}union all{% endif %}
     {% endfor %}
 ),
@@ -28,12 +31,14 @@ versions as (
 timely as (
     select
         reporting_unit_id,
-        {{ month_of('received_at') }} as month_start,
+        {{ month_of('validated_as_of') }} as month_start,
         count(*) as accepted_version_count,
-        sum(case when {{ days_between('updated_at', 'received_at') }} <= {{ var('reporting_timely_days') }} then 1 else 0 end)
-            as on_time_version_count
+        sum(
+            case when {{ days_between('cast(updated_at as date)', 'validated_as_of') }} <= {{ var('reporting_timely_days') }}
+            then 1 else 0 end
+        ) as on_time_version_count
     from versions
-    group by reporting_unit_id, {{ month_of('received_at') }}
+    group by reporting_unit_id, {{ month_of('validated_as_of') }}
 )
 
 select
