@@ -92,7 +92,7 @@ def is_formula_shaped(text: str) -> bool:
     return text.startswith(FORMULA_PREFIXES)
 
 
-class _Cells:
+class TextCells:
     """Writes every value as a text cell; formula-shaped ones also get Excel's quote prefix (the style a
     typed leading apostrophe gives), so the value shows exactly as sent and is not evaluated even when
     someone edits the cell."""
@@ -122,7 +122,7 @@ def write_xlsx(document: dict, standard: Standard, path: Path) -> None:
     workbook = xlsxwriter.Workbook(
         str(path), {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
     )
-    cells = _Cells(workbook)
+    cells = TextCells(workbook)
     bold = {"bold": True, "bg_color": "#DDEBF7", "border": 1}
     wrap = {"text_wrap": True, "valign": "top"}
     title = {"bold": True, "font_size": 14}
@@ -182,7 +182,7 @@ def write_xlsx(document: dict, standard: Standard, path: Path) -> None:
     workbook.close()
 
 
-def _records_sheet(cells: _Cells, name, records, keys, headers, bold, wrap, standard, entity_code) -> None:
+def _records_sheet(cells: TextCells, name, records, keys, headers, bold, wrap, standard, entity_code) -> None:
     sheet = cells.workbook.add_worksheet(name)
     widths = {"row": 8, "field_label": 24, "value": 28, "message": 50, "hint": 40, "basis": 30, "rule": 30}
     for column, (key, header) in enumerate(zip(keys, headers, strict=True)):

@@ -1,0 +1,14 @@
+"""What people read: per-unit feedback after each cycle and the monthly 通报 (see docs/analysts.md)."""
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+
+def template_environment() -> Environment:
+    """The reports' Jinja templates, HTML autoescaped (values units sent are shown, never interpreted)."""
+    return Environment(
+        loader=PackageLoader("zfjd.reports", "templates"),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )

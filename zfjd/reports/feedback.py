@@ -18,10 +18,9 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from jinja2 import Environment, PackageLoader, select_autoescape
-
-from quality.report import is_formula_shaped
+from quality.report import TextCells
 from zfjd.home import Home
+from zfjd.reports import template_environment
 from zfjd.reports.monthly import PROVINCE_LEVEL, add_months, fmt_rate, month_label, short_kind
 
 REFERENCE_UNIT = "province"  # the province's 三库 extract: not a unit to give feedback to
@@ -161,9 +160,8 @@ def load_feedback(published_db: Path, as_of: dt.date) -> list[UnitFeedback]:
     for unit in units:
         unit_batches = [b for b in batches if b["unit"] == unit]
         name, city = names.get(unit, (unit, None))
-        # 数据精准率 is kept by month of receipt: "this month" is the month this cycle's batches arrived in.
-        received_month = max(b["received_at"] for b in unit_batches)
-        this_month = dt.date(received_month.year, received_month.month, 1) if received_month else as_of.replace(day=1)
+        # 数据精准率 is kept by the month of the cycle day that took the batches in (the mart's month).
+        this_month = as_of.replace(day=1)
         by_month = {q["month_start"]: q for q in quality if q["reporting_unit_id"] == unit}
         result.append(UnitFeedback(
             unit=unit, unit_name=name or unit, city_name=cities.get(city, city) if city else PROVINCE_LEVEL,
@@ -237,28 +235,6 @@ def summary_facts(feedback: UnitFeedback) -> list[tuple[str, str]]:
 # XLSX
 
 
-class _Cells:
-    """Every value is a text cell; formula-shaped ones also get Excel's quote prefix, so the value shows
-    exactly as sent and is not evaluated even when someone edits the cell (as quality/report.py does)."""
-
-    def __init__(self, workbook) -> None:
-        self.workbook = workbook
-        self._formats: dict[tuple, object] = {}
-
-    def _format(self, base: dict | None, quoted: bool):
-        key = (tuple(sorted((base or {}).items())), quoted)
-        if key not in self._formats:
-            properties = dict(base or {})
-            if quoted:
-                properties["quote_prefix"] = True
-            self._formats[key] = self.workbook.add_format(properties) if properties else None
-        return self._formats[key]
-
-    def text(self, sheet, row: int, column: int, value, style: dict | None = None) -> None:
-        text = "" if value is None else str(value)
-        sheet.write_string(row, column, text, self._format(style, is_formula_shaped(text)))
-
-
 HEADER = {"bold": True, "bg_color": "#DDEBF7", "border": 1}
 WRAP = {"text_wrap": True, "valign": "top"}
 TITLE = {"bold": True, "font_size": 14}
@@ -274,7 +250,7 @@ def workbook_bytes(feedback: UnitFeedback) -> bytes:
     # No "now" in the file: fixed document dates, so the same feedback gives the same bytes.
     workbook.set_properties({"title": f"{feedback.unit_name}数据报送反馈", "created": dt.datetime(2000, 1, 1),
                              "author": "zfjd"})
-    cells = _Cells(workbook)
+    cells = TextCells(workbook)
 
     summary = workbook.add_worksheet("概况")
     summary.set_column(0, 0, 26)
@@ -332,7 +308,7 @@ def workbook_bytes(feedback: UnitFeedback) -> bytes:
     return _normalise_zip(buffer.getvalue())
 
 
-def _table(cells: _Cells, name: str, records: list[dict], columns: list[tuple]) -> None:
+def _table(cells: TextCells, name: str, records: list[dict], columns: list[tuple]) -> None:
     sheet = cells.workbook.add_worksheet(name)
     for index, (_key, header, width, _get) in enumerate(columns):
         sheet.set_column(index, index, width)
@@ -365,13 +341,7 @@ def _normalise_zip(data: bytes) -> bytes:
 # ---------------------------------------------------------------------------------------------------
 # HTML
 
-_environment = Environment(
-    loader=PackageLoader("zfjd.reports", "templates"),
-    autoescape=select_autoescape(["html"]),
-    trim_blocks=True,
-    lstrip_blocks=True,
-    keep_trailing_newline=True,
-)
+_environment = template_environment()
 
 
 def render_html(feedback: UnitFeedback) -> str:

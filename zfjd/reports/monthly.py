@@ -17,9 +17,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from jinja2 import Environment, PackageLoader, select_autoescape
-
-from zfjd.reports import charts
+from zfjd.reports import charts, template_environment
 from zfjd.reports.browser import print_pdf
 
 OPEN_TOO_LONG_RULES = ("finding.case_open_too_long", "finding.seizure_overdue")
@@ -456,7 +454,7 @@ def summary_paragraphs(data: MonthData) -> list[str]:
             f"{change(quality['accuracy'], data.quality_previous['accuracy'], rate=True)}）。"
         )
     else:
-        third = "数据报送方面，本月没有接收批次的记录（数据精准率按接收月份统计）。"
+        third = "数据报送方面，本月没有接收批次的记录（数据精准率按收进批次的周期日所在月份统计）。"
     third += (
         f"{data.zero_year}年截至数据截止日仍为零执法的执法主体 {fmt_int(data.zero_total)} 个；"
         f"本月随机抽取案卷 {fmt_int(data.sample_total)} 件待评查。"
@@ -513,13 +511,7 @@ def build_charts(data: MonthData) -> dict[str, str]:
     }
 
 
-_environment = Environment(
-    loader=PackageLoader("zfjd.reports", "templates"),
-    autoescape=select_autoescape(["html"]),
-    trim_blocks=True,
-    lstrip_blocks=True,
-    keep_trailing_newline=True,
-)
+_environment = template_environment()
 _environment.filters.update(int=fmt_int, wan=fmt_wan, rate=fmt_rate)
 
 
