@@ -68,6 +68,22 @@ class LedgerEntry:
     validated_as_of: str
     unusable_reason: str | None = None
 
+    @classmethod
+    def of(cls, manifest: Manifest, as_of: dt.date, **counts) -> LedgerEntry:
+        """The entry of a landed batch: where it came from (its manifest) and what validation made of it."""
+        return cls(
+            batch_id=manifest.batch_id,
+            unit=manifest.unit,
+            entity=manifest.entity,
+            channel=manifest.channel,
+            received_at=manifest.received_at,
+            window_start=manifest.window_start,
+            window_end=manifest.window_end,
+            source_name=manifest.source_name,
+            validated_as_of=as_of.isoformat(),
+            **counts,
+        )
+
 
 @dataclass
 class LakeReport:
@@ -260,20 +276,13 @@ def _store(
         how="diagonal",
     )
     _write_issues(lake, manifest.batch_id, issues)
-    entry = LedgerEntry(
-        batch_id=manifest.batch_id,
-        unit=manifest.unit,
-        entity=manifest.entity,
-        channel=manifest.channel,
-        received_at=manifest.received_at,
-        window_start=manifest.window_start,
-        window_end=manifest.window_end,
-        source_name=manifest.source_name,
+    entry = LedgerEntry.of(
+        manifest,
+        as_of,
         received=result.received,
         accepted=result.accepted,
         rejected=result.rejected,
         findings=result.findings["row"].n_unique(),
-        validated_as_of=as_of.isoformat(),
     )
     _commit(lake, entry, landed_rows=manifest.rows)
     return entry
@@ -294,21 +303,8 @@ def _quarantine_whole(landing: Landing, lake: Lake, manifest: Manifest, reason: 
         pl.lit(reason).alias("detail"),
     )
     _write_issues(lake, manifest.batch_id, issues)
-    entry = LedgerEntry(
-        batch_id=manifest.batch_id,
-        unit=manifest.unit,
-        entity=manifest.entity,
-        channel=manifest.channel,
-        received_at=manifest.received_at,
-        window_start=manifest.window_start,
-        window_end=manifest.window_end,
-        source_name=manifest.source_name,
-        received=raw.height,
-        accepted=0,
-        rejected=raw.height,
-        findings=0,
-        validated_as_of=as_of.isoformat(),
-        unusable_reason=reason,
+    entry = LedgerEntry.of(
+        manifest, as_of, received=raw.height, accepted=0, rejected=raw.height, findings=0, unusable_reason=reason
     )
     _commit(lake, entry, landed_rows=manifest.rows)
     return entry
