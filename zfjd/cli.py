@@ -254,6 +254,181 @@ def template(
         out.print(f"已生成 {written}")
 
 
+DAILY_TASK_LABELS = {
+    "plan": "确定日期",
+    "discover_api": "发现单位（接口）",
+    "discover_sql": "发现单位（前置库）",
+    "discover_files": "发现单位（文件/推送）",
+    "land_reference": "三库落地",
+    "intake_api": "归集与校验（接口）",
+    "intake_sql": "归集与校验（前置库）",
+    "intake_files": "归集与校验（文件/推送）",
+    "load_raw": "湖数据入库",
+    "dbt_build": "主题库构建（dbt）",
+    "check_warehouse": "主题库检查（great-expectations）",
+    "publish": "发布分析副本",
+    "feedback": "单位反馈",
+}
+FINISHED = ("success", "skipped", "failed", "upstream_failed")
+
+
+def _label(key: str) -> str:
+    base = key.split("[")[0]
+    return DAILY_TASK_LABELS.get(base, DAILY_TASK_LABELS.get(base.split(".")[-1], base))
+
+
+@app.command()
+def run(
+    home: Annotated[Path | None, typer.Option("--home", help="实例目录（默认 var/zfjd 或 ZFJD_HOME）")] = None,
+    units: Annotated[int | None, typer.Option("--units", help="模拟省份的报送单位数（首次默认 200）")] = None,
+    days: Annotated[int | None, typer.Option("--days", help="模拟天数（首次默认 30）")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="随机种子（首次默认 7）")] = None,
+) -> None:
+    """经 Airflow 运行一次每日流程：归集 → 校验 → 主题库 → 检查 → 发布 → 反馈，并输出摘要。
+
+    首次使用时自动准备实例（模拟省份、Airflow 元数据库、资源池）；再次运行是安全的，已有内容不会改变。"""
+    from zfjd import airflow_setup
+    from zfjd.cycle import ProvinceMismatch, ProvinceSpec, add_outcomes, lake_totals, prepare_province, province_spec
+    from zfjd.home import Home
+
+    place = Home.at(home)
+    existing = province_spec(place)
+    base = existing or ProvinceSpec(200, 30, 7, "2025-03-01")
+    spec = ProvinceSpec(
+        base.units if units is None else units,
+        base.days if days is None else days,
+        base.seed if seed is None else seed,
+        base.start,
+    )
+    started = time.perf_counter()
+    screen = Console(file=airflow_setup.terminal(), force_terminal=err.is_terminal, highlight=False)
+    place.airflow.mkdir(parents=True, exist_ok=True)
+    log = place.airflow / "logs" / f"{airflow_setup.DAILY_DAG}-last-run.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.write_text("", encoding="utf-8")
+    try:
+        with screen.status("准备实例（模拟省份、Airflow 元数据库、资源池）…", spinner="dots"), \
+                airflow_setup.output_to(log):
+            created = prepare_province(place, spec)
+            airflow_setup.prepare(place)
+    except (ProvinceMismatch, RuntimeError) as exc:
+        _fail_run(str(exc))
+    if created:
+        screen.print(f"已生成模拟省份：{spec.units} 个报送单位、{spec.days} 天（种子 {spec.seed}）")
+    as_of = spec.last_day
+    progress = Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=screen, transient=True
+    )
+    bar = progress.add_task("启动 Airflow（载入 DAG）…", total=None)
+    seen: set[str] = set()
+
+    def show(states: airflow_setup.TaskProgress) -> None:
+        label = "、".join(dict.fromkeys(_label(k) for k in states.running)) or "调度中"
+        progress.update(bar, description=f"每日流程：{states.done}/{len(states.states)} 个任务完成 · {label}")
+        by_task: dict[str, list[str]] = {}
+        for key, state in states.states.items():
+            by_task.setdefault(key.split("[")[0], []).append(state)
+        for task, task_states in sorted(by_task.items()):
+            if task in seen or not all(state in FINISHED for state in task_states):
+                continue
+            seen.add(task)
+            mapped = len(task_states) > 1 or any(k.startswith(task + "[") for k in states.states)
+            bad = [state for state in task_states if state in ("failed", "upstream_failed")]
+            mark = "[red]✗[/]" if bad else "[dim]–[/]" if set(task_states) == {"skipped"} else "[green]✓[/]"
+            groups = f"（{len(task_states)} 组单位）" if mapped else ""
+            progress.console.print(f"  {mark} {_label(task)}{groups}")
+
+    with progress:
+        run_id, state, states = airflow_setup.run_dag(
+            airflow_setup.DAILY_DAG, {"as_of": as_of.isoformat()}, on_progress=show, log=log
+        )
+    elapsed = time.perf_counter() - started
+    outcomes = []
+    for kind in ("api", "sql", "files"):
+        outcomes += airflow_setup.task_results(airflow_setup.DAILY_DAG, run_id, f"intake_{kind}")
+    today = add_outcomes(outcomes)
+    totals = lake_totals(place)
+    published = (airflow_setup.task_results(airflow_setup.DAILY_DAG, run_id, "publish") or [None])[0]
+    checks = (airflow_setup.task_results(airflow_setup.DAILY_DAG, run_id, "check_warehouse") or [None])[0]
+    feedback = (airflow_setup.task_results(airflow_setup.DAILY_DAG, run_id, "feedback") or [None])[0]
+    out.print(f"\n[bold]每日流程完成情况[/]（校验日 {as_of}，用时 {elapsed:.0f} 秒）", highlight=False)
+    out.print(f"  Airflow 运行：{run_id}", highlight=False, soft_wrap=True)
+    out.print(
+        f"  报送单位：名册 {today['units']:,} 个，已有数据 {totals.units:,} 个；"
+        f"本次新收批次 {today['new_batches']:,} 个，"
+        f"校验 {today['received']:,} 条（通过 {today['accepted']:,}，拒收 {today['rejected']:,}）",
+        highlight=False,
+    )
+    out.print(
+        f"  累计：收到 {totals.received:,} 条，[green]通过 {totals.accepted:,}[/]，"
+        f"[red]拒收 {totals.rejected:,}[/]，监督发现 {totals.findings:,} 条（{totals.batches:,} 个批次）",
+        highlight=False,
+    )
+    if checks:
+        again = "（内容与上次检查相同，沿用结果）" if checks.get("reused") else ""
+        out.print(
+            f"  主题库检查：{checks['tables']} 张表、{checks['expectations']} 项期望，全部通过{again}", highlight=False
+        )
+    for problem in today["problems"][:10]:
+        out.print(f"  [yellow]单位问题：[/]{problem}", highlight=False, soft_wrap=True)
+    if len(today["problems"]) > 10:
+        out.print(f"  [yellow]另有 {len(today['problems']) - 10} 个单位问题[/]", highlight=False)
+    if published:
+        how = "已替换为新副本" if published["replaced"] else "内容未变，原文件保留"
+        out.print(f"  分析副本（只读）：{place.published}（{how}）", highlight=False, soft_wrap=True)
+    else:
+        out.print(f"  分析副本（只读）：{place.published}（本次未发布）", highlight=False, soft_wrap=True)
+    if feedback is not None:
+        where = place.reports / "feedback"
+        out.print(f"  单位反馈：{len(feedback)} 个文件，在 {where}", highlight=False, soft_wrap=True)
+    out.print(
+        f"  报告：{place.reports}（检查结果 {place.reports / 'data-docs' / 'index.html'}）",
+        highlight=False,
+        soft_wrap=True,
+    )
+    out.print(f"  Airflow：{place.airflow}（本次输出 {log}）", highlight=False, soft_wrap=True)
+    if state != "success" or states.failed:
+        failed = "、".join(dict.fromkeys(_label(k) for k in states.failed)) or state
+        err.print(f"[bold red]运行未成功：[/]{failed}；详见 {place.reports / 'alerts.jsonl'} 和 {log}", highlight=False)
+        raise typer.Exit(1)
+
+
+def _fail_run(message: str) -> None:
+    err.print(f"[bold red]无法运行：[/]{message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(EXIT_UNUSABLE)
+
+
+report_app = typer.Typer(help="报表：月度通报等。", no_args_is_help=True)
+app.add_typer(report_app, name="report")
+
+
+@report_app.command("monthly")
+def report_monthly(
+    month: Annotated[str, typer.Option("--month", help="通报月份 YYYY-MM")],
+    out_dir: Annotated[Path, typer.Option("--out", help="输出目录")],
+    home: Annotated[Path | None, typer.Option("--home", help="实例目录（读取其中已发布的主题库）")] = None,
+) -> None:
+    """仅依据已发布的主题库重新生成某月的通报。"""
+    from zfjd.cycle import write_monthly
+    from zfjd.home import Home
+
+    try:
+        dt.date.fromisoformat(f"{month}-01")
+    except ValueError:
+        _fail_run(f"--month 应为 YYYY-MM 格式，收到 {month}")
+    place = Home.at(home)
+    if not place.published.exists():
+        _fail_run(f"没有已发布的主题库：{place.published}（请先运行 zfjd run --home {place.root}）")
+    try:
+        written = write_monthly(place, month, out_dir)
+    except (ImportError, RuntimeError) as exc:  # RuntimeError: e.g. no Chromium for the PDF (the HTML stays)
+        for path in sorted(out_dir.glob(f"*{month}*")) if out_dir.exists() else []:
+            out.print(f"已生成 {path}", highlight=False)
+        _fail_run(str(exc))
+    for path in written:
+        out.print(f"已生成 {path}", highlight=False)
+
+
 def main() -> None:  # pragma: no cover - console entry point
     sys.exit(app())
 

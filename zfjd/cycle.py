@@ -126,37 +126,54 @@ class GroupOutcome:
 def intake_and_validate(home: Home, units: list[str], *, as_of: dt.date) -> GroupOutcome:
     """Pulls and lands each unit's records through its channel, then validates its new batches.
 
-    A unit whose channel fails is reported in `problems`; the other units go on."""
+    Each unit is pulled on its own: a unit whose channel fails (or whose batch cannot be validated) is
+    reported in `problems`, and the other units of the group go on."""
     from connectors.file_drop import FileDrop, platform_push
     from connectors.intake import run_intake
     from connectors.landing import Landing
     from connectors.registry import Registry
     from connectors.sql import FrontDbSource
     from connectors.watermarks import WatermarkStore
-    from quality.lake import Lake, validate_landed
+    from quality.lake import Lake, LakeReport, validate_landed
 
     full = registry(home)
     chosen = Registry({code: full.units[code] for code in units if code in full.units})
+    problems = [f"{code}：未在报送单位名册中" for code in units if code not in full.units]
     landing, watermarks = Landing(home.landing), WatermarkStore(home.watermarks)
-    problems: list[str] = []
+    landed_rows = new_batches = 0
     with ExitStack() as stack:
         api = _api_source(home, stack) if chosen.by_channel("api") else None
-        report = run_intake(
-            chosen,
-            landing,
-            watermarks,
-            api=api,
-            sql=FrontDbSource(_front_url(home)) if chosen.by_channel("sql") else None,
-            drop=FileDrop(home.province / "drop", settle_seconds=0),
-            push=platform_push(home.province / "push", settle_seconds=0),
-        )
-    for tally in report.channels.values():
-        problems.extend(tally.problems)
-    checked = validate_landed(landing, Lake(home.lake), home.reference, as_of=as_of, units=set(units))
+        sql = FrontDbSource(_front_url(home)) if chosen.by_channel("sql") else None
+        drop = FileDrop(home.province / "drop", settle_seconds=0)
+        push = platform_push(home.province / "push", settle_seconds=0)
+        for code, unit in chosen.units.items():
+            try:
+                report = run_intake(Registry({code: unit}), landing, watermarks, api=api, sql=sql, drop=drop, push=push)
+            except Exception as exc:  # one unit's failure never blocks the others
+                problems.append(f"{code}（{unit.channel}）：归集失败：{type(exc).__name__}: {exc}")
+                continue
+            landed_rows += report.rows_landed
+            new_batches += report.new_batches
+            for tally in report.channels.values():
+                problems.extend(f"{code}：{problem}" for problem in tally.problems)
+    lake = Lake(home.lake)
+    try:
+        checked = validate_landed(landing, lake, home.reference, as_of=as_of, units=set(chosen.units))
+    except Exception:
+        # Find the unit whose batch fails and let the others through.
+        checked = LakeReport()
+        for code in chosen.units:
+            try:
+                one = validate_landed(landing, lake, home.reference, as_of=as_of, units={code})
+            except Exception as exc:
+                problems.append(f"{code}：校验失败：{type(exc).__name__}: {exc}")
+                continue
+            for name in ("batches", "validated", "received", "accepted", "rejected", "findings"):
+                setattr(checked, name, getattr(checked, name) + getattr(one, name))
     return GroupOutcome(
         units=len(chosen.units),
-        landed_rows=report.rows_landed,
-        new_batches=report.new_batches,
+        landed_rows=landed_rows,
+        new_batches=new_batches,
         received=checked.received,
         accepted=checked.accepted,
         rejected=checked.rejected,
@@ -199,3 +216,136 @@ def land_reference(home: Home, *, as_of: dt.date) -> int:
         new += created
     validate_landed(landing, Lake(home.lake), home.reference, as_of=as_of, units={REFERENCE_UNIT})
     return new
+
+
+# Channels share a pool when they share a resource: both file channels read the file store.
+CHANNEL_KINDS = {"api": "api", "sql": "sql", "file_drop": "files", "platform_push": "files"}
+
+
+def channel_groups(home: Home, size: int) -> dict[str, list[list[str]]]:
+    """Units by kind of channel (`api`, `sql`, `files`), in groups of `size`: the daily DAG maps one task
+    per group and caps each kind's connections with its pool."""
+    units = registry(home).units
+    kinds: dict[str, list[str]] = {kind: [] for kind in ("api", "sql", "files")}
+    for code in sorted(units):
+        kinds[CHANNEL_KINDS[units[code].channel]].append(code)
+    return {kind: unit_groups(codes, size) for kind, codes in kinds.items()}
+
+
+def resolve_as_of(home: Home, requested: str | None = None, logical_date: dt.datetime | None = None) -> dt.date:
+    """The day a run checks as of: the one asked for; else, for a scheduled or backfill run, the day before
+    its logical date in Beijing time (a run at 02:00 takes the whole previous day); else the simulated
+    province's last day; else yesterday in Beijing time."""
+    if requested:
+        return dt.date.fromisoformat(str(requested))
+    beijing = dt.timezone(dt.timedelta(hours=8))
+    if logical_date is not None:
+        return logical_date.astimezone(beijing).date() - dt.timedelta(days=1)
+    spec = province_spec(home)
+    if spec is not None:
+        return spec.last_day
+    return dt.datetime.now(beijing).date() - dt.timedelta(days=1)
+
+
+@dataclass
+class LakeTotals:
+    units: int
+    batches: int
+    received: int
+    accepted: int
+    rejected: int
+    findings: int
+    unusable_batches: int
+
+
+def lake_totals(home: Home) -> LakeTotals:
+    """What the lake holds from the units (the province's 三库 extract not counted)."""
+    from quality.lake import Lake
+
+    entries = [e for e in Lake(home.lake).entries() if e.unit != REFERENCE_UNIT]
+    return LakeTotals(
+        units=len({e.unit for e in entries}),
+        batches=len(entries),
+        received=sum(e.received for e in entries),
+        accepted=sum(e.accepted for e in entries),
+        rejected=sum(e.rejected for e in entries),
+        findings=sum(e.findings for e in entries),
+        unusable_batches=sum(e.unusable_reason is not None for e in entries),
+    )
+
+
+def add_outcomes(outcomes: list[dict]) -> dict:
+    """Adds up GroupOutcome dicts (the mapped intake tasks' results)."""
+    total = {"units": 0, "landed_rows": 0, "new_batches": 0, "received": 0, "accepted": 0, "rejected": 0,
+             "findings": 0, "problems": []}
+    for outcome in outcomes:
+        if not outcome:
+            continue
+        for key in total:
+            total[key] = total[key] + outcome.get(key, [] if key == "problems" else 0)
+    return total
+
+
+def check_warehouse(home: Home) -> dict:
+    """great-expectations on the warehouse's marts, Data Docs under DIR/reports/data-docs/.
+
+    The outcome is remembered with the fingerprint of the analyst-facing tables: when a later run has
+    exactly the same content (the same day run again), the checks that passed on it are not run again
+    and the Data Docs stay as they are. Raises when an expectation fails (nothing is published then)."""
+    from quality.expectations import check_warehouse as run_checks
+    from zfjd.publish import content_fingerprint
+
+    docs = home.reports / "data-docs"
+    record = docs / "last-check.json"
+    fingerprint = content_fingerprint(home.warehouse)
+    if record.exists() and (docs / "index.html").exists():
+        last = json.loads(record.read_text(encoding="utf-8"))
+        if last.get("fingerprint") == fingerprint:
+            return {**last, "reused": True}
+    report = run_checks(home.warehouse, docs)
+    if report.failed:
+        raise ValueError("主题库检查未通过，不发布：\n" + "\n".join(report.failed))
+    summary = {"fingerprint": fingerprint, "tables": len(report.tables), "expectations": report.expectations,
+               "docs": report.docs}
+    record.write_text(json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8")
+    return {**summary, "reused": False}
+
+
+def write_feedback(home: Home, as_of: dt.date) -> list[str]:
+    """Per-unit feedback files (zfjd/reports/feedback.py writes them)."""
+    try:
+        from zfjd.reports.feedback import write_unit_feedback
+    except ImportError as exc:
+        raise ImportError(
+            "缺少 zfjd/reports/feedback.py 中的 write_unit_feedback(home, as_of)：各单位反馈文件无法生成"
+        ) from exc
+    return [str(path) for path in write_unit_feedback(home, as_of)]
+
+
+def write_monthly(home: Home, month: str, out_dir=None) -> list[str]:
+    """The month's 通报 from the published warehouse alone (zfjd/reports/monthly.py writes it)."""
+    from pathlib import Path
+
+    try:
+        from zfjd.reports.monthly import write_monthly_report
+    except ImportError as exc:
+        raise ImportError(
+            "缺少 zfjd/reports/monthly.py 中的 write_monthly_report(published_db, month, out_dir)：月度通报无法生成"
+        ) from exc
+    out = Path(out_dir) if out_dir else home.reports / "monthly" / month
+    return [str(path) for path in write_monthly_report(home.published, month, out)]
+
+
+def draw_review_sample(home: Home, month: str) -> dict:
+    """The month's 随机抽查 draw: `mart_review_sample` built with `review_month` set (reproducible from the
+    project's `review_seed`). Writes the warehouse: one writer at a time."""
+    import json as _json
+
+    from zfjd.warehouse import dbt_vars, run_dbt
+
+    as_of = (dt.date.fromisoformat(f"{month}-01") + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+    variables = {**dbt_vars(as_of), "review_month": month}
+    result = run_dbt(["build", "--select", "mart_review_sample", "--vars", _json.dumps(variables)], home)
+    if not result.success:
+        raise RuntimeError(f"{month} 随机抽查抽取失败：\n" + "\n".join(result.failures))
+    return {"month": month, "seconds": round(result.seconds, 1)}

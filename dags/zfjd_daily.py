@@ -1,0 +1,208 @@
+"""
+### 每日归集 zfjd_daily — the daily cycle of the 执法监督数据主题库
+
+discover units → land the 三库 extract → pull + land + validate, one mapped task per group of units and
+per kind of channel (api / sql / files; each kind's pool caps its connections; a unit that fails is
+reported and the others go on) → load the lake into `raw` → dbt build through astronomer-cosmos (one
+writer: pool `zfjd_warehouse`) → great-expectations checks on the marts (Data Docs under
+`DIR/reports/data-docs/`) → publish the analysts' read-only copy (atomic swap) → per-unit feedback files.
+
+- Instance: `ZFJD_HOME` (the `--home DIR` of `zfjd run`); the steps are plain functions in `zfjd.cycle`,
+  `zfjd.warehouse`, `zfjd.publish` and `quality.expectations`.
+- The day checked: param `as_of` (YYYY-MM-DD); else the day before the logical date (Beijing time) for
+  scheduled and backfill runs; else the simulated province's last day.
+- Backfill a date range: `airflow backfill create --dag-id zfjd_daily --from-date 2025-03-01
+  --to-date 2025-03-10` (runs one after another: `max_active_runs=1`).
+- Every step is idempotent: a failed or killed run is simply run again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from datetime import timedelta
+
+from airflow.sdk import Asset, Param, dag, get_current_context, task
+from airflow.timetables.trigger import CronTriggerTimetable
+from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
+from cosmos.constants import ExecutionMode, InvocationMode, LoadMode
+from cosmos.operators.local import DbtBuildLocalOperator
+
+from zfjd.airflow_setup import CHANNEL_POOLS, DEFAULT_GROUP_SIZE, GROUP_SIZE_ENV, alert_failure
+from zfjd.home import Home
+from zfjd.warehouse import PROJECT_DIR
+
+HOME = Home.at()
+LAKE = Asset(name="zfjd_lake", uri="file:///zfjd/lake")
+WAREHOUSE = Asset(name="zfjd_warehouse", uri="file:///zfjd/warehouse/warehouse.duckdb")
+PUBLISHED = Asset(name="zfjd_published", uri="file:///zfjd/published/warehouse.duckdb")
+FEEDBACK = Asset(name="zfjd_unit_feedback", uri="file:///zfjd/reports/feedback")
+# How dbt runs inside Airflow, chosen on measurement (docs/daily-cycle.md): "build" (default) = one
+# `dbt build` task (every model's result in its log and run_results.json); "local" = one Cosmos task per
+# model and test (one DuckDB writer at a time: ~15x slower here); "watcher" = one build plus a sensor per
+# model (needs a real executor: under the embedded runner the sensors block the serial loop).
+DBT_EXECUTION = os.environ.get("ZFJD_DBT_EXECUTION", "build")
+
+default_args = {
+    "owner": "zfjd-data-engineering",
+    "retries": 2,
+    "retry_delay": timedelta(minutes=2),
+    "execution_timeout": timedelta(hours=2),
+    "on_failure_callback": alert_failure,
+}
+
+
+WAREHOUSE_ENV = {
+    "ZFJD_WAREHOUSE": str(HOME.warehouse),
+    "ZFJD_DBT_TARGET": "duckdb",
+    "DBT_PROFILES_DIR": str(PROJECT_DIR),
+}
+PROFILE = ProfileConfig(profile_name="zfjd", target_name="duckdb", profiles_yml_filepath=PROJECT_DIR / "profiles.yml")
+AS_OF_VARS = {"as_of": "{{ ti.xcom_pull(task_ids='plan', key='as_of') }}"}
+
+
+class DbtBuildReleasing(DbtBuildLocalOperator):
+    """Cosmos's `dbt build` (dbt in-process), then dbt-duckdb's in-process database closed, so that the
+    following tasks can open the warehouse read-only when they run in this same process (embedded runner)."""
+
+    def execute(self, context, **kwargs):
+        from zfjd.warehouse import release_duckdb
+
+        try:
+            return super().execute(context, **kwargs)
+        finally:
+            release_duckdb()
+
+
+def _dbt_build():
+    """The whole project in one `dbt build` (Cosmos operator, dbt in-process)."""
+    return DbtBuildReleasing(
+        task_id="dbt_build",
+        project_dir=str(PROJECT_DIR),
+        profile_config=PROFILE,
+        invocation_mode=InvocationMode.DBT_RUNNER,
+        env=WAREHOUSE_ENV,
+        vars=AS_OF_VARS,
+        install_deps=False,
+        emit_datasets=False,  # the warehouse is one asset (below), not one per table
+        cache_dir=HOME.airflow / "cosmos-cache" / "dbt_build",  # dbt's partial parse kept between runs
+        pool="zfjd_warehouse",
+        outlets=[WAREHOUSE],
+        retries=1,
+        execution_timeout=timedelta(hours=1),
+    )
+
+
+def _dbt_group() -> DbtTaskGroup:
+    warehouse_env = WAREHOUSE_ENV
+    mode = ExecutionMode.WATCHER if DBT_EXECUTION == "watcher" else ExecutionMode.LOCAL
+    return DbtTaskGroup(
+        group_id="warehouse",
+        project_config=ProjectConfig(PROJECT_DIR, env_vars=warehouse_env, install_dbt_deps=False),
+        profile_config=PROFILE,
+        execution_config=ExecutionConfig(execution_mode=mode, invocation_mode=InvocationMode.DBT_RUNNER),
+        render_config=RenderConfig(
+            load_method=LoadMode.DBT_LS,
+            emit_datasets=False,
+            dbt_deps=False,
+            should_detach_multiple_parents_tests=True,
+        ),
+        operator_args={
+            "pool": "zfjd_warehouse",
+            "vars": AS_OF_VARS,
+            "retries": 1,
+            "execution_timeout": timedelta(hours=1),
+        },
+        default_args=default_args,
+    )
+
+
+@dag(
+    dag_id="zfjd_daily",
+    schedule=CronTriggerTimetable("0 2 * * *", timezone="Asia/Shanghai"),
+    start_date=dt.datetime(2025, 1, 1, tzinfo=dt.UTC),
+    catchup=False,
+    max_active_runs=1,
+    default_args=default_args,
+    on_failure_callback=alert_failure,
+    dagrun_timeout=timedelta(hours=6),
+    tags=["zfjd", "daily", "intake", "warehouse"],
+    doc_md=__doc__,
+    params={"as_of": Param(None, type=["null", "string"], description="按哪一天校验，YYYY-MM-DD（默认见说明）")},
+)
+def zfjd_daily():
+    @task(multiple_outputs=True)
+    def plan() -> dict:
+        from zfjd.cycle import resolve_as_of
+
+        context = get_current_context()
+        as_of = resolve_as_of(HOME, context["params"].get("as_of"), context.get("logical_date"))
+        return {"as_of": as_of.isoformat(), "home": str(HOME.root)}
+
+    @task
+    def discover(kind: str) -> list[list[str]]:
+        """The units reporting through one kind of channel, in groups: one mapped intake task per group."""
+        from zfjd.cycle import channel_groups
+
+        return channel_groups(HOME, int(os.environ.get(GROUP_SIZE_ENV, DEFAULT_GROUP_SIZE)))[kind]
+
+    @task(pool="zfjd_file_store")
+    def land_reference(as_of: str) -> int:
+        from zfjd.cycle import land_reference
+
+        return land_reference(HOME, as_of=dt.date.fromisoformat(as_of))
+
+    @task(execution_timeout=timedelta(hours=2), outlets=[LAKE])
+    def intake(units: list[str], as_of: str) -> dict:
+        from dataclasses import asdict
+
+        from zfjd.cycle import intake_and_validate
+
+        return asdict(intake_and_validate(HOME, units, as_of=dt.date.fromisoformat(as_of)))
+
+    @task(pool="zfjd_warehouse", trigger_rule="all_done")
+    def load_raw() -> dict:
+        from zfjd.warehouse import load_lake_duckdb
+
+        return load_lake_duckdb(HOME.lake, HOME.warehouse).rows
+
+    @task(pool="zfjd_warehouse")
+    def check_warehouse() -> dict:
+        from zfjd.cycle import check_warehouse
+
+        return check_warehouse(HOME)
+
+    @task(pool="zfjd_warehouse", outlets=[PUBLISHED])
+    def publish(as_of: str) -> dict:
+        from dataclasses import asdict
+
+        from zfjd.publish import publish
+
+        return asdict(publish(HOME, as_of=dt.date.fromisoformat(as_of)))
+
+    @task(outlets=[FEEDBACK])
+    def feedback(as_of: str) -> list[str]:
+        from zfjd.cycle import write_feedback
+
+        return write_feedback(HOME, dt.date.fromisoformat(as_of))
+
+    planned = plan()
+    reference = land_reference(planned["as_of"])
+    pulls = []
+    for kind, channel in (("api", "api"), ("sql", "sql"), ("files", "file_drop")):
+        groups = discover.override(task_id=f"discover_{kind}")(kind)
+        planned >> groups
+        pulls.append(
+            intake.override(task_id=f"intake_{kind}", pool=CHANNEL_POOLS[channel])
+            .partial(as_of=planned["as_of"])
+            .expand(units=groups)
+        )
+    raw = load_raw()
+    warehouse = _dbt_build() if DBT_EXECUTION == "build" else _dbt_group()
+    checked = check_warehouse()
+    published = publish(planned["as_of"])
+    reference >> pulls
+    pulls >> raw >> warehouse >> checked >> published >> feedback(planned["as_of"])
+
+
+zfjd_daily()

@@ -1,0 +1,72 @@
+"""The daily cycle's steps without a scheduler: the day a run checks, the groups the DAG maps over, and
+one unit's failure not blocking the others."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from zfjd import cycle
+from zfjd.home import Home
+
+SPEC = cycle.ProvinceSpec(units=6, days=2, seed=4, start="2025-03-01")
+
+
+def test_the_day_checked(tmp_path):
+    home = Home.at(tmp_path)
+    assert cycle.resolve_as_of(home, "2025-05-06") == dt.date(2025, 5, 6)
+    # A scheduled run at 02:00 Beijing time (18:00 UTC the evening before) checks the whole previous day.
+    logical = dt.datetime(2025, 5, 6, 18, 0, tzinfo=dt.UTC)
+    assert cycle.resolve_as_of(home, None, logical) == dt.date(2025, 5, 6)
+    cycle.prepare_province(home, SPEC)
+    assert cycle.resolve_as_of(home) == SPEC.last_day  # a simulated province: its last day, not today
+
+
+def test_groups_stay_far_below_max_map_length():
+    units = [f"u{i:04d}" for i in range(5000)]
+    groups = cycle.unit_groups(units, 100)
+    assert len(groups) == 50 and sum(map(len, groups)) == 5000 and groups[0][0] == "u0000"
+    total = cycle.add_outcomes([{"units": 2, "received": 5, "problems": ["a"]}, None, {"units": 1, "problems": []}])
+    assert total["units"] == 3 and total["received"] == 5 and total["problems"] == ["a"]
+
+
+@pytest.fixture(scope="module")
+def province(tmp_path_factory) -> Home:
+    home = Home.at(tmp_path_factory.mktemp("steps"))
+    cycle.prepare_province(home, SPEC)
+    cycle.land_reference(home, as_of=SPEC.last_day)
+    return home
+
+
+def lake_units(home: Home) -> set[str]:
+    from quality.lake import Lake
+
+    return {entry.unit for entry in Lake(home.lake).entries()} - {cycle.REFERENCE_UNIT}
+
+
+def test_one_units_failure_never_blocks_the_others(province, monkeypatch):
+    import connectors.intake
+
+    units = cycle.discover_units(province)
+    sending = sorted({u for frame in SPEC.exchange().records.values() for u in frame["__unit"].to_list()})
+    broken = sending[1]
+    real = connectors.intake.run_intake
+
+    def failing(registry, *args, **kwargs):
+        if broken in registry.units:
+            raise ConnectionError("前置库连接超时")
+        return real(registry, *args, **kwargs)
+
+    monkeypatch.setattr(connectors.intake, "run_intake", failing)
+    outcome = cycle.intake_and_validate(province, [*units, "NOT-A-UNIT"], as_of=SPEC.last_day)
+    assert outcome.units == len(units)
+    assert any(broken in p and "ConnectionError" in p for p in outcome.problems), outcome.problems
+    assert any("NOT-A-UNIT" in p for p in outcome.problems)
+    assert outcome.received > 0 and outcome.received == outcome.accepted + outcome.rejected
+    assert lake_units(province) == set(sending) - {broken}  # everyone who sent something but the broken unit
+
+    monkeypatch.setattr(connectors.intake, "run_intake", real)  # the unit's channel is back: it catches up
+    again = cycle.intake_and_validate(province, units, as_of=SPEC.last_day)
+    assert not again.problems and lake_units(province) == set(sending)
+    assert again.received > 0  # only the broken unit's records were new
