@@ -23,6 +23,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
+from warehouse_compare import contents_digest
 
 ROOT = Path(__file__).resolve().parents[2]
 ZFJD = str(Path(sys.executable).parent / "zfjd")
@@ -43,20 +44,7 @@ def zfjd_run(home: Path, *args: str, timeout: float = 600) -> subprocess.Complet
     )
 
 
-def digests(database: Path, *, without: set[str] = frozenset()) -> dict[str, tuple[int, int]]:
-    """Per table of every schema: (rows, order-independent hash of its contents), `without` columns left out."""
-    result = {}
-    with duckdb.connect(str(database), read_only=True) as con:
-        tables = con.execute(
-            "select schema_name, table_name from duckdb_tables() where not internal order by 1, 2"
-        ).fetchall()
-        for schema, name in tables:
-            frame = con.sql(f'select * from "{schema}"."{name}"').pl()
-            frame = frame.select([c for c in frame.columns if c not in without])
-            if schema == "main" and name == "zfjd_publication":
-                frame = frame.drop("published_at")
-            result[f"{schema}.{name}"] = (frame.height, int(frame.hash_rows(seed=1).sum()) if frame.height else 0)
-    return result
+digests = contents_digest
 
 
 def file_bytes(folder: Path) -> dict[str, str]:
