@@ -16,3 +16,11 @@
   ) as ranked
   where ranked.version_rank = 1
 {%- endmacro %}
+
+{#- Where a record came from in the lake, the same four columns in every staging model of a reported entity. -#}
+{% macro lake_provenance() -%}
+    batch_id,
+    row_number as record_number,
+    unit as submitted_by,
+    {{ text_timestamp('received_at') }} as received_at
+{%- endmacro %}

@@ -14,9 +14,7 @@ select
     versions.entity_status,
     versions.effective_date,
     versions.expiry_date,
-    cast(versions.dbt_valid_from as date) as valid_from,
-    cast(versions.dbt_valid_to as date) as valid_to,
-    versions.dbt_valid_to is null as is_current
+    {{ scd2_validity('versions') }}
 from {{ ref('snap_enforcement_entity') }} as versions
 left join {{ ref('dim_region') }} as regions
     on regions.division_code = versions.division_code

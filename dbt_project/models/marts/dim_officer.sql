@@ -9,7 +9,5 @@ select
     versions.card_valid_from,
     versions.card_valid_to,
     versions.card_status,
-    cast(versions.dbt_valid_from as date) as valid_from,
-    cast(versions.dbt_valid_to as date) as valid_to,
-    versions.dbt_valid_to is null as is_current
+    {{ scd2_validity('versions') }}
 from {{ ref('snap_officer') }} as versions

@@ -25,8 +25,5 @@ select
     "GLAJBH" as related_case_number,
     "CBRY" as officer_card_numbers,
     "GXSJ" as updated_at,
-    batch_id,
-    row_number as record_number,
-    unit as submitted_by,
-    {{ text_timestamp('received_at') }} as received_at
+    {{ lake_provenance() }}
 from latest

@@ -51,9 +51,6 @@ select
     "BZ" as remarks,
     "AJZT" = '9' as is_withdrawn,
     "GXSJ" as updated_at,
-    batch_id,
-    row_number as record_number,
-    unit as submitted_by,
-    {{ text_timestamp('received_at') }} as received_at,
+    {{ lake_provenance() }},
     version_count
 from latest
