@@ -38,6 +38,10 @@ from standards.loader import standard as load_standard
 from standards.model import LIST_SEPARATOR, Standard
 
 UNUSABLE_RULE = "batch.unusable"
+# What units report (validated as the unit that sent it: scope applies), and what the province's 三库
+# extract carries (no 报送单位 scope). Together: every entity the lake holds.
+UNIT_REPORTED_ENTITIES = ("penalty_case", "coercion_case", "inspection", "case_event", "review_result")
+EXTRACT_ENTITIES = ("enforcement_entity", "officer", "matter", "law", "law_article")
 # Rows validated in one engine pass: one chunk of validate_file, so memory stays as for a big file.
 GROUP_ROWS = 100_000
 ISSUE_SCHEMA = {
@@ -240,7 +244,7 @@ def validate_group(
 
 def _unit_of(manifest: Manifest) -> str | None:
     # Reference records are the province's own extract: no 报送单位 scope applies to them.
-    return manifest.unit if manifest.entity in CASE_ENTITIES else None
+    return manifest.unit if manifest.entity in UNIT_REPORTED_ENTITIES else None
 
 
 def _store(
@@ -288,7 +292,6 @@ def _store(
     return entry
 
 
-CASE_ENTITIES = frozenset({"penalty_case", "coercion_case", "inspection", "case_event", "review_result"})
 
 
 def _quarantine_whole(landing: Landing, lake: Lake, manifest: Manifest, reason: str, as_of: dt.date) -> LedgerEntry:

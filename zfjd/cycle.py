@@ -202,11 +202,11 @@ def land_reference(home: Home, *, as_of: dt.date) -> int:
     the warehouse keeps its history (SCD2). Returns the number of new batches."""
     from connectors.file_drop import decode
     from connectors.landing import Landing, RawBatch
-    from quality.lake import Lake, validate_landed
+    from quality.lake import EXTRACT_ENTITIES, Lake, validate_landed
 
     landing = Landing(home.landing)
     new = 0
-    for entity in ("enforcement_entity", "officer", "matter", "law", "law_article"):
+    for entity in EXTRACT_ENTITIES:
         path = home.reference / f"{entity}.csv"
         if not path.exists():
             continue

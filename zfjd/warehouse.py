@@ -23,24 +23,14 @@ from pathlib import Path
 
 import polars as pl
 
+from quality.lake import EXTRACT_ENTITIES, UNIT_REPORTED_ENTITIES
 from standards.loader import standard as load_standard
 from standards.model import Entity
 from zfjd.home import Home
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
 RAW_SCHEMA = "raw"
-LAKE_ENTITIES = (
-    "penalty_case",
-    "coercion_case",
-    "inspection",
-    "case_event",
-    "review_result",
-    "enforcement_entity",
-    "officer",
-    "matter",
-    "law",
-    "law_article",
-)
+LAKE_ENTITIES = UNIT_REPORTED_ENTITIES + EXTRACT_ENTITIES
 SQL_TYPES = {
     "date": "date",
     "datetime": "timestamp",
