@@ -12,6 +12,7 @@ checked in CI). Connection settings come from the environment (see dbt_project/p
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import glob
 import io
@@ -23,7 +24,7 @@ from pathlib import Path
 
 import polars as pl
 
-from quality.lake import EXTRACT_ENTITIES, UNIT_REPORTED_ENTITIES
+from quality.lake import EXTRACT_ENTITIES, ISSUE_SCHEMA, UNIT_REPORTED_ENTITIES, LedgerEntry
 from standards.loader import standard as load_standard
 from standards.model import Entity
 from zfjd.home import Home
@@ -37,31 +38,9 @@ SQL_TYPES = {
     "decimal": "double precision",
     "integer": "bigint",
 }
-LEDGER_COLUMNS = {
-    "batch_id": "varchar",
-    "unit": "varchar",
-    "entity": "varchar",
-    "channel": "varchar",
-    "received_at": "varchar",
-    "window_start": "varchar",
-    "window_end": "varchar",
-    "source_name": "varchar",
-    "received": "bigint",
-    "accepted": "bigint",
-    "rejected": "bigint",
-    "findings": "bigint",
-    "validated_as_of": "varchar",
-    "unusable_reason": "varchar",
-}
-ISSUE_COLUMNS = {
-    "batch_id": "varchar",
-    "row_number": "bigint",
-    "severity": "varchar",
-    "rule": "varchar",
-    "field": "varchar",
-    "value": "varchar",
-    "detail": "varchar",
-}
+# The ledger's and the issues' columns are those the lake writes (quality/lake.py), not retyped here.
+LEDGER_COLUMNS = {f.name: "bigint" if f.type in (int, "int") else "varchar" for f in dataclasses.fields(LedgerEntry)}
+ISSUE_COLUMNS = {name: "bigint" if dtype == pl.Int64 else "varchar" for name, dtype in ISSUE_SCHEMA.items()}
 RECORD_META = {"row_number": "bigint", "batch_id": "varchar", "unit": "varchar", "received_at": "varchar"}
 
 
