@@ -52,6 +52,8 @@ ISSUE_SCHEMA = {
     "field": pl.String,
     "value": pl.String,
     "detail": pl.String,
+    # a finding whose answer depends on a year whose holiday arrangement is not announced yet (§4)
+    "provisional": pl.Boolean,
 }
 
 
