@@ -1,6 +1,6 @@
 """Warehouse checks with great-expectations, on the marts, before anything is published.
 
-GX cannot validate DuckDB through a SQL datasource (see ../shared/notes/stack-facts.md), so each mart
+GX cannot validate DuckDB through a SQL datasource (see docs/stack-facts.md), so each mart
 is read from DuckDB into a pandas frame and validated in an ephemeral context; the Data Docs HTML is
 written under `DIR/reports/data-docs/` beside the other reports.
 
@@ -21,6 +21,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from quality.privacy import is_private
 
 CHECKED_PREFIXES = ("fct_", "dim_", "mart_", "feed_", "ops_")
 RATE = re.compile(r".*_(rate|ratio|share)$")
@@ -98,8 +100,6 @@ class CheckReport:
 
 def checked_tables(con) -> list[tuple[str, str]]:
     """(schema, table) of every analyst-facing mart in a DuckDB connection."""
-    from zfjd.publish import is_private
-
     rows = con.execute(
         """
         select schema_name, table_name from duckdb_tables() where not internal

@@ -15,7 +15,7 @@ Both give identical results (tests/quality/test_reporting.py). They differ in co
 few collects per failing check where reading the outcome columns takes milliseconds — at 1M rows of
 the benchmark file 7.7–8.2 s against 5.4–7.1 s in all (docs/benchmarks.md).
 Why the polars backend at all: at 1M rows it validates ~4–5× faster than the pandas backend in about a
-fifth of the memory, and the ibis backend misattributes rows (../shared/notes/stack-facts.md).
+fifth of the memory, and the ibis backend misattributes rows (docs/stack-facts.md).
 """
 
 from __future__ import annotations

@@ -13,21 +13,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from quality.privacy import is_private
 from zfjd.home import Home
 
-# A schema is private when one of these is among the words of its name (`raw`, `main_staging`, …):
-# they hold unmasked personal data or intermediate forms of it.
-PRIVATE_WORDS = frozenset({"raw", "staging", "stg", "intermediate", "int", "snapshot", "snapshots"})
-SYSTEM_SCHEMAS = frozenset({"information_schema", "pg_catalog"})
 PUBLICATION_TABLE = "zfjd_publication"  # in schema main: what was published, as of which day, its fingerprint
-
-
-def is_private(schema: str) -> bool:
-    return schema in SYSTEM_SCHEMAS or bool(PRIVATE_WORDS & set(re.split(r"[_\W]+", schema.lower())))
 
 
 @dataclass
