@@ -1,7 +1,8 @@
 -- Every legal finding (standard.md §4): the ones validation recorded on the current version of each
 -- record (with the lake's provisional flag), and the time-dependent ones recomputed here as of
 -- var('as_of'): 未及时结案, 公示超期 of a decision never published, 撤回超期 of a withdrawal not made
--- (judged in int_penalty_cases_assessed), and a 查封/扣押/冻结 still in force past its limit.
+-- (judged in int_penalty_cases_assessed), and a 查封/扣押/冻结 still in force past its limit (judged in
+-- int_coercion_cases_assessed). No rule is stated here.
 with issues as (
     select * from {{ ref('stg_lake__issues') }} where severity = 'finding'
 ),
@@ -97,27 +98,6 @@ penalty_recomputed as (
     from recomputed_penalty_findings
 ),
 
--- 查封扣押超期 (行政强制法 Art 25): in force past 30 days (60 when extended), 顺延 to a working day,
--- or past the end the decision itself set (期限届满日期, or 延长至 when extended).
-seizures as (
-    select
-        coercions.*,
-        case when coercions.is_extended then {{ deadline_date('extended') }} else {{ deadline_date('limit') }} end
-            as limit_deadline,
-        case
-            when coercions.is_extended then {{ deadline_is_provisional('extended', 'calendar') }}
-            else {{ deadline_is_provisional('limit', 'calendar') }}
-        end as is_limit_provisional,
-        case when coercions.is_extended then coalesce(coercions.extended_until, coercions.measure_end_date)
-             else coercions.measure_end_date end as own_end_date
-    from {{ ref('stg_lake__coercion_cases') }} as coercions
-    {{ deadline_joins('limit', 'coercions.measure_start_date', rule_param('finding.seizure_overdue', 'max_days'), 'calendar') }}
-    {{ deadline_joins('extended', 'coercions.measure_start_date', rule_param('finding.seizure_overdue', 'max_days_extended'), 'calendar') }}
-    where coercions.coercion_method in {{ codes('coercion_method', ['查封场所设施或者财物', '扣押财物', '冻结存款汇款']) }}
-        and coercions.release_date is null
-        and coercions.measure_start_date is not null
-),
-
 seizure_in_force_too_long as (
     select
         'finding.seizure_overdue' as rule_id,
@@ -128,10 +108,9 @@ seizure_in_force_too_long as (
         'QSRQ' as field_code,
         {{ as_of_date() }} as finding_date,
         'recomputed' as finding_source,
-        -- past its own end date is firm; only a limit counted through an unannounced year is not
-        not coalesce({{ as_of_date() }} > own_end_date, false) and is_limit_provisional as is_provisional
-    from seizures
-    where {{ as_of_date() }} > limit_deadline or {{ as_of_date() }} > own_end_date
+        is_provisional
+    from {{ ref('int_coercion_cases_assessed') }}
+    where is_seizure_overdue
 ),
 
 findings as (
