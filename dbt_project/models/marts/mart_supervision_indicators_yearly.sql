@@ -19,7 +19,9 @@ flows as (
         entity_id,
         report_year,
         count(*) as month_count,
-        {% for column in indicator_flow_columns() %}sum({{ column }}) as {{ column }}{% if not loop.last %},
+        {% for column in indicator_flow_columns() %}
+        {%- if column == 'forfeiture_amount_wan' %}cast(sum({{ column }}) as decimal(18, 6))
+        {%- else %}sum({{ column }}){% endif %} as {{ column }}{% if not loop.last %},
         {% endif %}{% endfor %}
     from monthly
     group by entity_id, report_year
