@@ -31,16 +31,30 @@ COUNTS = (
     "overdue_case_count",
     "publicity_due_count",
     "publicity_on_time_count",
+    "publicity_provisional_due_count",
+    "publicity_provisional_on_time_count",
     "reconsidered_count",
     "reconsideration_corrected_count",
 )
 RATES = {
     "certification_rate": ("certified_officer_count", "officer_count"),
     "legal_review_rate": ("legal_review_done_count", "legal_review_required_count"),
-    "overdue_rate": ("overdue_case_count", "penalty_case_count"),
+    "overdue_rate": ("overdue_case_count", "ordinary_procedure_count"),
     "publicity_timeliness_rate": ("publicity_on_time_count", "publicity_due_count"),
     "reconsideration_correction_rate": ("reconsideration_corrected_count", "reconsidered_count"),
 }
+
+
+STOCKS = ("officer_count", "certified_officer_count")
+
+
+def next_workday(calendar: WorkdayCalendar, day: dt.date | None) -> dt.date | None:
+    """The first working day on or after `day` (顺延); a year the calendar does not know: weekends only."""
+    if day is None:
+        return None
+    while not (calendar.is_workday(day) if calendar.is_covered(day.year) else day.weekday() < 5):
+        day += dt.timedelta(days=1)
+    return day
 
 
 def latest(frame: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
@@ -73,11 +87,24 @@ def indicators(raw: dict[str, pl.DataFrame], as_of: dt.date) -> pl.DataFrame:
     cases = latest(raw["penalty_case"], ["ZTDM", "AJBH"]).join(bodies, on="ZTDM", how="left")
     withdrawn = pl.col("AJZT") == "9"
     decided = pl.col("CF_JDRQ").is_not_null() & ~withdrawn
-    deadlines = WorkdayCalendar(standard().holidays).deadline_table(working_days)
+    calendar = WorkdayCalendar(standard().holidays)
+    deadlines = calendar.deadline_table(working_days)
     cases = cases.join(deadlines.select(pl.col("date").alias("CF_JDRQ"), pl.col("deadline")), on="CF_JDRQ", how="left")
+    cases = cases.with_columns(
+        calendar.guessed_expr("CF_JDRQ", working_days).fill_null(False).alias("provisional"),
+        # 超期办案: 90 calendar days after 立案, moved to the next working day (顺延), or the approved extension
+        pl.coalesce(
+            pl.col("YCQXZ"),
+            (pl.col("LARQ") + pl.duration(days=max_days)).map_elements(
+                lambda day: next_workday(calendar, day), return_dtype=pl.Date
+            ),
+        ).alias("handling_deadline"),
+    )
     needs_review = decided & ((pl.col("SFZD") == "Y") | (pl.col("SFTZ") == "Y"))
     exempt = (pl.col("domain") == "市场监管") & (pl.col("CF_CFLB") == "警告")
     due = decided & ~exempt & (pl.col("GSRQ").is_not_null() | (pl.col("deadline") < as_of))
+    on_time = pl.col("GSRQ").is_not_null() & (pl.col("GSRQ") <= pl.col("deadline"))
+    firm = ~pl.col("provisional")
     decided_month = month("CF_JDRQ")
     parts = [
         _count(cases, decided, decided_month, "penalty_case_count"),
@@ -100,17 +127,17 @@ def indicators(raw: dict[str, pl.DataFrame], as_of: dt.date) -> pl.DataFrame:
         ),
         _count(
             cases,
-            decided & pl.col("LARQ").is_not_null() & ((pl.col("CF_JDRQ") - pl.col("LARQ")).dt.total_days() > max_days),
+            decided
+            & (pl.col("CXLX") == "2")
+            & pl.col("LARQ").is_not_null()
+            & (pl.col("CF_JDRQ") > pl.col("handling_deadline")),
             decided_month,
             "overdue_case_count",
         ),
-        _count(cases, due, decided_month, "publicity_due_count"),
-        _count(
-            cases,
-            due & pl.col("GSRQ").is_not_null() & (pl.col("GSRQ") <= pl.col("deadline")),
-            decided_month,
-            "publicity_on_time_count",
-        ),
+        _count(cases, due & firm, decided_month, "publicity_due_count"),
+        _count(cases, due & firm & on_time, decided_month, "publicity_on_time_count"),
+        _count(cases, due & ~firm, decided_month, "publicity_provisional_due_count"),
+        _count(cases, due & ~firm & on_time, decided_month, "publicity_provisional_on_time_count"),
         _count(cases, decided & pl.col("FYSS").is_in(["1", "2", "3", "4"]), decided_month, "reconsidered_count"),
         _count(
             cases, decided & pl.col("FYSS").is_in(["2", "3", "4"]), decided_month, "reconsideration_corrected_count"
@@ -138,7 +165,12 @@ def indicators(raw: dict[str, pl.DataFrame], as_of: dt.date) -> pl.DataFrame:
         .join(pl.DataFrame(months), how="cross")
         .with_columns((pl.col("month_start").dt.offset_by("1mo") - pl.duration(days=1)).alias("month_end"))
     )
-    officers = officers.filter(pl.col("YXQQ") <= pl.col("month_end"))
+    # in service at the month end: issued by then, not 注销, not expired more than a year before
+    officers = officers.filter(
+        (pl.col("YXQQ") <= pl.col("month_end"))
+        & (pl.col("ZJZT") != "3")
+        & (pl.col("YXQZ").dt.offset_by("1y") >= pl.col("month_end"))
+    )
     certified = (
         (pl.col("ZJZT") == "1") & (pl.col("YXQQ") <= pl.col("month_end")) & (pl.col("YXQZ") >= pl.col("month_end"))
     )
@@ -157,4 +189,21 @@ def indicators(raw: dict[str, pl.DataFrame], as_of: dt.date) -> pl.DataFrame:
         )
     return combined.with_columns(pl.col(c).fill_null(0) for c in (*COUNTS, "forfeiture_amount_wan")).with_columns(
         [pl.when(pl.col(den) > 0).then(pl.col(num) / pl.col(den)).alias(rate) for rate, (num, den) in RATES.items()]
+    )
+
+
+def yearly(monthly: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
+    """entity_id × report_year from the monthly recomputation: flows summed over the months, stocks taken
+    at the year's last month (December, or the as-of month for the year in progress), 0 when absent."""
+    flows = [c for c in (*COUNTS, "forfeiture_amount_wan") if c not in STOCKS]
+    frame = monthly.with_columns(pl.col("month_start").dt.year().alias("report_year"))
+    year_end = pl.when(pl.col("report_year") == as_of.year).then(as_of.month).otherwise(12)
+    summed = frame.group_by("entity_id", "report_year").agg(pl.col(c).sum() for c in flows)
+    stocks = frame.filter(pl.col("month_start").dt.month() == year_end).select("entity_id", "report_year", *STOCKS)
+    return (
+        summed.join(stocks, on=["entity_id", "report_year"], how="full", coalesce=True)
+        .with_columns(pl.col(c).fill_null(0) for c in (*flows, *STOCKS))
+        .with_columns(
+            [pl.when(pl.col(den) > 0).then(pl.col(num) / pl.col(den)).alias(rate) for rate, (num, den) in RATES.items()]
+        )
     )

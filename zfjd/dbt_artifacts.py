@@ -6,6 +6,7 @@
     dbt_project/seeds/field.csv                  every field of every entity: Chinese name, type, personal or not
     dbt_project/seeds/workday.csv                the working-day calendar (调休 included) the deadlines count in
     dbt_project/macros/generated/rule_params.sql the law's limits (90 days, 7 working days, …) as a macro
+    dbt_project/macros/generated/codes.sql       code('case_status', '已撤销') → '9': models name codes by label
     dbt_project/models/staging/_sources.yml      the lake's `raw` tables, every column named and described
     dbt_project/models/staging/_staging.yml      staging columns described by the standard field they rename
 
@@ -96,6 +97,34 @@ def rule_params_macro(spec: Standard) -> str:
         "{% macro rule_param(rule_id, name) -%}\n"
         f"  {{%- set params = {body} -%}}\n"
         "  {{- return(params[rule_id][name]) -}}\n"
+        "{%- endmacro %}\n"
+    )
+
+
+def codes_macro(spec: Standard) -> str:
+    """`code(list, label)` and `codes(list, [labels])` as SQL literals, resolved when dbt compiles.
+
+    A model names a code by its label in the standard, so a code that changes in codelists.yaml changes
+    every model with it, and a label that does not exist stops the compile instead of matching nothing.
+    """
+    table = {cl.id: {value.label: value.code for value in cl.values} for cl in spec.codelists.values()}
+    body = json.dumps(table, ensure_ascii=False, sort_keys=True)
+    return (
+        "{#- Generated from standards/spec/codelists.yaml by zfjd/dbt_artifacts.py: do not edit. -#}\n"
+        "{% macro code_value(codelist_id, label) -%}\n"
+        f"  {{%- set codes = {body} -%}}\n"
+        "  {%- if codelist_id not in codes or label not in codes[codelist_id] -%}\n"
+        "    {{- exceptions.raise_compiler_error('no code ' ~ label ~ ' in code list ' ~ codelist_id) -}}\n"
+        "  {%- endif -%}\n"
+        "  {{- return(codes[codelist_id][label]) -}}\n"
+        "{%- endmacro %}\n"
+        "\n"
+        "{% macro code(codelist_id, label) -%}\n"
+        "  '{{ code_value(codelist_id, label) }}'\n"
+        "{%- endmacro %}\n"
+        "\n"
+        "{% macro codes(codelist_id, labels) -%}\n"
+        "  ({% for label in labels %}{{ code(codelist_id, label) }}{% if not loop.last %}, {% endif %}{% endfor %})\n"
         "{%- endmacro %}\n"
     )
 
@@ -203,6 +232,7 @@ def artifacts(spec: Standard | None = None) -> dict[Path, str]:
         PROJECT_DIR / "seeds" / "workday.csv": workday_csv(spec),
         PROJECT_DIR / "seeds" / "field.csv": field_csv(spec),
         PROJECT_DIR / "macros" / "generated" / "rule_params.sql": rule_params_macro(spec),
+        PROJECT_DIR / "macros" / "generated" / "codes.sql": codes_macro(spec),
         PROJECT_DIR / "models" / "staging" / "_sources.yml": sources_yml(spec),
         PROJECT_DIR / "models" / "staging" / "_staging.yml": staging_yml(spec),
     }

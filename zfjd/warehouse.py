@@ -40,7 +40,8 @@ SQL_TYPES = {
 }
 # The ledger's and the issues' columns are those the lake writes (quality/lake.py), not retyped here.
 LEDGER_COLUMNS = {f.name: "bigint" if f.type in (int, "int") else "varchar" for f in dataclasses.fields(LedgerEntry)}
-ISSUE_COLUMNS = {name: "bigint" if dtype == pl.Int64 else "varchar" for name, dtype in ISSUE_SCHEMA.items()}
+_POLARS_SQL_TYPES = {pl.Int64: "bigint", pl.Boolean: "boolean"}
+ISSUE_COLUMNS = {name: _POLARS_SQL_TYPES.get(dtype, "varchar") for name, dtype in ISSUE_SCHEMA.items()}
 RECORD_META = {"row_number": "bigint", "batch_id": "varchar", "unit": "varchar", "received_at": "varchar"}
 
 

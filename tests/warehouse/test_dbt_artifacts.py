@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import re
 
 from zfjd.dbt_artifacts import artifacts
 
@@ -22,3 +24,13 @@ def test_the_workday_seed_knows_the_national_day_adjustments():
     assert rows["2024-10-12"]["is_workday"] == "true"  # a Saturday worked for 国庆
     assert rows["2024-10-07"]["is_workday"] == "false"  # a Monday of the holiday
     assert rows["2030-06-03"]["is_guessed"] == "true"  # beyond the calendar package: weekends only, flagged
+
+
+def test_the_code_macro_resolves_every_label_of_every_code_list_to_its_code():
+    from standards.loader import standard
+
+    macro = next(t for p, t in artifacts().items() if p.name == "codes.sql")
+    table = json.loads(re.search(r"set codes = (\{.*\}) -%\}", macro).group(1))
+    spec = standard()
+    assert table["case_status"]["已撤销"] == "9" and table["review_outcome"]["确认违法"] == "4"
+    assert table == {cl.id: {v.label: v.code for v in cl.values} for cl in spec.codelists.values()}

@@ -18,7 +18,7 @@ import psycopg
 import pytest
 from stdnum.cn import ric
 from warehouse_compare import analyst_tables, contents_digest, raw_frames, table
-from warehouse_recompute import COUNTS, RATES, indicators
+from warehouse_recompute import COUNTS, RATES, STOCKS, indicators, yearly
 
 from zfjd import cycle, warehouse
 from zfjd.home import Home
@@ -96,6 +96,34 @@ def test_every_indicator_agrees_with_an_independent_recomputation(duckdb_build):
         assert mismatched.is_empty(), (rate, mismatched.select("entity_id", "month_start", rate).head(3).rows())
     # nothing the recomputation counted is missing from the mart
     assert recomputed.join(mart, on=["entity_id", "month_start"], how="anti").is_empty()
+
+
+def test_the_year_grain_sums_the_months_and_takes_stocks_at_the_year_end(duckdb_build):
+    home, spec = duckdb_build
+    mart = table(home.warehouse, "marts.mart_supervision_indicators_yearly").with_columns(
+        pl.col("forfeiture_amount_wan").cast(pl.Float64), pl.col("report_year").cast(pl.Int32)
+    )
+    monthly = table(home.warehouse, "marts.mart_supervision_indicators").with_columns(
+        pl.col("forfeiture_amount_wan").cast(pl.Float64)
+    )
+    # against the mart's own months: flows are their sums, stocks are never summed over months
+    from_months = yearly(monthly, spec.last_day).with_columns(pl.col("report_year").cast(pl.Int32))
+    # and against the independent recomputation from the lake
+    independent = yearly(indicators(raw_frames(home.warehouse), spec.last_day), spec.last_day).with_columns(
+        pl.col("report_year").cast(pl.Int32)
+    )
+    assert mart.height > 0 and mart.select(pl.col("officer_count").sum()).item() > 0
+    for expected in (from_months, independent):
+        joined = mart.join(expected, on=["entity_id", "report_year"], how="left", suffix="_expected")
+        for column in (*COUNTS, "forfeiture_amount_wan"):
+            mismatched = joined.filter((pl.col(column) - pl.col(f"{column}_expected").fill_null(0)).abs() > 1e-6)
+            assert mismatched.is_empty(), (column, mismatched.select("entity_id", "report_year", column).head(3).rows())
+    # the stock really is the year-end month's, not the sum: some body has officers in several months
+    summed_officers = monthly.group_by("entity_id").agg(pl.col(STOCKS[0]).sum()).select(pl.col(STOCKS[0]).sum()).item()
+    assert summed_officers > mart.select(pl.col(STOCKS[0]).sum()).item()
+    province = table(home.warehouse, "marts.mart_indicators_province_yearly")
+    assert province["penalty_case_count"].sum() == mart["penalty_case_count"].sum()
+    assert province.filter(pl.col("report_year") == spec.last_day.year)["is_year_complete"].to_list() == [False]
 
 
 def _valid_id_numbers(text: str | None) -> list[str]:
@@ -182,8 +210,10 @@ def test_the_same_project_builds_on_postgresql_with_the_same_results(duckdb_buil
         "marts.fct_penalty_case",
         "marts.fct_finding",
         "marts.mart_supervision_indicators",
+        "marts.mart_supervision_indicators_yearly",
         "marts.mart_zero_enforcement",
         "feeds.feed_credit_dual",
+        "feeds.feed_publicity",
         "feeds.feed_fine_reconciliation",
         "ops.ops_rejection",
         "marts.mart_unit_data_quality",

@@ -1,18 +1,16 @@
 -- 双公示 to 信用广东 in the `CF_*` layout (amounts in 万元). Natural persons' 证件号码 masked and names
--- partly masked; a 市场监管 case whose only penalty is a 警告 is not published; a withdrawn case is
--- sent with action 'remove' so the platform takes it down.
+-- partly masked. What is sent is decided in int_publication_actions (standard.md §8): a publication,
+-- or a withdrawal ('remove') of a decision 撤销/变更/确认违法 — also when the withdrawing version has no
+-- decision date — and, after a 变更, the amended decision published again (feed_sequence orders them).
 with cases as (
     select * from {{ ref('stg_lake__penalty_cases') }}
-),
-
-bodies as (
-    select * from {{ ref('fct_penalty_case') }}
 )
 
 select
+    cast(actions.publication_id as varchar(220)) as publication_id,
     cast(cases.case_id as varchar(200)) as case_id,
     cast(cases.decision_number as varchar(200)) as cf_wsh,
-    cast(case when cases.counterparty_type = '自然人' then {{ mask_person_name('cases.counterparty_name') }}
+    cast(case when cases.counterparty_type = {{ code('counterparty_type', '自然人') }} then {{ mask_person_name('cases.counterparty_name') }}
               else cases.counterparty_name end as varchar(400)) as cf_xdr_mc,
     cast(cases.counterparty_type as varchar(20)) as cf_xdr_lb,
     cast(cases.counterparty_credit_code as varchar(18)) as cf_xdr_shxym,
@@ -35,10 +33,12 @@ select
     cast(cases.deciding_authority_id as varchar(18)) as cf_cfjgdm,
     cast(cases.data_source_name as varchar(200)) as cf_sjly,
     cast(cases.data_source_id as varchar(18)) as cf_sjlydm,
-    cast(case when cases.is_withdrawn then 'remove' else 'publish' end as varchar(10)) as feed_action,
-    cast(cases.is_withdrawn as boolean) as is_withdrawn,
+    cast(actions.feed_action as varchar(10)) as feed_action,
+    cast(actions.feed_sequence as integer) as feed_sequence,
+    cast(actions.feed_action = 'remove' as boolean) as is_withdrawn,
+    cast(actions.withdrawal_reason as varchar(40)) as withdrawal_reason,
+    cast(actions.withdrawal_deadline as date) as withdrawal_deadline,
+    cast(actions.is_deadline_provisional as boolean) as is_deadline_provisional,
     cast(cases.updated_at as timestamp) as updated_at
-from cases
-inner join bodies on bodies.case_id = cases.case_id
-where cases.decision_date is not null
-    and not (bodies.enforcement_domain = '市场监管' and cases.penalty_kinds = '警告')
+from {{ ref('int_publication_actions') }} as actions
+inner join cases on cases.case_id = actions.case_id

@@ -16,5 +16,5 @@ select
     versions.expiry_date,
     {{ scd2_validity('versions') }}
 from {{ ref('snap_enforcement_entity') }} as versions
-left join {{ ref('dim_region') }} as regions
+left join {{ ref('int_regions_placed') }} as regions
     on regions.division_code = versions.division_code

@@ -1,12 +1,13 @@
 -- The months the warehouse reports on: from the first month with any activity to the as-of month.
+-- Read from staging (an intermediate model never reads a mart).
 with activity as (
-    select min(filing_date) as first_day from {{ ref('fct_penalty_case') }}
+    select min(filing_date) as first_day from {{ ref('stg_lake__penalty_cases') }}
     union all
-    select min(decision_date) from {{ ref('fct_penalty_case') }}
+    select min(decision_date) from {{ ref('stg_lake__penalty_cases') }}
     union all
-    select min(decision_date) from {{ ref('fct_coercion_case') }}
+    select min(decision_date) from {{ ref('stg_lake__coercion_cases') }}
     union all
-    select min(inspection_date) from {{ ref('fct_inspection') }}
+    select min(inspection_date) from {{ ref('stg_lake__inspections') }}
 ),
 
 bounds as (

@@ -1,47 +1,134 @@
--- What supervision asks of each decided case (standard.md §6), one flag per indicator formula:
--- 法制审核 (Art 58), 超期办案 (Art 60), 公示及时 (7 working days, 国办发〔2018〕118号), 复议纠错.
+-- What supervision asks of each 行政处罚案件, judged once here and read by the indicators (§6), the
+-- findings recomputed each day (§4) and the feeds (§8): one definition per rule, as of var('as_of').
+-- Deadlines are counted by macros/deadlines.sql (working days with 调休; calendar days with 顺延) and
+-- carry whether they depend on a year whose holidays are not announced yet (provisional).
 with cases as (
-    select * from {{ ref('fct_penalty_case') }}
+    select * from {{ ref('stg_lake__penalty_cases') }}
 ),
 
-workdays as (
-    select * from {{ ref('int_workdays_numbered') }}
+dated as (
+    select
+        cases.*,
+        {{ entity_at('enforcement_domain') }} as enforcement_domain,
+        cases.decision_date is not null and not cases.is_withdrawn as is_decided,
+        cases.procedure_type = {{ code('procedure_type', '普通程序') }} as is_ordinary_procedure,
+        -- 撤回: a decision 撤销/变更/确认违法 on 复议 or 诉讼 counts from the outcome's date; a case
+        -- withdrawn by the body (已撤销) from the 更新时间 of the version that withdrew it.
+        case
+            when cases.review_outcome in {{ codes('review_outcome', ['撤销', '变更', '确认违法']) }}
+                then cases.review_outcome_date
+            when cases.is_withdrawn then cases.withdrawn_on
+        end as withdrawal_from_date,
+        coalesce(cases.review_outcome in {{ codes('review_outcome', ['撤销', '变更', '确认违法']) }}, false)
+            or cases.is_withdrawn as is_publication_withdrawn
+    from cases
+    {{ entity_version_joins('cases', 'coalesce(cases.decision_date, cases.filing_date)') }}
 ),
 
 deadlines as (
     select
-        cases.case_id,
-        min(after.calendar_date) as publicity_deadline
-    from cases
-    inner join workdays as decided on decided.calendar_date = cases.decision_date
-    inner join workdays as after
-        on after.is_workday
-        and after.workday_number = decided.workday_number + {{ rule_param('finding.late_publicity', 'working_days') }}
-    group by cases.case_id
+        dated.*,
+        -- 超期办案 (Art 60): 90 days from 立案 (顺延), or the approved 延长办案期限至 when recorded.
+        coalesce(dated.extended_deadline, {{ deadline_date('handling') }}) as handling_deadline,
+        dated.extended_deadline is null and {{ deadline_is_provisional('handling', 'calendar') }}
+            as is_handling_deadline_provisional,
+        -- 未及时结案 (Art 60, 事中): the same period for a case still without a decision.
+        coalesce(dated.extended_deadline, {{ deadline_date('open_case') }}) as open_case_deadline,
+        dated.extended_deadline is null and {{ deadline_is_provisional('open_case', 'calendar') }}
+            as is_open_case_deadline_provisional,
+        {{ deadline_date('publicity') }} as publicity_deadline,
+        {{ deadline_is_provisional('publicity', 'working') }} as is_publicity_deadline_provisional,
+        {{ deadline_date('withdrawal') }} as withdrawal_deadline,
+        {{ deadline_is_provisional('withdrawal', 'working') }} as is_withdrawal_deadline_provisional
+    from dated
+    {{ deadline_joins('handling', 'dated.filing_date', rule_param('finding.overdue_handling', 'max_days'), 'calendar') }}
+    {{ deadline_joins('open_case', 'dated.filing_date', rule_param('finding.case_open_too_long', 'max_days'), 'calendar') }}
+    {{ deadline_joins('publicity', 'dated.decision_date', rule_param('finding.late_publicity', 'working_days'), 'working') }}
+    {{ deadline_joins('withdrawal', 'dated.withdrawal_from_date', var('withdrawal_working_days'), 'working') }}
+),
+
+exemptions as (
+    select
+        deadlines.*,
+        -- 市场监管 does not publish a case whose only penalty is a 警告 (standard.md §8).
+        coalesce(
+            deadlines.enforcement_domain = {{ code('enforcement_domain', '市场监管') }}
+            and deadlines.penalty_kinds = {{ code('penalty_kind', '警告') }},
+            false
+        ) as is_publicity_exempt
+    from deadlines
+),
+
+judged as (
+    select
+        exemptions.*,
+        exemptions.is_decided and not exemptions.is_publicity_exempt as needs_publication
+    from exemptions
 )
 
 select
-    cases.case_id,
-    cases.entity_id,
-    cases.decision_month,
-    cases.is_major_decision or cases.had_hearing as needs_legal_review,
-    (cases.is_major_decision or cases.had_hearing)
-        and cases.legal_review_date is not null
-        and cases.legal_review_date <= cases.decision_date as had_legal_review,
-    cases.filing_date is not null
-        and {{ days_between('cases.filing_date', 'cases.decision_date') }}
-            > {{ rule_param('finding.overdue_handling', 'max_days') }} as is_overdue,
-    -- Due: to be published (市场监管 does not publish a case whose only penalty is a 警告, standard.md
-    -- §8) and either published already or past its deadline as of var('as_of'); a case still inside
-    -- its 7 working days is neither on time nor late yet.
-    not (cases.enforcement_domain = '市场监管' and cases.penalty_kinds = '警告')
-        and (cases.publicity_date is not null or deadlines.publicity_deadline < {{ as_of_date() }}) as is_publicity_due,
-    deadlines.publicity_deadline,
-    cases.publicity_date is not null
-        and deadlines.publicity_deadline is not null
-        and cases.publicity_date <= deadlines.publicity_deadline as is_published_on_time,
-    coalesce(cases.review_outcome in ('1', '2', '3', '4'), false) as was_reviewed,
-    coalesce(cases.review_outcome in ('2', '3', '4'), false) as was_corrected
-from cases
-left join deadlines on deadlines.case_id = cases.case_id
-where cases.is_decided
+    case_id,
+    entity_id,
+    reporting_unit_id,
+    enforcement_domain,
+    filing_date,
+    decision_date,
+    {{ month_of('decision_date') }} as decision_month,
+    is_decided,
+    is_withdrawn,
+    is_ordinary_procedure,
+    review_outcome,
+    publicity_date,
+    publicity_withdrawn_date,
+    -- 法制审核 (Art 58): 重大 or 听证 needs a review on or before the decision.
+    is_decided and (is_major_decision or had_hearing) as needs_legal_review,
+    is_decided and (is_major_decision or had_hearing)
+        and legal_review_date is not null
+        and legal_review_date <= decision_date as had_legal_review,
+    handling_deadline,
+    is_handling_deadline_provisional,
+    -- 超期办案率 counts 普通程序 only: 简易程序 has no 立案 and no 90-day period.
+    coalesce(
+        is_decided and is_ordinary_procedure and filing_date is not null and decision_date > handling_deadline,
+        false
+    ) as is_overdue,
+    open_case_deadline,
+    is_open_case_deadline_provisional,
+    coalesce(
+        not is_withdrawn and decision_date is null and filing_date is not null
+            and {{ as_of_date() }} > open_case_deadline,
+        false
+    ) as is_open_too_long,
+    is_publicity_exempt,
+    needs_publication,
+    publicity_deadline,
+    is_publicity_deadline_provisional,
+    -- Due: published already or past its deadline as of var('as_of'); a case still inside its
+    -- 7 working days is neither on time nor late yet.
+    coalesce(needs_publication and (publicity_date is not null or publicity_deadline < {{ as_of_date() }}), false)
+        as is_publicity_due,
+    coalesce(publicity_date is not null and publicity_date <= publicity_deadline, false) as is_published_on_time,
+    -- 公示超期 for a decision never published, once its 7th working day has passed (recomputed daily).
+    coalesce(needs_publication and publicity_date is null and {{ as_of_date() }} > publicity_deadline, false)
+        as is_unpublished_past_deadline,
+    coalesce(is_decided and review_outcome in {{ codes('review_outcome', ['维持', '撤销', '变更', '确认违法']) }}, false)
+        as was_reviewed,
+    coalesce(is_decided and review_outcome in {{ codes('review_outcome', ['撤销', '变更', '确认违法']) }}, false)
+        as was_corrected,
+    is_publication_withdrawn,
+    coalesce(review_outcome = {{ code('review_outcome', '变更') }}, false) and not is_withdrawn as is_amended,
+    -- Nothing is owed on a decision 撤销 (by the body or on 复议/诉讼) or 确认违法 (standard.md §8).
+    is_withdrawn or coalesce(review_outcome in {{ codes('review_outcome', ['撤销', '确认违法']) }}, false)
+        as is_fine_void,
+    withdrawal_from_date,
+    withdrawal_deadline,
+    is_withdrawal_deadline_provisional,
+    -- 撤回超期 (Art 48 with Art 85): a published decision withdrawn later than its 3rd working day, or
+    -- still not withdrawn once that day has passed.
+    coalesce(
+        is_publication_withdrawn and publicity_date is not null
+            and (publicity_withdrawn_date > withdrawal_deadline
+                 or (publicity_withdrawn_date is null and {{ as_of_date() }} > withdrawal_deadline)),
+        false
+    ) as is_withdrawal_late
+from judged

@@ -11,16 +11,16 @@ with reported as (
 ),
 
 derived as (
-    select case_id, entity_id, '1' as stage, filing_date as stage_date, 'case_dates' as event_source
+    select case_id, entity_id, {{ code('case_stage', '立案受理') }} as stage, filing_date as stage_date, 'case_dates' as event_source
     from {{ ref('stg_lake__penalty_cases') }} where filing_date is not null
     union all
-    select case_id, entity_id, '4', decision_date, 'case_dates'
+    select case_id, entity_id, {{ code('case_stage', '决定') }}, decision_date, 'case_dates'
     from {{ ref('stg_lake__penalty_cases') }} where decision_date is not null
     union all
-    select case_id, entity_id, '5', service_date, 'case_dates'
+    select case_id, entity_id, {{ code('case_stage', '送达') }}, service_date, 'case_dates'
     from {{ ref('stg_lake__penalty_cases') }} where service_date is not null
     union all
-    select case_id, entity_id, '7', closing_date, 'case_dates'
+    select case_id, entity_id, {{ code('case_stage', '结案') }}, closing_date, 'case_dates'
     from {{ ref('stg_lake__penalty_cases') }} where closing_date is not null
 ),
 

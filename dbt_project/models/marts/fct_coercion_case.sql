@@ -15,9 +15,9 @@ select
     {{ entity_at('enforcement_domain') }} as enforcement_domain,
     coercions.coercion_type,
     coercions.coercion_method,
-    coercions.coercion_method in ('查封场所设施或者财物', '扣押财物', '冻结存款汇款') as is_seizure,
+    coercions.coercion_method in {{ codes('coercion_method', ['查封场所设施或者财物', '扣押财物', '冻结存款汇款']) }} as is_seizure,
     coercions.counterparty_type,
-    case when coercions.counterparty_type = '自然人' then {{ mask_person_name('coercions.counterparty_name') }}
+    case when coercions.counterparty_type = {{ code('counterparty_type', '自然人') }} then {{ mask_person_name('coercions.counterparty_name') }}
          else coercions.counterparty_name end as counterparty_name_masked,
     coercions.counterparty_credit_code,
     {{ mask_id_number('coercions.counterparty_id_number') }} as counterparty_id_number_masked,

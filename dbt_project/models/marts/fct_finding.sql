@@ -1,12 +1,14 @@
 -- Every legal finding (standard.md §4): the ones validation recorded on the current version of each
--- record, and the time-dependent ones recomputed here as of var('as_of') — a case open too long
--- without a decision (未及时结案) and a 查封/扣押/冻结 still in force past its limit (查封扣押超期).
+-- record (with the lake's provisional flag), and the time-dependent ones recomputed here as of
+-- var('as_of'): 未及时结案, 公示超期 of a decision never published, 撤回超期 of a withdrawal not made
+-- (judged in int_penalty_cases_assessed), and a 查封/扣押/冻结 still in force past its limit (judged in
+-- int_coercion_cases_assessed). No rule is stated here.
 with issues as (
     select * from {{ ref('stg_lake__issues') }} where severity = 'finding'
 ),
 
-recomputed_rules as (
-    select 'finding.case_open_too_long' as rule_id
+assessed as (
+    select * from {{ ref('int_penalty_cases_assessed') }}
 ),
 
 penalty_findings as (
@@ -18,11 +20,14 @@ penalty_findings as (
         cases.reporting_unit_id,
         issues.field_code,
         coalesce(cases.decision_date, cases.filing_date) as finding_date,
-        'validation' as finding_source
+        'validation' as finding_source,
+        issues.is_provisional
     from issues
     inner join {{ ref('stg_lake__penalty_cases') }} as cases
         on cases.batch_id = issues.batch_id and cases.record_number = issues.record_number
-    where issues.rule_id not in (select rule_id from recomputed_rules)
+    -- judged again below every day: an open case, an unpublished decision, a withdrawal not made
+    where issues.rule_id not in ('finding.case_open_too_long', 'finding.late_withdrawal')
+        and not (issues.rule_id = 'finding.late_publicity' and cases.publicity_date is null)
 ),
 
 coercion_findings as (
@@ -34,7 +39,8 @@ coercion_findings as (
         coercions.reporting_unit_id,
         issues.field_code,
         coercions.decision_date as finding_date,
-        'validation' as finding_source
+        'validation' as finding_source,
+        issues.is_provisional
     from issues
     inner join {{ ref('stg_lake__coercion_cases') }} as coercions
         on coercions.batch_id = issues.batch_id and coercions.record_number = issues.record_number
@@ -51,27 +57,45 @@ inspection_findings as (
         inspections.reporting_unit_id,
         issues.field_code,
         inspections.inspection_date as finding_date,
-        'validation' as finding_source
+        'validation' as finding_source,
+        issues.is_provisional
     from issues
     inner join {{ ref('stg_lake__inspections') }} as inspections
         on inspections.batch_id = issues.batch_id and inspections.record_number = issues.record_number
 ),
 
-open_too_long as (
+recomputed_penalty_findings as (
     select
-        'finding.case_open_too_long' as rule_id,
+        'finding.case_open_too_long' as rule_id, 'LARQ' as field_code,
+        case_id, entity_id, reporting_unit_id, is_open_case_deadline_provisional as is_provisional
+    from assessed
+    where is_open_too_long
+    union all
+    select
+        'finding.late_publicity', 'GSRQ',
+        case_id, entity_id, reporting_unit_id, is_publicity_deadline_provisional
+    from assessed
+    where is_unpublished_past_deadline
+    union all
+    select
+        'finding.late_withdrawal', 'CHGSRQ',
+        case_id, entity_id, reporting_unit_id, is_withdrawal_deadline_provisional
+    from assessed
+    where is_withdrawal_late
+),
+
+penalty_recomputed as (
+    select
+        rule_id,
         'penalty_case' as record_kind,
         case_id as record_id,
         entity_id,
         reporting_unit_id,
-        'LARQ' as field_code,
+        field_code,
         {{ as_of_date() }} as finding_date,
-        'recomputed' as finding_source
-    from {{ ref('stg_lake__penalty_cases') }}
-    where not is_withdrawn
-        and decision_date is null
-        and filing_date is not null
-        and {{ days_between('filing_date', as_of_date()) }} > {{ rule_param('finding.case_open_too_long', 'max_days') }}
+        'recomputed' as finding_source,
+        is_provisional
+    from recomputed_penalty_findings
 ),
 
 seizure_in_force_too_long as (
@@ -83,15 +107,10 @@ seizure_in_force_too_long as (
         reporting_unit_id,
         'QSRQ' as field_code,
         {{ as_of_date() }} as finding_date,
-        'recomputed' as finding_source
-    from {{ ref('stg_lake__coercion_cases') }}
-    where coercion_method in ('查封场所设施或者财物', '扣押财物', '冻结存款汇款')
-        and release_date is null
-        and measure_start_date is not null
-        and {{ days_between('measure_start_date', as_of_date()) }} > case
-            when is_extended then {{ rule_param('finding.seizure_overdue', 'max_days_extended') }}
-            else {{ rule_param('finding.seizure_overdue', 'max_days') }}
-        end
+        'recomputed' as finding_source,
+        is_provisional
+    from {{ ref('int_coercion_cases_assessed') }}
+    where is_seizure_overdue
 ),
 
 findings as (
@@ -101,7 +120,7 @@ findings as (
     union all
     select * from inspection_findings
     union all
-    select * from open_too_long
+    select * from penalty_recomputed
     union all
     select * from seizure_in_force_too_long
 ),
@@ -126,7 +145,9 @@ select
     findings.field_code,
     findings.finding_date,
     {{ month_of('findings.finding_date') }} as finding_month,
-    findings.finding_source
+    findings.finding_source,
+    coalesce(findings.is_provisional, false) as is_provisional
 from findings
-inner join {{ ref('rule') }} as rules on rules.rule_id = findings.rule_id
+-- a left join: finding.late_withdrawal is computed here before rules.yaml catalogues its message
+left join {{ ref('rule') }} as rules on rules.rule_id = findings.rule_id
 left join entities on entities.entity_id = findings.entity_id

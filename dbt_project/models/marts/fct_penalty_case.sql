@@ -30,7 +30,7 @@ select
     cases.case_source,
     cases.procedure_type,
     cases.counterparty_type,
-    case when cases.counterparty_type = '自然人' then {{ mask_person_name('cases.counterparty_name') }}
+    case when cases.counterparty_type = {{ code('counterparty_type', '自然人') }} then {{ mask_person_name('cases.counterparty_name') }}
          else cases.counterparty_name end as counterparty_name_masked,
     cases.counterparty_credit_code,
     cases.counterparty_id_type,

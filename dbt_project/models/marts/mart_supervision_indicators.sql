@@ -21,19 +21,29 @@ decided as (
         cases.entity_id,
         cases.decision_month as month_start,
         count(*) as penalty_case_count,
-        sum(case when cases.procedure_type = '1' then 1 else 0 end) as summary_procedure_count,
-        sum(case when cases.procedure_type = '2' then 1 else 0 end) as ordinary_procedure_count,
+        sum(case when cases.procedure_type = {{ code('procedure_type', '简易程序') }} then 1 else 0 end)
+            as summary_procedure_count,
+        sum(case when cases.procedure_type = {{ code('procedure_type', '普通程序') }} then 1 else 0 end)
+            as ordinary_procedure_count,
         sum(cases.forfeiture_amount_wan) as forfeiture_amount_wan,
         sum(case when assessed.needs_legal_review then 1 else 0 end) as legal_review_required_count,
         sum(case when assessed.had_legal_review then 1 else 0 end) as legal_review_done_count,
         sum(case when assessed.is_overdue then 1 else 0 end) as overdue_case_count,
-        sum(case when assessed.is_publicity_due then 1 else 0 end) as publicity_due_count,
-        sum(case when assessed.is_publicity_due and assessed.is_published_on_time then 1 else 0 end)
-            as publicity_on_time_count,
+        -- 公示及时率 counts firm deadlines; one that ran through a year whose holidays are not announced
+        -- yet is counted apart until the year is (standard.md §4, §6).
+        sum(case when assessed.is_publicity_due and not assessed.is_publicity_deadline_provisional then 1 else 0 end)
+            as publicity_due_count,
+        sum(case when assessed.is_publicity_due and not assessed.is_publicity_deadline_provisional
+                  and assessed.is_published_on_time then 1 else 0 end) as publicity_on_time_count,
+        sum(case when assessed.is_publicity_due and assessed.is_publicity_deadline_provisional then 1 else 0 end)
+            as publicity_provisional_due_count,
+        sum(case when assessed.is_publicity_due and assessed.is_publicity_deadline_provisional
+                  and assessed.is_published_on_time then 1 else 0 end) as publicity_provisional_on_time_count,
         sum(case when assessed.was_reviewed then 1 else 0 end) as reconsidered_count,
         sum(case when assessed.was_corrected then 1 else 0 end) as reconsideration_corrected_count
     from {{ ref('fct_penalty_case') }} as cases
     inner join {{ ref('int_penalty_cases_assessed') }} as assessed on assessed.case_id = cases.case_id
+    where cases.is_decided
     group by cases.entity_id, cases.decision_month
 ),
 
@@ -63,8 +73,8 @@ coercions as (
     select
         entity_id,
         decision_month as month_start,
-        sum(case when coercion_type = '1' then 1 else 0 end) as coercion_measure_count,
-        sum(case when coercion_type = '2' then 1 else 0 end) as coercion_execution_count
+        sum(case when coercion_type = {{ code('coercion_type', '强制措施') }} then 1 else 0 end) as coercion_measure_count,
+        sum(case when coercion_type = {{ code('coercion_type', '强制执行') }} then 1 else 0 end) as coercion_execution_count
     from {{ ref('fct_coercion_case') }}
     group by entity_id, decision_month
 ),
@@ -79,8 +89,9 @@ officers as (
     select
         entity_id,
         month_start,
-        count(*) as officer_count,
-        sum(case when is_certified then 1 else 0 end) as certified_officer_count
+        -- 持证率 is a stock at the month end, over the officers in service then
+        sum(case when is_in_service then 1 else 0 end) as officer_count,
+        sum(case when is_in_service and is_certified then 1 else 0 end) as certified_officer_count
     from {{ ref('int_officers_at_month_end') }}
     group by entity_id, month_start
 ),
@@ -90,8 +101,8 @@ reviews as (
         entity_id,
         {{ month_of('review_date') }} as month_start,
         count(*) as reviewed_file_count,
-        sum(case when review_grade in ('1', '2') then 1 else 0 end) as reviewed_file_pass_count,
-        sum(case when review_grade = '1' then 1 else 0 end) as reviewed_file_excellent_count
+        sum(case when review_grade in {{ codes('review_grade', ['优秀', '合格']) }} then 1 else 0 end) as reviewed_file_pass_count,
+        sum(case when review_grade = {{ code('review_grade', '优秀') }} then 1 else 0 end) as reviewed_file_excellent_count
     from {{ ref('stg_lake__review_results') }}
     group by entity_id, {{ month_of('review_date') }}
 ),
@@ -129,6 +140,8 @@ counted as (
         coalesce(decided.overdue_case_count, 0) as overdue_case_count,
         coalesce(decided.publicity_due_count, 0) as publicity_due_count,
         coalesce(decided.publicity_on_time_count, 0) as publicity_on_time_count,
+        coalesce(decided.publicity_provisional_due_count, 0) as publicity_provisional_due_count,
+        coalesce(decided.publicity_provisional_on_time_count, 0) as publicity_provisional_on_time_count,
         coalesce(decided.reconsidered_count, 0) as reconsidered_count,
         coalesce(decided.reconsideration_corrected_count, 0) as reconsideration_corrected_count,
         coalesce(reviews.reviewed_file_count, 0) as reviewed_file_count,

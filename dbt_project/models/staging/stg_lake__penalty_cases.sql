@@ -1,11 +1,37 @@
 with latest as (
     {{ latest_versions(source('lake', 'penalty_case'), ['ZTDM', 'AJBH']) }}
+),
+
+-- When the case was withdrawn (撤回超期 counts from it, standard.md §4): the 更新时间 of the first
+-- 已撤销 version after the last version that was not 已撤销.
+status_history as (
+    select
+        "ZTDM",
+        "AJBH",
+        max(case when "AJZT" <> {{ code('case_status', '已撤销') }} then "GXSJ" end) as last_active_at,
+        min(case when "AJZT" = {{ code('case_status', '已撤销') }} then "GXSJ" end) as first_withdrawn_at
+    from {{ source('lake', 'penalty_case') }}
+    group by "ZTDM", "AJBH"
+),
+
+withdrawals as (
+    select
+        history."ZTDM",
+        history."AJBH",
+        min(versions."GXSJ") as withdrawn_at
+    from status_history as history
+    inner join {{ source('lake', 'penalty_case') }} as versions
+        on versions."ZTDM" = history."ZTDM" and versions."AJBH" = history."AJBH"
+    where history.first_withdrawn_at is not null
+        and versions."AJZT" = {{ code('case_status', '已撤销') }}
+        and (history.last_active_at is null or versions."GXSJ" > history.last_active_at)
+    group by history."ZTDM", history."AJBH"
 )
 
 select
-    "ZTDM" || '|' || "AJBH" as case_id,
-    "ZTDM" as entity_id,
-    "AJBH" as case_number,
+    latest."ZTDM" || '|' || latest."AJBH" as case_id,
+    latest."ZTDM" as entity_id,
+    latest."AJBH" as case_number,
     "BSDWDM" as reporting_unit_id,
     "SXBM" as matter_code,
     "AJLY" as case_source,
@@ -55,8 +81,10 @@ select
     "GSRQ" as publicity_date,
     "CHGSRQ" as publicity_withdrawn_date,
     "BZ" as remarks,
-    "AJZT" = '9' as is_withdrawn,
-    "GXSJ" as updated_at,
+    "AJZT" = {{ code('case_status', '已撤销') }} as is_withdrawn,
+    cast(withdrawals.withdrawn_at as date) as withdrawn_on,
+    latest."GXSJ" as updated_at,
     {{ lake_provenance() }},
     version_count
 from latest
+left join withdrawals on withdrawals."ZTDM" = latest."ZTDM" and withdrawals."AJBH" = latest."AJBH"
