@@ -1,0 +1,95 @@
+"""Limits every intake door checks before it does work, and the names units' data may not use.
+
+An input over a limit is not read further: it is landed as received (raw bytes kept) and quarantined
+whole with a Chinese reason, so nothing is lost and the unit's next batch is not held up behind it.
+The limits are far above what a unit's daily batch needs (a day is a few hundred records) and low
+enough that one input cannot exhaust the intake's memory or time.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import polars as pl
+
+from quality.read import UnusableFile
+
+MAX_INPUT_BYTES = 256 * 1024 * 1024  # one file, push or page
+MAX_JSON_DEPTH = 32  # a pushed record is flat; a value may itself be a small JSON structure
+MAX_RECORDS = 1_000_000
+MAX_COLUMNS = 500  # the widest entity has under 60 fields
+MAX_NAME_CHARS = 200  # a column name or key
+MAX_VALUE_CHARS = 65_536  # 违法事实 and other free text stay far below this
+# Names the pipeline uses for its own columns (`__record`, `__row`, `__malformed_text`, `__key`, …):
+# a unit's column may not take one, or it would replace, or be replaced by, the pipeline's.
+RESERVED_PREFIX = "__"
+
+_STRINGS = re.compile(rb'"(?:[^"\\]++|\\.)*+"', re.DOTALL)
+
+
+def json_depth(content: bytes) -> int:
+    """How deeply arrays and objects nest in `content`, without parsing it (brackets inside strings
+    do not count): linear time, no recursion, so `[` × 100 000 costs milliseconds."""
+    brackets = np.frombuffer(_STRINGS.sub(b'""', content), dtype=np.uint8)
+    steps = np.zeros(brackets.shape, dtype=np.int32)
+    steps[(brackets == ord("[")) | (brackets == ord("{"))] = 1
+    steps[(brackets == ord("]")) | (brackets == ord("}"))] = -1
+    return int(np.cumsum(steps).max(initial=0))
+
+
+def check_json_size_and_depth(content: bytes, what: str) -> None:
+    if len(content) > MAX_INPUT_BYTES:
+        raise UnusableFile(f"{what}大小 {len(content):,} 字节，超过上限 {MAX_INPUT_BYTES:,} 字节")
+    depth = json_depth(content)
+    if depth > MAX_JSON_DEPTH:
+        raise UnusableFile(f"{what}的 JSON 嵌套层数为 {depth}，超过上限 {MAX_JSON_DEPTH} 层")
+
+
+def names_problem(names: list[str]) -> str | None:
+    """Why a unit's column names (or record keys) cannot be landed, or None."""
+    if len(names) > MAX_COLUMNS:
+        return f"共有 {len(names):,} 列，超过上限 {MAX_COLUMNS} 列"
+    for name in names:
+        if not isinstance(name, str):
+            return "列名必须是文本"
+        if len(name) > MAX_NAME_CHARS:
+            return f"列名「{shown(name)}」长 {len(name):,} 个字符，超过上限 {MAX_NAME_CHARS} 个字符"
+        if name.startswith(RESERVED_PREFIX):
+            return f"列名「{shown(name)}」以 {RESERVED_PREFIX} 开头，这是系统保留的列名：请删除或改名该列后重新提交"
+    return None
+
+
+def check_names(names: list[str]) -> None:
+    problem = names_problem(names)
+    if problem:
+        raise UnusableFile(problem)
+
+
+def records_problem(records: pl.DataFrame, internal: tuple[str, ...] = ()) -> str | None:
+    """Why a decoded batch cannot be landed (too many rows or columns, a reserved column name, a value
+    too long), or None. `internal` are the pipeline's own columns the decoder added."""
+    names = [name for name in records.columns if name not in internal]
+    problem = names_problem(names)
+    if problem:
+        return problem
+    if records.height > MAX_RECORDS:
+        return f"共有 {records.height:,} 条记录，超过上限 {MAX_RECORDS:,} 条"
+    text = [name for name, dtype in records.schema.items() if dtype == pl.String and name not in internal]
+    if not text or records.height == 0:
+        return None
+    longest = records.select(pl.col(text).str.len_chars().max())
+    for name, length in longest.row(0, named=True).items():
+        if length is not None and length > MAX_VALUE_CHARS:
+            return f"字段「{shown(name)}」有一个值长 {length:,} 个字符，超过上限 {MAX_VALUE_CHARS:,} 个字符"
+    return None
+
+
+def shown(text: str, limit: int = 40) -> str:
+    """A name as it may appear in a message: control characters and unpaired surrogates made visible,
+    and cut short (a message never echoes a whole hostile value)."""
+    cleaned = "".join(
+        ch if ch.isprintable() and not 0xD800 <= ord(ch) <= 0xDFFF else f"\\x{ord(ch):02x}" if ord(ch) < 256
+        else f"\\u{ord(ch):04x}" for ch in text[: limit + 1]
+    )
+    return cleaned[:limit] + "…" if len(text) > limit or len(cleaned) > limit else cleaned
