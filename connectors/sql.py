@@ -52,6 +52,7 @@ SYNC_CURSOR = "sync_cursor"
 UNIT_CODE = "unit_code"
 DEFAULT_ENV = "ZFJD_FRONT_DB_URL"
 CONNECT_TIMEOUT_SECONDS = 10
+MAX_UNCURSORED = 10_000  # rows without a cursor quarantined per pull (they cannot be paged by cursor)
 _PREFIX = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
 _FIELD_CODE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 # Airflow connection types → SQLAlchemy drivers installed with this project.
@@ -214,10 +215,11 @@ class FrontDbSource:
         codes = standard().entity(entity).field_codes
         after = since
         source_name = self.source_name(entity)
-        uncursored = self._fetch(self._uncursored_query(entity), {"unit": unit, "n": self.batch_rows}, source_name)
+        uncursored = self._fetch(self._uncursored_query(entity), {"unit": unit, "n": MAX_UNCURSORED}, source_name)
         uncursored = [row for row in uncursored if row[-1] == unit]
         if uncursored:
-            reason = (f"前置库表中有 {len(uncursored)} 行的同步游标 {SYNC_CURSOR} 为空，无法按游标增量读取，已隔离："
+            count = f"至少 {MAX_UNCURSORED}" if len(uncursored) >= MAX_UNCURSORED else str(len(uncursored))
+            reason = (f"前置库表中有 {count} 行的同步游标 {SYNC_CURSOR} 为空，无法按游标增量读取，已隔离："
                       "请交换平台为这些行补上游标")
             yield (_quarantined_page(unit, entity, codes, uncursored, reason, window_start=after,
                                      source_name=source_name),)
