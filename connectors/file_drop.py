@@ -38,7 +38,14 @@ from pathlib import Path
 import polars as pl
 
 from connectors.landing import Landing, Manifest, RawBatch
-from connectors.limits import MAX_INPUT_BYTES, MAX_RECORDS, check_json_size_and_depth, check_names, shown
+from connectors.limits import (
+    MAX_INPUT_BYTES,
+    MAX_RECORDS,
+    check_json_size_and_depth,
+    check_names,
+    check_xlsx,
+    shown,
+)
 from quality.read import ROW, UnusableFile, open_table, with_malformed_lines
 
 CHANNEL = "file_drop"
@@ -49,6 +56,9 @@ _LABEL_CHARS = 120
 _ZIP = (b"PK\x03\x04", b"PK\x05\x06")
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _BOM = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
+# A file whose reading was started this many times without finishing (the process died: a reader
+# aborting on a crafted workbook, memory exhausted) is quarantined unread instead of killing every run.
+MAX_READ_ATTEMPTS = 2
 
 
 @dataclass(frozen=True)
@@ -223,16 +233,25 @@ class FileDrop:
             if taken.seen is not None and (now != taken.seen or len(content) != taken.seen[0]):
                 self._put_back(taken)  # still being written: the next pass takes it whole
                 return None
-            try:
-                records, problem = decode_content(taken.path, content, expect=self.content), None
-            except UnusableFile as exc:
-                records, problem = pl.DataFrame(), str(exc)
-            except Exception as exc:  # whatever a reader raises, the file is quarantined, never stuck
-                records, problem = pl.DataFrame(), unreadable_reason(exc)
+            attempts = _attempts(taken.path)
+            if attempts >= MAX_READ_ATTEMPTS:
+                records, problem = pl.DataFrame(), (
+                    f"读取此文件时程序已 {attempts} 次异常终止（可能是构造的超大或畸形文件），已隔离未读："
+                    "请检查文件后重新提交"
+                )
+            else:
+                _attempts(taken.path, attempts + 1)
+                try:
+                    records, problem = decode_content(taken.path, content, expect=self.content), None
+                except UnusableFile as exc:
+                    records, problem = pl.DataFrame(), str(exc)
+                except Exception as exc:  # whatever a reader raises, the file is quarantined, never stuck
+                    records, problem = pl.DataFrame(), unreadable_reason(exc)
             batch = RawBatch(unit=taken.unit, entity=taken.entity, channel=self.channel, content=content,
                              records=records, source_name=source_name, problem=problem)
         manifest, new = landing.land(batch)
         self._archive(taken, manifest.batch_id)
+        _attempts_file(taken.path).unlink(missing_ok=True)
         return DropOutcome(taken.original_name, manifest, new, manifest.problem)
 
     def _put_back(self, taken: TakenFile) -> None:
@@ -253,6 +272,25 @@ class FileDrop:
         if target.exists():  # the same content arrived again: keep both copies
             target = archive / f"{batch_id}-{time.time_ns()}-{safe_label(taken.original_name)}"
         taken.path.rename(target)
+
+
+def _attempts_file(path: Path) -> Path:
+    return path.with_name(f".{path.name}.attempts")
+
+
+def _attempts(path: Path, count: int | None = None) -> int:
+    """How many times reading the taken file was started (or, with `count`, records it durably)."""
+    marker = _attempts_file(path)
+    if count is None:
+        try:
+            return int(marker.read_text(encoding="ascii") or 0)
+        except (FileNotFoundError, ValueError):
+            return 0
+    with marker.open("w", encoding="ascii") as handle:
+        handle.write(str(count))
+        handle.flush()
+        os.fsync(handle.fileno())
+    return count
 
 
 def _read_own_file(path: Path) -> tuple[bytes, tuple[int, int]]:
@@ -288,6 +326,7 @@ def decode_content(path: Path, content: bytes, *, expect: str | None = None) -> 
     if expect == "json":
         return decode_json(content)
     if content.startswith(_ZIP):
+        check_xlsx(content)
         return _decode_table(path, ".xlsx")
     if content.startswith(_OLE2):
         raise UnusableFile("文件是旧版 Excel（.xls）或加密的工作簿，无法读取：请另存为不加密的 .xlsx 或 CSV 后再提交")

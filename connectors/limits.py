@@ -21,6 +21,8 @@ MAX_RECORDS = 1_000_000
 MAX_COLUMNS = 500  # the widest entity has under 60 fields
 MAX_NAME_CHARS = 200  # a column name or key
 MAX_VALUE_CHARS = 65_536  # 违法事实 and other free text stay far below this
+MAX_XLSX_UNCOMPRESSED = 512 * 1024 * 1024  # all parts of a workbook, inflated
+MAX_XLSX_RATIO = 200  # inflated / compressed, over the whole workbook (real workbooks: under 20)
 # Names the pipeline uses for its own columns (`__record`, `__row`, `__malformed_text`, `__key`, …):
 # a unit's column may not take one, or it would replace, or be replaced by, the pipeline's.
 RESERVED_PREFIX = "__"
@@ -93,3 +95,47 @@ def shown(text: str, limit: int = 40) -> str:
         else f"\\u{ord(ch):04x}" for ch in text[: limit + 1]
     )
     return cleaned[:limit] + "…" if len(text) > limit or len(cleaned) > limit else cleaned
+
+
+_CELL = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]{1,3})([0-9]{1,7})"')
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + letter - 64
+    return number
+
+
+def check_xlsx(content: bytes) -> None:
+    """An XLSX refused before any spreadsheet reader opens it: a ZIP that inflates too far (a zip
+    bomb), or a worksheet addressing cells beyond the row or column limits (one value in XFD1048576
+    makes a reader allocate the whole range)."""
+    import io
+    import zipfile
+
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(content))
+        members = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise UnusableFile(f"XLSX 文件无法打开（不是完整的 ZIP 压缩包，可能已损坏）：{shown(str(exc), 80)}") from None
+    inflated = sum(member.file_size for member in members)
+    if inflated > MAX_XLSX_UNCOMPRESSED or inflated > MAX_XLSX_RATIO * max(len(content), 1):
+        raise UnusableFile(
+            f"XLSX 文件解压后达 {inflated:,} 字节（压缩包 {len(content):,} 字节），超过上限：请删除多余内容后重新保存"
+        )
+    for member in members:
+        if not (member.filename.startswith("xl/worksheets/") and member.filename.endswith(".xml")):
+            continue
+        try:
+            xml = archive.read(member)
+        except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
+            raise UnusableFile(f"XLSX 文件中的工作表无法解压（可能已损坏）：{shown(str(exc), 80)}") from None
+        rows = columns = 0
+        for letters, digits in _CELL.findall(xml):
+            rows, columns = max(rows, int(digits)), max(columns, _column_number(letters))
+        if columns > MAX_COLUMNS or rows > MAX_RECORDS + 1:
+            raise UnusableFile(
+                f"XLSX 工作表用到了第 {rows:,} 行、第 {columns:,} 列的单元格，超过上限（{MAX_RECORDS:,} 行、"
+                f"{MAX_COLUMNS} 列）：请删除表格外的内容后重新保存"
+            )

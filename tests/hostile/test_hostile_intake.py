@@ -657,3 +657,69 @@ def test_the_json_depth_check_ignores_brackets_inside_strings_and_is_linear():
     started = time.perf_counter()
     assert limits.json_depth(b"[" * 5_000_000) == 5_000_000
     assert time.perf_counter() - started < 2
+
+
+# --- workbooks built to exhaust a reader, and readers that die --------------------------------------
+
+
+def _workbook_with_cell(reference: str) -> bytes:
+    """A valid XLSX with the good rows and one more value at `reference` (e.g. XFD1048576)."""
+    import io
+    import zipfile
+
+    source = zipfile.ZipFile(io.BytesIO(xlsx_bytes(GOOD)))
+    target = io.BytesIO()
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                cell = f'<row r="{reference.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")}"><c r="{reference}" t="inlineStr">'
+                data = data.replace(b"</sheetData>", cell.encode() + b"<is><t>x</t></is></c></row></sheetData>")
+            out.writestr(item, data)
+    return target.getvalue()
+
+
+def test_an_xlsx_with_one_value_in_xfd1048576_is_refused_before_reading(home):
+    data = _workbook_with_cell("XFD1048576")
+    assert len(data) < 10_000
+    with bounded(10, 200):
+        _drop_then_good(home, "tiny.xlsx", data, reason="16,384")
+
+
+def test_an_xlsx_zip_bomb_is_refused_before_inflating(home):
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as out:
+        out.writestr("xl/worksheets/sheet1.xml", b"<" + b"a" * 50_000_000 + b">")
+    data = buffer.getvalue()
+    with bounded(10, 200):
+        _drop_then_good(home, "bomb.xlsx", data, reason="解压后")
+
+
+def test_a_file_whose_reading_killed_the_process_twice_is_quarantined_unread(home, monkeypatch):
+    data = csv_bytes([dict(GOOD[0], 检查结果="kills the reader")])
+    put(inbox(home), "killer.csv", data)
+    real, calls = file_drop_module.open_table, []
+
+    def dying(path, *args, **kwargs):
+        calls.append(path)
+        raise SystemExit("the reader aborted the process")  # what SIGABRT looks like to the next run
+
+    monkeypatch.setattr(file_drop_module, "open_table", dying)
+    for _ in range(2):
+        with pytest.raises(SystemExit):
+            run_cycle(home, [UNIT])
+    assert len(calls) == 2 and Landing(home.landing).manifests() == []
+
+    def counting(path, *args, **kwargs):
+        calls.append(path)
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(file_drop_module, "open_table", counting)
+    good = csv_bytes(GOOD)
+    put(inbox(home), "good.csv", good)
+    run_cycle(home, [UNIT])
+    assert len(calls) == 3  # the third run read only the good file
+    assert_nothing_lost(home, [data, good], accepted=len(GOOD), reason="异常终止")
