@@ -52,6 +52,7 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "api"
 PATH = "/api/v1/records/"
+MAX_POSITION_CHARS = 1000  # a page token or watermark: stored with every manifest and watermark
 _RETRIABLE_ERRORS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
 
 
@@ -292,6 +293,8 @@ def _parse(body: bytes) -> Page:
     records, token, watermark = payload["records"], payload.get("next_page_token"), payload.get("watermark")
     if not all(value is None or isinstance(value, str) for value in (token, watermark)):
         raise ValueError("next_page_token and watermark must be text or null")
+    if any(value is not None and len(value) > MAX_POSITION_CHARS for value in (token, watermark)):
+        raise ValueError(f"next_page_token and watermark must be under {MAX_POSITION_CHARS} characters")
     if records and watermark is None:
         raise ValueError("a page with records has no watermark")
     return Page(body, records, token, watermark, _records_problem(records))

@@ -213,16 +213,34 @@ class FileDrop:
         outcomes = []
         for taken in self.take(unit, entity):
             if isinstance(taken, Refusal):
-                outcomes.append(DropOutcome(taken.name, None, False, taken.reason))
+                outcomes.append(self._record_refusal(unit, entity, taken, landing))
                 continue
             outcome = self._land_one(taken, landing)
             if outcome is not None:
                 outcomes.append(outcome)
         return outcomes
 
+    def _record_refusal(self, unit: str, entity: str, refusal: Refusal, landing: Landing) -> DropOutcome:
+        """A refusal is landed as a batch with no records whose content is the refusal itself: the lake
+        records its reason for the unit's feedback (once: the same refusal again is the same batch)."""
+        note = json.dumps({"refused": refusal.name, "reason": refusal.reason}, ensure_ascii=False).encode("utf-8")
+        manifest, new = landing.land(RawBatch(unit=unit, entity=entity, channel=self.channel, content=note,
+                                              records=pl.DataFrame(), source_name=display_name(refusal.name),
+                                              problem=refusal.reason))
+        return DropOutcome(refusal.name, manifest, new, refusal.reason)
+
     def _land_one(self, taken: TakenFile, landing: Landing) -> DropOutcome | None:
         size = os.stat(taken.path, follow_symlinks=False).st_size
         source_name = display_name(taken.original_name)
+        try:
+            descriptor = os.open(taken.path, os.O_RDONLY | os.O_NOFOLLOW)
+        except PermissionError:
+            # Its bytes cannot be kept in the landing zone: the file itself is kept, set aside unread.
+            kept = self._set_aside(taken)
+            name = display_name(taken.original_name, 80)
+            reason = f"文件 {name} 没有读取权限，无法接收：已另存为 {kept.name}，请重新上传"
+            return self._record_refusal(taken.unit, taken.entity, Refusal(taken.original_name, reason), landing)
+        os.close(descriptor)
         if size > MAX_INPUT_BYTES:
             # not read at all: the file is copied to the landing zone as it is, and quarantined
             problem = f"文件大小 {size:,} 字节，超过上限 {MAX_INPUT_BYTES:,} 字节：请拆分为多个文件后提交"
@@ -264,6 +282,14 @@ class FileDrop:
             os.rename(taken.path, name, dst_dir_fd=inbox)
         finally:
             os.close(inbox)
+
+    def _set_aside(self, taken: TakenFile) -> Path:
+        folder = self.root / "archive" / taken.unit / taken.entity
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / f"unreadable-{time.time_ns()}-{safe_label(taken.original_name)}"
+        taken.path.rename(target)
+        _attempts_file(taken.path).unlink(missing_ok=True)
+        return target
 
     def _archive(self, taken: TakenFile, batch_id: str) -> None:
         archive = self.root / "archive" / taken.unit / taken.entity

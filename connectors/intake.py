@@ -118,7 +118,7 @@ def _land_files(mailbox: FileDrop, landing: Landing, unit: str, entity: str) -> 
         if landed.new:
             outcome.new_batches += 1
             outcome.rows_landed += landed.manifest.rows
-            if landed.problem is not None:
-                outcome.quarantined += 1
-                outcome.problems.append(f"{entity} {name}：无法读取，已隔离：{landed.problem}")
+            outcome.quarantined += landed.problem is not None
+        if landed.problem is not None:  # every run while it lasts (a refused link is refused again)
+            outcome.problems.append(f"{entity} {name}：未能接收，已隔离：{landed.problem}")
     return outcome

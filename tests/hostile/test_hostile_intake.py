@@ -321,6 +321,15 @@ def test_a_file_that_grows_while_being_taken_is_put_back_whole(tmp_path):
 # --- symlinks: no unit takes another's files (cause 9) ----------------------------------------------
 
 
+def _nothing_taken(home, victim_content: bytes, thief: str, *, own: int = 0) -> None:
+    """The thief landed none of the victim's bytes and no records but its `own`; its refusal is
+    recorded (a batch with no records whose content is the refusal) so that its feedback says why."""
+    landed = [m for m in Landing(home.landing).manifests() if m.unit == thief]
+    assert hashlib.sha256(victim_content).hexdigest() not in {m.sha256 for m in landed}
+    assert sum(m.rows for m in landed) == own
+    assert any("符号链接" in reason for reason in account(home.lake, thief).reasons)
+
+
 def test_an_inbox_folder_replaced_by_a_symlink_cannot_take_another_units_files(home):
     victim = inbox(home, UNIT)
     data = csv_bytes(GOOD)
@@ -329,12 +338,13 @@ def test_an_inbox_folder_replaced_by_a_symlink_cannot_take_another_units_files(h
     thief.parent.mkdir(parents=True)
     thief.symlink_to(victim, target_is_directory=True)
     outcome = run_cycle(home, [OTHER_UNIT])
-    assert Landing(home.landing).manifests() == []
+    assert not [m for m in Landing(home.landing).manifests() if m.sha256 == hashlib.sha256(data).hexdigest()]
     assert (victim / "天河.csv").exists()
     assert any("符号链接" in p and OTHER_UNIT in p for p in outcome.problems), outcome.problems
+    _nothing_taken(home, data, OTHER_UNIT)
     run_cycle(home, [UNIT])
     assert_nothing_lost(home, [data], accepted=len(GOOD), reason=None)
-    assert {m.unit for m in Landing(home.landing).manifests()} == {UNIT}
+    assert {m.unit for m in Landing(home.landing).manifests() if m.rows} == {UNIT}
 
 
 def test_a_unit_folder_replaced_by_a_symlink_cannot_take_another_units_files(home):
@@ -343,8 +353,9 @@ def test_a_unit_folder_replaced_by_a_symlink_cannot_take_another_units_files(hom
     put(victim, "天河.csv", data)
     (home.province / "drop" / "inbox" / OTHER_UNIT).symlink_to(victim.parent, target_is_directory=True)
     outcome = run_cycle(home, [OTHER_UNIT])
-    assert Landing(home.landing).manifests() == [] and (victim / "天河.csv").exists()
+    assert (victim / "天河.csv").exists()
     assert any("符号链接" in p for p in outcome.problems)
+    _nothing_taken(home, data, OTHER_UNIT)
 
 
 def test_a_file_symlinked_to_another_units_file_is_refused_and_the_original_kept(home):
@@ -356,17 +367,48 @@ def test_a_file_symlinked_to_another_units_file_is_refused_and_the_original_kept
     mine = csv_bytes([dict(row, 报送单位代码=OTHER_UNIT) for row in good_rows(7, 1)])
     put(own, "mine.csv", mine)
     outcome = run_cycle(home, [OTHER_UNIT])
-    landed = Landing(home.landing).manifests()
+    landed = [m for m in Landing(home.landing).manifests() if m.rows]
     assert [m.sha256 for m in landed] == [hashlib.sha256(mine).hexdigest()]  # its own file only
     assert (victim / "天河.csv").read_bytes() == data
     assert any("符号链接" in p for p in outcome.problems)
+    _nothing_taken(home, data, OTHER_UNIT, own=1)
 
 
 def test_a_symlink_to_a_system_file_is_never_read(home):
     (inbox(home) / "passwd.csv").symlink_to("/etc/passwd")
     outcome = run_cycle(home, [UNIT])
-    assert Landing(home.landing).manifests() == []
+    assert all(m.rows == 0 for m in Landing(home.landing).manifests())
+    assert b"root:" not in b"".join(p.read_bytes() for p in home.landing.rglob("*") if p.is_file())
     assert any("符号链接" in p for p in outcome.problems)
+    assert "符号链接" in account(home.lake).reason()
+
+
+def test_a_refused_link_is_recorded_once_however_many_runs_see_it(home):
+    (inbox(home) / "x.csv").symlink_to("/etc/hostname")
+    for _ in range(3):
+        outcome = run_cycle(home, [UNIT])
+        assert any("符号链接" in p for p in outcome.problems)  # reported every run while it is there
+    assert len(account(home.lake).entries) == 1
+
+
+def test_a_file_without_read_permission_is_set_aside_not_stuck(home, monkeypatch):
+    data = csv_bytes(GOOD)
+    put(inbox(home), "locked.csv", data)
+    real_open = os.open
+
+    def denying(path, flags, *args, **kwargs):
+        if "locked" in os.fsdecode(path) and "processing" in os.fsdecode(path):
+            raise PermissionError(13, "Permission denied")
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(file_drop_module.os, "open", denying)
+    outcome = run_cycle(home, [UNIT])
+    monkeypatch.undo()
+    assert any("读取权限" in p for p in outcome.problems)
+    kept = list((home.province / "drop" / "archive").rglob("unreadable-*locked.csv"))
+    assert len(kept) == 1 and kept[0].read_bytes() == data  # the file itself is kept
+    assert not list((home.province / "drop" / "processing").rglob("*.csv"))
+    assert "读取权限" in account(home.lake).reason()
 
 
 # --- platform push (JSON) ---------------------------------------------------------------------------
