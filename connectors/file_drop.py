@@ -44,6 +44,7 @@ from connectors.limits import (
     check_json_size_and_depth,
     check_names,
     check_xlsx,
+    records_problem,
     shown,
 )
 from quality.read import ROW, UnusableFile, open_table, with_malformed_lines
@@ -387,7 +388,15 @@ def _decode_table(path: Path, suffix: str) -> pl.DataFrame:
     with _named(path, suffix) as readable:
         source = open_table(readable)
         check_names(source.headers)
-        chunks = list(source.chunks())
+        chunks, rows = [], 0
+        for chunk in source.chunks():  # stop at the first chunk over a limit, not after the whole file
+            rows += chunk.height
+            if rows > MAX_RECORDS:
+                raise UnusableFile(f"文件超过 {MAX_RECORDS:,} 条记录的上限：请拆分为多个文件后提交")
+            problem = records_problem(chunk, internal=(ROW,))
+            if problem:
+                raise UnusableFile(problem)
+            chunks.append(chunk)
     frame = with_malformed_lines(pl.concat(chunks, how="vertical") if chunks else pl.DataFrame(), source.malformed)
     return frame.drop(ROW) if ROW in frame.columns else frame
 

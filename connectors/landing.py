@@ -6,8 +6,8 @@ is the same batch and adds no rows (idempotent re-runs, repeated pages, a re-pul
 input that could not be read (`RawBatch.problem`) lands under its own id — the content's id plus a
 digest of the reason — with the reason in its manifest: the lake quarantines it whole with that reason,
 and the same bytes read successfully later (renamed, or a fixed reader) land as a new batch instead of
-being taken for the quarantined one. Decoders read by content, never by the file's name. Files are written to a
-temporary name, flushed and renamed; the manifest is written last, so a batch whose manifest exists is
+being taken for the quarantined one. Decoders read by content, never by the file's name. Files are
+written to a temporary name, flushed and renamed; the manifest is written last, so a batch whose manifest exists is
 durably landed and one without a manifest was never landed (a re-run lands it again from scratch).
 
 Layout under the landing root:

@@ -13,7 +13,7 @@ import re
 import numpy as np
 import polars as pl
 
-from quality.read import UnusableFile
+from quality.read import MALFORMED_TEXT, UnusableFile
 
 MAX_INPUT_BYTES = 256 * 1024 * 1024  # one file, push or page
 MAX_JSON_DEPTH = 32  # a pushed record is flat; a value may itself be a small JSON structure
@@ -70,20 +70,22 @@ def check_names(names: list[str]) -> None:
 
 def records_problem(records: pl.DataFrame, internal: tuple[str, ...] = ()) -> str | None:
     """Why a decoded batch cannot be landed (too many rows or columns, a reserved column name, a value
-    too long), or None. `internal` are the pipeline's own columns the decoder added."""
+    too long), or None. `internal` are the pipeline's own columns the decoder added (their names are
+    allowed; their values are held to the same limits)."""
     names = [name for name in records.columns if name not in internal]
     problem = names_problem(names)
     if problem:
         return problem
     if records.height > MAX_RECORDS:
         return f"共有 {records.height:,} 条记录，超过上限 {MAX_RECORDS:,} 条"
-    text = [name for name, dtype in records.schema.items() if dtype == pl.String and name not in internal]
+    text = [name for name, dtype in records.schema.items() if dtype == pl.String]  # a malformed line too
     if not text or records.height == 0:
         return None
     longest = records.select(pl.col(text).str.len_chars().max())
     for name, length in longest.row(0, named=True).items():
         if length is not None and length > MAX_VALUE_CHARS:
-            return f"字段「{shown(name)}」有一个值长 {length:,} 个字符，超过上限 {MAX_VALUE_CHARS:,} 个字符"
+            what = "有一行格式错误的内容" if name == MALFORMED_TEXT else f"字段「{shown(name)}」有一个值"
+            return f"{what}长 {length:,} 个字符，超过上限 {MAX_VALUE_CHARS:,} 个字符"
     return None
 
 

@@ -765,3 +765,9 @@ def test_a_file_whose_reading_killed_the_process_twice_is_quarantined_unread(hom
     run_cycle(home, [UNIT])
     assert len(calls) == 3  # the third run read only the good file
     assert_nothing_lost(home, [data, good], accepted=len(GOOD), reason="异常终止")
+
+
+def test_a_malformed_line_of_two_hundred_thousand_characters_is_not_carried_to_the_lake(home):
+    data = csv_bytes(GOOD) + ("多," * 100_000).encode() + b"\n"
+    books = _drop_then_good(home, "ragged.csv", data, reason="格式错误的内容")
+    assert "多多多多" not in books.reason()
