@@ -177,10 +177,16 @@ class ApiSource:
             request_path = f"{path}?{urlencode(params)}"
             page = self._good_page(request_path, unit, entity, last_cursor, previous_body, page_token)
             if page.records:
-                records = pl.DataFrame() if page.problem else _frame(page.records, codes)
+                records, problem = pl.DataFrame(), page.problem
+                if problem is None:
+                    try:
+                        records = _frame(page.records, codes)
+                    except (UnicodeError, ValueError, TypeError, pl.exceptions.PolarsError) as exc:
+                        # e.g. a lone surrogate (\ud800) that JSON allows and no text column can hold
+                        problem = f"交换接口返回的记录无法保存为文本：{shown(str(exc), 120)}"
                 yield RawBatch(unit=unit, entity=entity, channel=CHANNEL, content=page.body,
                                records=records, window_start=since, window_end=page.watermark,
-                               source_name=request_path, problem=page.problem)
+                               source_name=request_path, problem=problem)
                 last_cursor, previous_body = page.watermark, page.body
             if page.next_page_token is None:
                 return

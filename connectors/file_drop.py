@@ -451,7 +451,11 @@ def decode_json(content: bytes) -> pl.DataFrame:
     check_names(list(columns))
     as_text = [{k: (None if v is None else v if isinstance(v, str) else json.dumps(v, ensure_ascii=False))
                 for k, v in record.items()} for record in records]
-    return pl.DataFrame(as_text, schema={name: pl.String for name in columns})
+    try:
+        return pl.DataFrame(as_text, schema={name: pl.String for name in columns})
+    except UnicodeEncodeError:
+        # JSON may escape a lone surrogate (\ud800); it is not a character and no text column holds it
+        raise UnusableFile("推送的数据含有无效的 Unicode 转义（单独的代理项，如 \\ud800）") from None
 
 
 def platform_push(root: Path, **options) -> FileDrop:

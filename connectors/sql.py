@@ -109,6 +109,8 @@ class FrontDbSource:
                 # The message would echo the whole string, password included.
                 raise ValueError("not a database URL (value not shown)") from None
             self.engine = _make_engine(url)
+        if self.engine.dialect.name == "sqlite":
+            sa.event.listen(self.engine, "connect", _lenient_sqlite_text)
         self._secret = self.engine.url.password
         self._metadata = sa.MetaData()
         self._tables: dict[str, sa.Table] = {}
@@ -248,6 +250,7 @@ class FrontDbSource:
             sa.select(*[table.c[code] for code in codes], table.c[SYNC_CURSOR], table.c[UNIT_CODE])
             .where(table.c[UNIT_CODE] == sa.bindparam("unit", type_=sa.String()))
             .where(table.c[SYNC_CURSOR].is_(None))
+            .order_by(*[table.c[code] for code in codes])  # the same rows, the same content: one batch
             .limit(sa.bindparam("n", type_=sa.Integer()))
         )
 
@@ -264,6 +267,20 @@ class FrontDbSource:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _sqlite_text(value: bytes) -> str | bytes:
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError:
+        return value  # quarantined with its row, as a BLOB would be
+
+
+def _lenient_sqlite_text(connection, _record) -> None:
+    """SQLite stores whatever bytes it is given in a TEXT column, and the driver fails the whole query
+    on one that is not UTF-8: such a value is handed over as bytes instead, so only its row is
+    quarantined. (PostgreSQL and MySQL check text on the way in.)"""
+    connection.text_factory = _sqlite_text
 
 
 class _NotText(ValueError):

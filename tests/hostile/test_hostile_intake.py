@@ -771,3 +771,29 @@ def test_a_malformed_line_of_two_hundred_thousand_characters_is_not_carried_to_t
     data = csv_bytes(GOOD) + ("多," * 100_000).encode() + b"\n"
     books = _drop_then_good(home, "ragged.csv", data, reason="格式错误的内容")
     assert "多多多多" not in books.reason()
+
+
+def test_a_push_with_a_lone_surrogate_escape_is_quarantined(push_home):
+    _drop_then_good(push_home, "s.json", b'[{"JCBH": "\\ud800", "JCJG": "x"}]', reason="代理项", channel="push")
+
+
+def test_an_api_record_with_a_lone_surrogate_is_quarantined_and_the_watermark_moves_past(tmp_path):
+    bad = b'{"records": [{"JCBH": "\\udc00"}], "next_page_token": "p2", "watermark": "' + cursor(1, 1).encode() + b'"}'
+    pages = {None: bad, "p2": api_page(GOOD_CODES, cursor(1, 2))}
+    report, watermark = _api_pull(tmp_path, pages)
+    assert watermark == cursor(1, 2) and report.quarantined == 1
+    books = account(tmp_path / "lake")
+    assert "文本" in books.reason() and books.accepted == len(GOOD)
+
+
+def test_invalid_utf8_stored_as_text_in_a_sqlite_front_db_quarantines_only_its_row(tmp_path, front):
+    source, table = front
+    _insert(source, table, [_front_row(1, "c001"), _front_row(2, "c002"), _front_row(3, "c003")])
+    with source.engine.begin() as connection:
+        connection.exec_driver_sql(
+            f"UPDATE {table.name} SET JCJG = CAST(x'b2e2cad4ff' AS TEXT) WHERE sync_cursor = 'c002'"
+        )
+    report, watermark, _ = _sql_pull(tmp_path, source)
+    assert watermark == "c003" and report.quarantined == 1
+    books = account(tmp_path / "lake")
+    assert books.received == 3 == books.accepted + books.rejected + books.quarantined and books.quarantined == 1
