@@ -797,3 +797,17 @@ def test_invalid_utf8_stored_as_text_in_a_sqlite_front_db_quarantines_only_its_r
     assert watermark == "c003" and report.quarantined == 1
     books = account(tmp_path / "lake")
     assert books.received == 3 == books.accepted + books.rejected + books.quarantined and books.quarantined == 1
+
+
+def test_a_unit_stuck_behind_an_unreadable_exchange_body_fails_the_step_after_the_others_land(tmp_path, monkeypatch):
+    home = make_home(tmp_path / "home", {OTHER_UNIT: "api"})
+    data = csv_bytes(GOOD)
+    put(inbox(home), "good.csv", data)
+    with ScriptedApi({None: b"\x00\x01 not json"}) as api:
+        monkeypatch.setenv("ZFJD_EXCHANGE_URL", api.url)
+        monkeypatch.setenv("ZFJD_EXCHANGE_TOKEN", "token-abc")
+        with pytest.raises(cycle.IntakeIncomplete, match=OTHER_UNIT) as failure:
+            run_cycle(home)
+    assert "约定的 JSON" in str(failure.value) and "token-abc" not in str(failure.value)
+    assert_nothing_lost(home, [data], accepted=len(GOOD), reason=None)  # the other unit landed all the same
+    assert any("交换接口" in reason for reason in account(home.lake, OTHER_UNIT).reasons)  # and is told
