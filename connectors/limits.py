@@ -27,16 +27,25 @@ MAX_XLSX_RATIO = 200  # inflated / compressed, over the whole workbook (real wor
 # a unit's column may not take one, or it would replace, or be replaced by, the pipeline's.
 RESERVED_PREFIX = "__"
 
-_STRINGS = re.compile(rb'"(?:[^"\\]++|\\.)*+"', re.DOTALL)
-
-
 def json_depth(content: bytes) -> int:
     """How deeply arrays and objects nest in `content`, without parsing it (brackets inside strings
-    do not count): linear time, no recursion, so `[` × 100 000 costs milliseconds."""
-    brackets = np.frombuffer(_STRINGS.sub(b'""', content), dtype=np.uint8)
-    steps = np.zeros(brackets.shape, dtype=np.int32)
-    steps[(brackets == ord("[")) | (brackets == ord("{"))] = 1
-    steps[(brackets == ord("]")) | (brackets == ord("}"))] = -1
+    do not count): vectorised and without recursion, so `[` × 100 000 or a 256 MiB push costs
+    milliseconds to a second."""
+    data = np.frombuffer(content, dtype=np.uint8)
+    if data.size == 0:
+        return 0
+    positions = np.arange(data.size)
+    # A quote is escaped when an odd number of backslashes runs up to it.
+    last_plain = np.maximum.accumulate(np.where(data != ord("\\"), positions, -1))
+    quotes = np.flatnonzero(data == ord('"'))
+    before = quotes - 1
+    run = np.where(before >= 0, before - last_plain[np.maximum(before, 0)], 0)
+    real = np.zeros(data.size, dtype=np.int8)
+    real[quotes[run % 2 == 0]] = 1
+    outside = np.cumsum(real, dtype=np.int64) % 2 == 0
+    steps = np.zeros(data.size, dtype=np.int32)
+    steps[((data == ord("[")) | (data == ord("{"))) & outside] = 1
+    steps[((data == ord("]")) | (data == ord("}"))) & outside] = -1
     return int(np.cumsum(steps).max(initial=0))
 
 
