@@ -206,7 +206,7 @@ class FileDrop:
             moved = os.stat(taken_name, dir_fd=waiting, follow_symlinks=False)
             if (moved.st_dev, moved.st_ino) != (status.st_dev, status.st_ino) or not stat.S_ISREG(moved.st_mode):
                 # replaced between the look and the move: put back whatever it is, untouched
-                os.rename(taken_name, name, src_dir_fd=waiting, dst_dir_fd=inbox)
+                os.rename(taken_name, _free_name(inbox, name), src_dir_fd=waiting, dst_dir_fd=inbox)
                 continue
             yield TakenFile(unit, entity, processing / taken_name, name, (status.st_size, status.st_mtime_ns))
 
@@ -276,11 +276,7 @@ class FileDrop:
     def _put_back(self, taken: TakenFile) -> None:
         inbox = self._open_folder("inbox", taken.unit, taken.entity)
         try:
-            name = taken.original_name
-            with contextlib.suppress(FileNotFoundError):
-                os.stat(name, dir_fd=inbox, follow_symlinks=False)
-                name = f"{time.time_ns()}-{safe_label(name)}"  # the unit wrote a new file of that name
-            os.rename(taken.path, name, dst_dir_fd=inbox)
+            os.rename(taken.path, _free_name(inbox, taken.original_name), dst_dir_fd=inbox)
         finally:
             os.close(inbox)
 
@@ -299,6 +295,15 @@ class FileDrop:
         if target.exists():  # the same content arrived again: keep both copies
             target = archive / f"{batch_id}-{time.time_ns()}-{safe_label(taken.original_name)}"
         taken.path.rename(target)
+
+
+def _free_name(folder: int, name: str) -> str:
+    """`name`, or a new label for it when the unit has since written another file of that name."""
+    try:
+        os.stat(name, dir_fd=folder, follow_symlinks=False)
+    except FileNotFoundError:
+        return name
+    return f"{time.time_ns()}-{safe_label(name)}"
 
 
 def _attempts_file(path: Path) -> Path:
