@@ -10,6 +10,14 @@ the previous one, or whose watermark is not after the last good one, is asked fo
 number of times), so a pull never loops and never yields the same records twice. Whatever cannot be
 recovered raises `ApiError`, in Chinese and English, naming the unit and entity.
 
+A page the exchange delivered whole (the agreed envelope: a records list, a watermark) whose records
+cannot be landed — a record that is not an object, a key the pipeline reserves (`__record`, …), too many
+keys, a value over the limits — is landed as received and quarantined with its reason, and the
+watermark moves past it: the unit is told, and its next page is not held up. A body that is not the
+agreed JSON at all (or nests deeper than connectors/limits.py allows: checked before parsing) is
+asked for again; if it stays unreadable it is landed quarantined for the record and the pull fails
+with the reason (its watermark cannot be known, so nothing after it can be taken safely).
+
 The token is sent only in the `Authorization` header; it is kept out of URLs, logs, exceptions, `repr`
 and manifests. `pull_and_land` lands each page, then moves the watermark: a crash in between repeats the
 page on the next run, which lands the same content as the same batch (nothing new).
@@ -28,38 +36,42 @@ import random
 import time
 from collections.abc import Iterator
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import quote, urlencode
 
 import polars as pl
 import requests
 
 from connectors.landing import Landing, PullReport, RawBatch, land_pages
+from connectors.limits import MAX_RECORDS, check_json_size_and_depth, names_problem, shown
 from connectors.watermarks import WatermarkKey, WatermarkStore
+from quality.read import UnusableFile
 from standards.loader import standard
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "api"
 PATH = "/api/v1/records/"
+MAX_POSITION_CHARS = 1000  # a page token or watermark: stored with every manifest and watermark
 _RETRIABLE_ERRORS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
 
 
 class ApiError(RuntimeError):
-    """A pull that could not be completed; the message is Chinese then English and never holds the token."""
+    """A pull that could not be completed; the message is Chinese then English and never holds the token.
+    `body`: the last response received, when it was the body that could not be read."""
 
     def __init__(self, message: str, *, unit: str | None = None, entity: str | None = None,
-                 status: int | None = None) -> None:
+                 status: int | None = None, body: bytes | None = None, reason: str | None = None) -> None:
         super().__init__(message)
-        self.unit, self.entity, self.status = unit, entity, status
+        self.unit, self.entity, self.status, self.body, self.reason = unit, entity, status, body, reason
 
 
 class _Retry(Exception):
     """An attempt failed in a way worth retrying; carries a (Chinese, English) description."""
 
-    def __init__(self, zh: str, en: str, status: int | None = None) -> None:
+    def __init__(self, zh: str, en: str, status: int | None = None, body: bytes | None = None) -> None:
         super().__init__(en)
-        self.zh, self.en, self.status = zh, en, status
+        self.zh, self.en, self.status, self.body = zh, en, status, body
 
 
 class _BearerAuth(requests.auth.AuthBase):
@@ -83,6 +95,7 @@ class Page:
     records: list[dict]
     next_page_token: str | None
     watermark: str | None
+    problem: str | None = None  # why the records cannot be landed (the page is quarantined whole)
 
 
 class ApiSource:
@@ -164,9 +177,16 @@ class ApiSource:
             request_path = f"{path}?{urlencode(params)}"
             page = self._good_page(request_path, unit, entity, last_cursor, previous_body, page_token)
             if page.records:
+                records, problem = pl.DataFrame(), page.problem
+                if problem is None:
+                    try:
+                        records = _frame(page.records, codes)
+                    except (UnicodeError, ValueError, TypeError, pl.exceptions.PolarsError) as exc:
+                        # e.g. a lone surrogate (\ud800) that JSON allows and no text column can hold
+                        problem = f"交换接口返回的记录无法保存为文本：{shown(str(exc), 120)}"
                 yield RawBatch(unit=unit, entity=entity, channel=CHANNEL, content=page.body,
-                               records=_frame(page.records, codes), window_start=since,
-                               window_end=page.watermark, source_name=request_path)
+                               records=records, window_start=since, window_end=page.watermark,
+                               source_name=request_path, problem=problem)
                 last_cursor, previous_body = page.watermark, page.body
             if page.next_page_token is None:
                 return
@@ -208,7 +228,7 @@ class ApiSource:
         raise ApiError(
             f"交换接口重试 {self.retries} 次后仍失败（单位 {unit}，数据类型 {entity}）：{problem.zh} / "
             f"the exchange API still failed after {self.retries} retries (unit {unit}, entity {entity}): {problem.en}",
-            unit=unit, entity=entity, status=problem.status,
+            unit=unit, entity=entity, status=problem.status, body=problem.body, reason=problem.zh,
         )
 
     def _attempt(self, request_path: str, unit: str, entity: str) -> Page:
@@ -237,8 +257,10 @@ class ApiSource:
                              f"connection broken or timed out while reading ({type(exc).__name__})") from None
         try:
             return _parse(body)
-        except ValueError as exc:
-            raise _Retry("响应不是约定的 JSON", f"the response is not the agreed JSON ({exc})", status) from None
+        except (ValueError, RecursionError) as exc:
+            detail = shown(str(exc), 120)
+            raise _Retry(f"响应不是约定的 JSON（{detail}）", f"the response is not the agreed JSON ({detail})",
+                         status, body) from None
 
     def _read(self, response: requests.Response, started: float) -> bytes:
         chunks, size = [], 0
@@ -266,17 +288,31 @@ def _error_message(response: requests.Response) -> str:
 
 
 def _parse(body: bytes) -> Page:
+    """The agreed envelope, or ValueError; records that cannot be landed give a Page with a problem."""
+    try:
+        check_json_size_and_depth(body, "响应")
+    except UnusableFile as exc:
+        raise ValueError(str(exc)) from None
     payload = json.loads(body.decode("utf-8"))
     if not isinstance(payload, dict) or not isinstance(payload.get("records"), list):
         raise ValueError("no records list")
     records, token, watermark = payload["records"], payload.get("next_page_token"), payload.get("watermark")
-    if not all(isinstance(record, dict) for record in records):
-        raise ValueError("a record is not an object")
     if not all(value is None or isinstance(value, str) for value in (token, watermark)):
         raise ValueError("next_page_token and watermark must be text or null")
+    if any(value is not None and len(value) > MAX_POSITION_CHARS for value in (token, watermark)):
+        raise ValueError(f"next_page_token and watermark must be under {MAX_POSITION_CHARS} characters")
     if records and watermark is None:
         raise ValueError("a page with records has no watermark")
-    return Page(body, records, token, watermark)
+    return Page(body, records, token, watermark, _records_problem(records))
+
+
+def _records_problem(records: list) -> str | None:
+    for number, record in enumerate(records, start=1):
+        if not isinstance(record, dict):
+            return f"交换接口返回的第 {number} 条记录不是对象（应为 {{字段: 值}}）"
+    if len(records) > MAX_RECORDS:
+        return f"一页有 {len(records):,} 条记录，超过上限 {MAX_RECORDS:,} 条"
+    return names_problem(list(dict.fromkeys(key for record in records for key in record)))
 
 
 def _text(value) -> str | None:
@@ -298,8 +334,20 @@ def pull_and_land(source: ApiSource, landing: Landing, watermarks: WatermarkStor
     """Pulls from the stored watermark; per page: land it, then advance the watermark to the page's."""
     key = WatermarkKey(unit, entity, CHANNEL)
     since = watermarks.get(key)
-    with closing(source.pull(unit, entity, since)) as pages:
-        report = land_pages(pages, landing, watermarks, key)
+    try:
+        with closing(source.pull(unit, entity, since)) as pages:
+            report = land_pages(pages, landing, watermarks, key)
+    except ApiError as failure:
+        if failure.body is not None:
+            # Kept and quarantined for the record (and the unit's feedback); the watermark stays, as the
+            # page's end cannot be known from a body that cannot be read.
+            landing.land(RawBatch(unit=unit, entity=entity, channel=CHANNEL, content=failure.body,
+                                  records=pl.DataFrame(), window_start=since, source_name=f"{PATH}{entity}",
+                                  problem=f"交换接口返回的内容无法读取：{failure.reason}"))
+        raise
+    if report.quarantined:
+        problem = f"{entity}：交换接口有 {report.quarantined} 页数据无法读取，已隔离（原因见单位反馈）"
+        report = replace(report, problems=[problem])
     log.info("API pull: unit %s, entity %s, since %s: %d pages, %d new, %d rows landed",
              unit, entity, since, report.batches, report.new_batches, report.rows_landed)
     return report

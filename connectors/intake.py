@@ -11,7 +11,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from connectors.file_drop import FileDrop
+from connectors.file_drop import FileDrop, display_name
 from connectors.landing import Landing
 from connectors.registry import Registry
 from connectors.watermarks import WatermarkStore
@@ -25,6 +25,7 @@ class ChannelTally:
     batches: int = 0
     new_batches: int = 0
     rows_landed: int = 0
+    quarantined: int = 0  # new batches landed unreadable: the lake quarantines them with their reason
     seconds: float = 0.0
     problems: list[str] = field(default_factory=list)
 
@@ -44,6 +45,10 @@ class IntakeReport:
     @property
     def new_batches(self) -> int:
         return sum(tally.new_batches for tally in self.channels.values())
+
+    @property
+    def problems(self) -> list[str]:
+        return [problem for tally in self.channels.values() for problem in tally.problems]
 
 
 def run_intake(
@@ -85,6 +90,8 @@ def run_intake(
                 tally.batches += pulled.batches
                 tally.new_batches += pulled.new_batches
                 tally.rows_landed += pulled.rows_landed
+                tally.quarantined += pulled.quarantined
+                tally.problems.extend(getattr(pulled, "problems", ()))
         tally.seconds += time.perf_counter() - started
     return report
 
@@ -94,13 +101,24 @@ class _FilesReport:
     batches: int = 0
     new_batches: int = 0
     rows_landed: int = 0
+    quarantined: int = 0
+    problems: list[str] = field(default_factory=list)
 
 
 def _land_files(mailbox: FileDrop, landing: Landing, unit: str, entity: str) -> _FilesReport:
+    """Lands the unit's files; a file refused or landed unreadable is named in `problems` (the lake
+    records the reason of an unreadable one for the unit's feedback)."""
     outcome = _FilesReport()
     for landed in mailbox.land_all(unit, entity, landing):
+        name = display_name(landed.original_name, 80)
+        if landed.manifest is None:
+            outcome.problems.append(f"{entity} {name}：{landed.problem}")
+            continue
         outcome.batches += 1
         if landed.new:
             outcome.new_batches += 1
             outcome.rows_landed += landed.manifest.rows
+            outcome.quarantined += landed.problem is not None
+        if landed.problem is not None:  # every run while it lasts (a refused link is refused again)
+            outcome.problems.append(f"{entity} {name}：未能接收，已隔离：{landed.problem}")
     return outcome

@@ -1,15 +1,23 @@
 """Lands a batch exactly as received: raw bytes kept content-addressed, records as Parquet, a manifest.
 
-A batch is identified by what it contains, not by when it came: `batch_id` is derived from the unit,
-the entity and the sha256 of the raw content, so the same content landed twice is the same batch and
-adds no rows (idempotent re-runs, repeated pages, a re-pull after a crash). Files are written to a
-temporary name, flushed and renamed; the manifest is written last, so a batch whose manifest exists is
+A batch is identified by what it contains and how it could be read, not by when it came: `batch_id` is
+derived from the unit, the entity and the sha256 of the raw content, so the same content landed twice
+is the same batch and adds no rows (idempotent re-runs, repeated pages, a re-pull after a crash). An
+input that could not be read (`RawBatch.problem`) lands under its own id — the content's id plus a
+digest of the reason — with the reason in its manifest: the lake quarantines it whole with that reason,
+and the same bytes read successfully later (renamed, or a fixed reader) land as a new batch instead of
+being taken for the quarantined one. Decoders read by content, never by the file's name. Files are
+written to a temporary name, flushed and renamed; the manifest is written last, so a batch whose manifest exists is
 durably landed and one without a manifest was never landed (a re-run lands it again from scratch).
 
 Layout under the landing root:
     raw/<sha256[:2]>/<sha256>                       the bytes as received
     batches/<entity>/<unit>/<batch_id>.parquet      every value as text, as received (+ __record)
-    manifests/<batch_id>.json                       unit, entity, channel, window, rows, sha256, …
+    manifests/<batch_id>.json                       unit, entity, channel, window, rows, sha256, problem, …
+
+Limits (connectors/limits.py) are checked here for every channel: a batch with a column name the
+pipeline reserves (`__record`, `__row`, …), too many rows or columns, or a value too long lands with
+no records and the reason as its problem, its raw bytes kept.
 """
 
 from __future__ import annotations
@@ -18,11 +26,15 @@ import datetime as dt
 import hashlib
 import json
 import os
+import shutil
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import polars as pl
+
+from connectors.limits import records_problem
+from quality.read import MALFORMED_TEXT
 
 RECORD = "__record"
 _SAFE = set("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_-")
@@ -40,6 +52,8 @@ class RawBatch:
     window_start: str | None = None
     window_end: str | None = None
     source_name: str = ""
+    problem: str | None = None  # why the content could not be read (Chinese); None when it was read
+    raw_file: Path | None = None  # the content as a file instead of `content` (an input too big to read)
 
 
 @dataclass(frozen=True)
@@ -56,13 +70,18 @@ class Manifest:
     source_name: str
     records_path: str
     raw_path: str
+    problem: str | None = None
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, indent=1, sort_keys=True)
 
 
-def batch_id_of(unit: str, entity: str, sha256: str) -> str:
-    return f"{entity}-{unit}-{sha256[:20]}"
+def batch_id_of(unit: str, entity: str, sha256: str, problem: str | None = None) -> str:
+    """The content's id; an unreadable input's id also carries a digest of why it could not be read."""
+    base = f"{entity}-{unit}-{sha256[:20]}"
+    if problem is None:
+        return base
+    return f"{base}-q{hashlib.sha256(problem.encode('utf-8')).hexdigest()[:8]}"
 
 
 def _checked_name(value: str, what: str) -> str:
@@ -76,6 +95,19 @@ def _write_atomically(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", delete=False) as handle:
         handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+        temporary = Path(handle.name)
+    os.replace(temporary, path)
+    _fsync_dir(path.parent)
+
+
+def _copy_atomically(source: Path, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(source, "rb") as reader, tempfile.NamedTemporaryFile(
+        dir=path.parent, prefix=f".{path.name}.", delete=False
+    ) as handle:
+        shutil.copyfileobj(reader, handle, 1 << 20)
         handle.flush()
         os.fsync(handle.fileno())
         temporary = Path(handle.name)
@@ -110,16 +142,29 @@ class Landing:
         """Lands `batch`; returns its manifest and whether it was new (False: landed before, unchanged)."""
         unit = _checked_name(batch.unit, "unit")
         entity = _checked_name(batch.entity, "entity")
-        sha256 = hashlib.sha256(batch.content).hexdigest()
-        batch_id = batch_id_of(unit, entity, sha256)
+        if batch.raw_file is not None:
+            with open(batch.raw_file, "rb") as handle:
+                sha256 = hashlib.file_digest(handle, "sha256").hexdigest()
+        else:
+            sha256 = hashlib.sha256(batch.content).hexdigest()
+        records, problem = batch.records, batch.problem
+        over_limit = records_problem(records, internal=(MALFORMED_TEXT,))
+        if over_limit is not None:
+            # Never store what breaks a limit (it would travel on to the lake, the warehouse and the
+            # unit's feedback): the raw bytes are the record of it.
+            records, problem = pl.DataFrame(), problem or over_limit
+        batch_id = batch_id_of(unit, entity, sha256, problem)
         existing = self.find(batch_id)
         if existing is not None:
             return existing, False
         raw_path = self.root / "raw" / sha256[:2] / sha256
         if not raw_path.exists():
-            _write_atomically(raw_path, batch.content)
+            if batch.raw_file is not None:
+                _copy_atomically(Path(batch.raw_file), raw_path)
+            else:
+                _write_atomically(raw_path, batch.content)
         records_path = self.root / "batches" / entity / unit / f"{batch_id}.parquet"
-        records = batch.records.with_row_index(RECORD, offset=1).with_columns(pl.col(RECORD).cast(pl.Int64))
+        records = records.with_row_index(RECORD, offset=1).with_columns(pl.col(RECORD).cast(pl.Int64))
         records_path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=records_path.parent, prefix=".tmp-", suffix=".parquet", delete=False) as h:
             temporary = Path(h.name)
@@ -141,6 +186,7 @@ class Landing:
             source_name=batch.source_name,
             records_path=str(records_path.relative_to(self.root)),
             raw_path=str(raw_path.relative_to(self.root)),
+            problem=problem,
         )
         _write_atomically(self.manifest_path(batch_id), manifest.to_json().encode("utf-8"))
         return manifest, True
@@ -161,19 +207,33 @@ class PullReport:
     new_batches: int  # pages that were new to the landing zone
     rows_landed: int  # rows in the new batches
     watermark: str | None = None  # the position after the pull
+    quarantined: int = 0  # new batches landed unreadable (with their reason, for the lake to quarantine)
+    problems: list[str] = field(default_factory=list)  # Chinese lines for the run's summary
 
 
 def land_pages(pages, landing: Landing, watermarks, key) -> PullReport:
     """Lands each page and only then moves the watermark to the page's end: a crash in between repeats
-    the page on the next run, which lands as the same batch (nothing new)."""
-    batches = new_batches = rows_landed = 0
+    the page on the next run, which lands as the same batch (nothing new).
+
+    A page is a RawBatch, or a tuple of them when part of it could not be read (its readable rows and
+    its quarantined ones): the watermark moves past the page once all its parts are landed, so a page
+    that cannot be read is kept and reported, and never holds up the pages after it."""
+    batches = new_batches = rows_landed = quarantined = 0
     position = None
-    for batch in pages:
-        manifest, new = landing.land(batch)
-        batches += 1
-        if new:
-            new_batches += 1
-            rows_landed += manifest.rows
-        watermarks.advance(key, batch.window_end, manifest.batch_id)
-        position = batch.window_end
-    return PullReport(batches, new_batches, rows_landed, position)
+    for page in pages:
+        parts = (page,) if isinstance(page, RawBatch) else tuple(page)
+        manifest = None
+        for batch in parts:
+            manifest, new = landing.land(batch)
+            batches += 1
+            if new:
+                new_batches += 1
+                rows_landed += manifest.rows
+                quarantined += manifest.problem is not None
+        if manifest is None:
+            continue
+        end = parts[-1].window_end
+        if end is not None:
+            watermarks.advance(key, end, manifest.batch_id)
+            position = end
+    return PullReport(batches, new_batches, rows_landed, position, quarantined)

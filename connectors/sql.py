@@ -15,6 +15,12 @@ Safety:
   name or a manifest: anything displayed is rendered with `hide_password=True`, and database errors are
   re-raised as `FrontDbError` with the password (if the driver ever echoed it) masked.
 
+Values the exchange should have stored as text but did not (a BLOB, bytes that are not UTF-8) are never
+allowed to stop a pull: the page's rows that cannot be read land as their own batch, quarantined with
+the reason (the bytes kept in the raw content as base64), its readable rows as usual, and the watermark
+moves past the page. Rows whose `sync_cursor` is NULL cannot be pulled incrementally: they are landed
+(once: the same rows are the same batch) as a quarantined batch saying so.
+
 Ordering: cursors are compared as text by the database and again, forward-only, by the watermark store
 (by code point). On PostgreSQL the query compares under COLLATE "C" whatever the column's collation;
 on MySQL/MariaDB the `sync_cursor` column must have a binary collation (utf8mb4_bin), as the simulator
@@ -23,6 +29,7 @@ creates it, because a case-insensitive one would order differently and could ski
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import os
@@ -45,6 +52,7 @@ SYNC_CURSOR = "sync_cursor"
 UNIT_CODE = "unit_code"
 DEFAULT_ENV = "ZFJD_FRONT_DB_URL"
 CONNECT_TIMEOUT_SECONDS = 10
+MAX_UNCURSORED = 10_000  # rows without a cursor quarantined per pull (they cannot be paged by cursor)
 _PREFIX = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
 _FIELD_CODE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 # Airflow connection types → SQLAlchemy drivers installed with this project.
@@ -101,6 +109,8 @@ class FrontDbSource:
                 # The message would echo the whole string, password included.
                 raise ValueError("not a database URL (value not shown)") from None
             self.engine = _make_engine(url)
+        if self.engine.dialect.name == "sqlite":
+            sa.event.listen(self.engine, "connect", _lenient_sqlite_text)
         self._secret = self.engine.url.password
         self._metadata = sa.MetaData()
         self._tables: dict[str, sa.Table] = {}
@@ -194,6 +204,7 @@ class FrontDbSource:
         return (
             sa.select(*[table.c[code] for code in codes], table.c[SYNC_CURSOR], table.c[UNIT_CODE])
             .where(table.c[UNIT_CODE] == sa.bindparam("unit", type_=sa.String()))
+            .where(table.c[SYNC_CURSOR].is_not(None))
             .order_by(cursor)
             .limit(sa.bindparam("n", type_=sa.Integer()))
         ), cursor
@@ -206,6 +217,14 @@ class FrontDbSource:
         codes = standard().entity(entity).field_codes
         after = since
         source_name = self.source_name(entity)
+        uncursored = self._fetch(self._uncursored_query(entity), {"unit": unit, "n": MAX_UNCURSORED}, source_name)
+        uncursored = [row for row in uncursored if row[-1] == unit]
+        if uncursored:
+            count = f"至少 {MAX_UNCURSORED}" if len(uncursored) >= MAX_UNCURSORED else str(len(uncursored))
+            reason = (f"前置库表中有 {count} 行的同步游标 {SYNC_CURSOR} 为空，无法按游标增量读取，已隔离："
+                      "请交换平台为这些行补上游标")
+            yield (_quarantined_page(unit, entity, codes, uncursored, reason, window_start=after,
+                                     source_name=source_name),)
         while True:
             query = base if after is None else base.where(cursor > sa.bindparam("after", type_=sa.String()))
             params = {"unit": unit, "n": self.batch_rows}
@@ -214,7 +233,7 @@ class FrontDbSource:
             rows = self._fetch(query, params, source_name)
             if not rows:
                 return
-            last = _text(rows[-1][-2])
+            last = _shown_text(rows[-1][-2])
             mine = [row for row in rows if row[-1] == unit]  # a case-insensitive unit_code must not leak
             if len(mine) != len(rows):
                 log.warning("%s: %d rows of another unit's code spelling skipped", source_name, len(rows) - len(mine))
@@ -223,6 +242,17 @@ class FrontDbSource:
             if len(rows) < self.batch_rows:
                 return
             after = last
+
+    def _uncursored_query(self, entity: str) -> sa.Select:
+        table = self.table(entity)
+        codes = standard().entity(entity).field_codes
+        return (
+            sa.select(*[table.c[code] for code in codes], table.c[SYNC_CURSOR], table.c[UNIT_CODE])
+            .where(table.c[UNIT_CODE] == sa.bindparam("unit", type_=sa.String()))
+            .where(table.c[SYNC_CURSOR].is_(None))
+            .order_by(*[table.c[code] for code in codes])  # the same rows, the same content: one batch
+            .limit(sa.bindparam("n", type_=sa.Integer()))
+        )
 
     def _fetch(self, query: sa.Select, params: dict, source_name: str) -> list[tuple]:
         try:
@@ -239,12 +269,33 @@ class FrontDbSource:
         self.engine.dispose()
 
 
+def _sqlite_text(value: bytes) -> str | bytes:
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError:
+        return value  # quarantined with its row, as a BLOB would be
+
+
+def _lenient_sqlite_text(connection, _record) -> None:
+    """SQLite stores whatever bytes it is given in a TEXT column, and the driver fails the whole query
+    on one that is not UTF-8: such a value is handed over as bytes instead, so only its row is
+    quarantined. (PostgreSQL and MySQL check text on the way in.)"""
+    connection.text_factory = _sqlite_text
+
+
+class _NotText(ValueError):
+    """A value that is not text and cannot be made text without losing what it was."""
+
+
 def _text(value) -> str | None:
     """A value as text, as a unit would send it (the 前置库 columns are text; other types are tolerated)."""
     if value is None or isinstance(value, str):
         return value
     if isinstance(value, bytes | bytearray | memoryview):
-        return bytes(value).decode("utf-8")
+        try:
+            return bytes(value).decode("utf-8")
+        except UnicodeDecodeError:
+            raise _NotText("不是 UTF-8 编码的文本（二进制内容）") from None
     if isinstance(value, datetime):
         return value.isoformat(sep=" ")
     if isinstance(value, date):
@@ -254,14 +305,66 @@ def _text(value) -> str | None:
     return str(value)
 
 
+def _shown_text(value) -> str | None:
+    """A value that is not text, as a person can read it (undecodable bytes as backslash escapes)."""
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value).decode("utf-8", "backslashreplace")
+    return _text(value)
+
+
+def _raw(value):
+    """A value as it goes into the page's raw content: bytes that are not text as base64."""
+    if isinstance(value, bytes | bytearray | memoryview):
+        try:
+            return bytes(value).decode("utf-8")
+        except UnicodeDecodeError:
+            return {"base64": base64.b64encode(bytes(value)).decode("ascii")}
+    return _text(value)
+
+
+def _unreadable(codes: tuple[str, ...], row: tuple) -> str | None:
+    for code, value in zip((*codes, SYNC_CURSOR), row, strict=False):
+        try:
+            _text(value)
+        except _NotText as exc:
+            return f"字段 {code} {exc}"
+    return None
+
+
 def _page(
     unit: str, entity: str, codes: tuple[str, ...], rows: list[tuple], *, window_start: str | None,
     window_end: str, source_name: str,
-) -> RawBatch:
+) -> tuple[RawBatch, ...]:
+    """One page: its readable rows as a batch, and its unreadable rows (if any) as a quarantined one."""
     width = len(codes)
-    values = [[_text(v) for v in row[: width + 1]] for row in rows]  # the field codes and sync_cursor
+    problems = [_unreadable(codes, row[: width + 1]) for row in rows]
+    good = [row for row, problem in zip(rows, problems, strict=True) if problem is None]
+    bad = [(row, problem) for row, problem in zip(rows, problems, strict=True) if problem is not None]
+    parts = []
+    if good:
+        values = [[_text(v) for v in row[: width + 1]] for row in good]  # the field codes and sync_cursor
+        parts.append(_batch(unit, entity, codes, values, values, None, window_start, window_end, source_name))
+    if bad:
+        first_row, first_problem = bad[0]
+        cursor = _shown_text(first_row[width])
+        reason = (f"前置库中有 {len(bad)} 行无法读取，已隔离（第一行游标 {cursor}：{first_problem}）："
+                  "请以 UTF-8 文本存放这些字段")
+        parts.append(_quarantined_page(unit, entity, codes, [row for row, _ in bad], reason,
+                                       window_start=window_start, window_end=window_end, source_name=source_name))
+    return tuple(parts)
+
+
+def _quarantined_page(unit: str, entity: str, codes: tuple[str, ...], rows: list[tuple], reason: str, *,
+                      window_start: str | None, source_name: str, window_end: str | None = None) -> RawBatch:
+    width = len(codes)
+    raw = [[_raw(v) for v in row[: width + 1]] for row in rows]
+    shown_values = [[_shown_text(v) for v in row[: width + 1]] for row in rows]
+    return _batch(unit, entity, codes, raw, shown_values, reason, window_start, window_end, source_name)
+
+
+def _batch(unit, entity, codes, raw_values, values, problem, window_start, window_end, source_name) -> RawBatch:
     content = json.dumps(
-        {"columns": [*codes, SYNC_CURSOR], "rows": values}, ensure_ascii=False, separators=(",", ":")
+        {"columns": [*codes, SYNC_CURSOR], "rows": raw_values}, ensure_ascii=False, separators=(",", ":")
     ).encode("utf-8")
     records = pl.DataFrame(
         {code: [row[i] for row in values] for i, code in enumerate(codes)},
@@ -269,7 +372,7 @@ def _page(
     )
     return RawBatch(
         unit=unit, entity=entity, channel=CHANNEL, content=content, records=records,
-        window_start=window_start, window_end=window_end, source_name=source_name,
+        window_start=window_start, window_end=window_end, source_name=source_name, problem=problem,
     )
 
 
@@ -282,6 +385,9 @@ def pull_and_land(
     report = land_pages(source.pull(unit, entity, since), landing, watermarks, key)
     if report.watermark is None:
         report = replace(report, watermark=since)
+    if report.quarantined:
+        problem = f"{entity}：前置库有 {report.quarantined} 批数据无法读取，已隔离（原因见单位反馈）"
+        report = replace(report, problems=[problem])
     log.info("%s %s from %s: %d pages, %d new, %d rows landed", unit, entity, source.source_name(entity),
              report.batches, report.new_batches, report.rows_landed)
     return report

@@ -13,6 +13,8 @@ writer: pool `zfjd_warehouse`) → great-expectations checks on the marts (Data 
   scheduled and backfill runs; else the simulated province's last day.
 - Backfill a date range: `airflow backfill create --dag-id zfjd_daily --from-date 2025-03-01
   --to-date 2025-03-10` (runs one after another: `max_active_runs=1`).
+- Dropped and pushed files are taken once unchanged for `ZFJD_DROP_SETTLE_SECONDS` (default 120; files
+  uploaded under a `.part` name and renamed when done are complete by convention; docs/intake.md).
 - Every step is idempotent: a failed or killed run is simply run again.
 """
 
@@ -156,9 +158,10 @@ def zfjd_daily():
     def intake(units: list[str], as_of: str) -> dict:
         from dataclasses import asdict
 
-        from zfjd.cycle import intake_and_validate
+        from zfjd.cycle import drop_settle_seconds, intake_and_validate
 
-        return asdict(intake_and_validate(HOME, units, as_of=dt.date.fromisoformat(as_of)))
+        return asdict(intake_and_validate(HOME, units, as_of=dt.date.fromisoformat(as_of),
+                                          settle_seconds=drop_settle_seconds()))
 
     @task(pool="zfjd_warehouse", trigger_rule="all_done")
     def load_raw() -> dict:

@@ -10,8 +10,11 @@ Every landed batch (connectors/landing.py) is validated once, as the unit that s
 
 The ledger entry is written last and only after received = accepted + rejected was checked, so a
 batch with a ledger entry is done and a re-run skips it; a crash before it redoes the batch from the
-landing zone, which never changes (idempotent, nothing lost). A batch that cannot be read at all
-(wrong columns, wrong entity) is quarantined whole under rule `batch.unusable`, with the reason.
+landing zone, which never changes (idempotent, nothing lost). A batch that cannot be read at all is
+quarantined whole under rule `batch.unusable` with the real reason: the one its channel recorded when
+it could not decode the input (`Manifest.problem`: bad JSON, a legacy .xls, mixed encodings, a limit
+broken), or the validator's (wrong columns, wrong entity). A batch the validator fails on in any other
+way is quarantined too, with that failure as its reason, so one batch never holds up the unit's next.
 
 Batches of one entity are validated many at a time (`validate_batches` in quality/engine.py: a day
 brings thousands of batches of a few rows, and the engine's fixed cost per call would dominate), yet
@@ -30,7 +33,7 @@ from pathlib import Path
 
 import polars as pl
 
-from connectors.landing import Landing, Manifest
+from connectors.landing import RECORD, Landing, Manifest
 from quality.engine import BatchFile, ValidationResult, validate_batches, validate_file
 from quality.read import ROW, UnusableFile
 from quality.reference import Reference, load_reference
@@ -159,13 +162,33 @@ def validate_landed(
         if on_batch is not None:
             on_batch(entry)
 
-    for group in _groups(pending, group_rows):
-        if len(group) == 1:
-            done(validate_batch(landing, lake, group[0], reference, as_of=as_of, standard=standard))
+    for manifest in [m for m in pending if m.problem is not None]:
+        done(_quarantine_whole(landing, lake, manifest, manifest.problem, as_of))
+    readable = [m for m in pending if m.problem is None]
+    for group in _groups(readable, group_rows):
+        if len(group) > 1:
+            try:
+                entries = validate_group(landing, lake, group, reference, as_of=as_of, standard=standard)
+            except Exception:  # find the batch at fault: each alone below
+                entries = [
+                    lake.entry(m.batch_id) or _validate_alone(landing, lake, m, reference, as_of, standard)
+                    for m in group
+                ]
+            for entry in entries:
+                done(entry)
             continue
-        for entry in validate_group(landing, lake, group, reference, as_of=as_of, standard=standard):
-            done(entry)
+        done(_validate_alone(landing, lake, group[0], reference, as_of, standard))
     return report
+
+
+def _validate_alone(landing, lake, manifest, reference, as_of, standard) -> LedgerEntry:
+    try:
+        return validate_batch(landing, lake, manifest, reference, as_of=as_of, standard=standard)
+    except OSError:
+        raise  # the lake's own storage failing is not the batch's fault: the run fails and is re-run
+    except Exception as exc:  # a batch the validator cannot handle is quarantined, not retried forever
+        detail = f"{type(exc).__name__}: {exc}"[:200]
+        return _quarantine_whole(landing, lake, manifest, f"校验程序无法处理此批次，已整批隔离：{detail}", as_of)
 
 
 def _groups(manifests: list[Manifest], group_rows: int | None) -> list[list[Manifest]]:
@@ -297,7 +320,7 @@ def _store(
 
 
 def _quarantine_whole(landing: Landing, lake: Lake, manifest: Manifest, reason: str, as_of: dt.date) -> LedgerEntry:
-    raw = landing.records(manifest).rename({"__record": "row_number"})
+    raw = landing.records(manifest).rename({RECORD: "row_number"})
     _write_parquet(raw, lake.root / "rejected" / manifest.entity / f"{manifest.batch_id}.parquet")
     issues = raw.select(
         "row_number",
@@ -343,15 +366,32 @@ def _scratch(lake: Lake) -> Path:
     return folder
 
 
-def _write_parquet(frame: pl.DataFrame, path: Path) -> None:
+def _temporary_beside(path: Path) -> Path:
+    """A fresh temporary name in `path`'s folder: renaming it over `path` is atomic, and two writers
+    never share one."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp")
-    frame.write_parquet(temporary, row_group_size=100_000)
-    os.replace(temporary, path)
+    descriptor, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(descriptor)
+    return Path(name)
+
+
+def _write_parquet(frame: pl.DataFrame, path: Path) -> None:
+    temporary = _temporary_beside(path)
+    try:
+        frame.write_parquet(temporary, row_group_size=100_000)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def _write_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_bytes(data)
-    os.replace(temporary, path)
+    """The ledger entry is the commit point: flushed to disk before it replaces anything."""
+    temporary = _temporary_beside(path)
+    try:
+        with temporary.open("wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)

@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -370,7 +371,8 @@ def run(
             f"  主题库检查：{checks['tables']} 张表、{checks['expectations']} 项期望，全部通过{again}", highlight=False
         )
     for problem in today["problems"][:10]:
-        out.print(f"  [yellow]单位问题：[/]{problem}", highlight=False, soft_wrap=True)
+        # A problem names the unit's files: their names are text, never markup.
+        out.print(f"  [yellow]单位问题：[/]{escape(problem)}", highlight=False, soft_wrap=True)
     if len(today["problems"]) > 10:
         out.print(f"  [yellow]另有 {len(today['problems']) - 10} 个单位问题[/]", highlight=False)
     if published:

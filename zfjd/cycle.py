@@ -9,12 +9,35 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import time
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass
 
 from zfjd.home import Home
 
 REFERENCE_UNIT = "province"  # the 三库 extract lands under this name: it is the province's, not a unit's
+# A dropped or pushed file is taken only once unchanged for this long (docs/intake.md, "Uploading a
+# file"): a file still being written must not land part of its records. Uploads that write to a
+# `.part` name and rename when done are taken at once whatever this is.
+DROP_SETTLE_ENV = "ZFJD_DROP_SETTLE_SECONDS"
+DEFAULT_DROP_SETTLE_SECONDS = 120.0
+
+
+def drop_settle_seconds() -> float:
+    value = os.environ.get(DROP_SETTLE_ENV)
+    try:
+        seconds = float(value) if value else DEFAULT_DROP_SETTLE_SECONDS
+    except ValueError:
+        raise ValueError(f"环境变量 {DROP_SETTLE_ENV} 应为秒数，收到 {value!r}") from None
+    if not seconds >= 0:
+        raise ValueError(f"环境变量 {DROP_SETTLE_ENV} 应为非负的秒数，收到 {value!r}")
+    return seconds
+
+
+class IntakeIncomplete(RuntimeError):
+    """Some units could not be pulled this cycle (their channel failed): everything else was landed and
+    validated, and the task fails so that the run does not look complete while a unit is stuck."""
 
 
 @dataclass(frozen=True)
@@ -123,11 +146,17 @@ class GroupOutcome:
     problems: list[str]
 
 
-def intake_and_validate(home: Home, units: list[str], *, as_of: dt.date) -> GroupOutcome:
+def intake_and_validate(
+    home: Home, units: list[str], *, as_of: dt.date, settle_seconds: float | None = None, clock=time.time
+) -> GroupOutcome:
     """Pulls and lands each unit's records through its channel, then validates its new batches.
 
     Each unit is pulled on its own: a unit whose channel fails (or whose batch cannot be validated) is
-    reported in `problems`, and the other units of the group go on."""
+    reported in `problems`, and the other units of the group go on; at the end, if any unit's channel
+    failed, `IntakeIncomplete` is raised with every problem (the rest is landed and validated by then).
+    An input that cannot be read is not a failure: it is landed, quarantined with its reason (which the
+    unit's feedback shows) and named in `problems`. Files are taken once unchanged for `settle_seconds`
+    (default: `drop_settle_seconds()`), measured by `clock`."""
     from connectors.file_drop import FileDrop, platform_push
     from connectors.intake import run_intake
     from connectors.landing import Landing
@@ -141,16 +170,18 @@ def intake_and_validate(home: Home, units: list[str], *, as_of: dt.date) -> Grou
     problems = [f"{code}：未在报送单位名册中" for code in units if code not in full.units]
     landing, watermarks = Landing(home.landing), WatermarkStore(home.watermarks)
     landed_rows = new_batches = 0
+    failed: list[str] = []
+    settle = drop_settle_seconds() if settle_seconds is None else settle_seconds
     with ExitStack() as stack:
         api = _api_source(home, stack) if chosen.by_channel("api") else None
         sql = FrontDbSource(_front_url(home)) if chosen.by_channel("sql") else None
-        drop = FileDrop(home.province / "drop", settle_seconds=0)
-        push = platform_push(home.province / "push", settle_seconds=0)
+        drop = FileDrop(home.province / "drop", settle_seconds=settle, clock=clock)
+        push = platform_push(home.province / "push", settle_seconds=settle, clock=clock)
         for code, unit in chosen.units.items():
             try:
                 report = run_intake(Registry({code: unit}), landing, watermarks, api=api, sql=sql, drop=drop, push=push)
             except Exception as exc:  # one unit's failure never blocks the others
-                problems.append(f"{code}（{unit.channel}）：归集失败：{type(exc).__name__}: {exc}")
+                failed.append(f"{code}（{unit.channel}）：归集失败：{type(exc).__name__}: {exc}")
                 continue
             landed_rows += report.rows_landed
             new_batches += report.new_batches
@@ -166,10 +197,12 @@ def intake_and_validate(home: Home, units: list[str], *, as_of: dt.date) -> Grou
             try:
                 one = validate_landed(landing, lake, home.reference, as_of=as_of, units={code})
             except Exception as exc:
-                problems.append(f"{code}：校验失败：{type(exc).__name__}: {exc}")
+                failed.append(f"{code}：校验失败：{type(exc).__name__}: {exc}")
                 continue
             for name in ("batches", "validated", "received", "accepted", "rejected", "findings"):
                 setattr(checked, name, getattr(checked, name) + getattr(one, name))
+    if failed:
+        raise IntakeIncomplete("\n".join([f"{len(failed)} 个报送单位本次未能完成归集或校验：", *failed, *problems]))
     return GroupOutcome(
         units=len(chosen.units),
         landed_rows=landed_rows,

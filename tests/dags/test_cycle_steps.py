@@ -59,11 +59,15 @@ def test_one_units_failure_never_blocks_the_others(province, monkeypatch):
         return real(registry, *args, **kwargs)
 
     monkeypatch.setattr(connectors.intake, "run_intake", failing)
-    outcome = cycle.intake_and_validate(province, [*units, "NOT-A-UNIT"], as_of=SPEC.last_day)
-    assert outcome.units == len(units)
-    assert any(broken in p and "ConnectionError" in p for p in outcome.problems), outcome.problems
-    assert any("NOT-A-UNIT" in p for p in outcome.problems)
-    assert outcome.received > 0 and outcome.received == outcome.accepted + outcome.rejected
+    # The others are landed and validated, and then the step fails: a stuck unit must not look like a
+    # complete run (zfjd run exits non-zero), with every problem in the message.
+    with pytest.raises(cycle.IntakeIncomplete) as failure:
+        cycle.intake_and_validate(province, [*units, "NOT-A-UNIT"], as_of=SPEC.last_day)
+    lines = str(failure.value).splitlines()
+    assert any(broken in line and "ConnectionError" in line for line in lines), lines
+    assert any("NOT-A-UNIT" in line for line in lines)
+    totals = cycle.lake_totals(province)
+    assert totals.received > 0 and totals.received == totals.accepted + totals.rejected
     assert lake_units(province) == set(sending) - {broken}  # everyone who sent something but the broken unit
 
     monkeypatch.setattr(connectors.intake, "run_intake", real)  # the unit's channel is back: it catches up
