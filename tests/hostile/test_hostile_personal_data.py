@@ -179,6 +179,7 @@ def instance():
                     outcome = cycle.intake_and_validate(home, cycle.discover_units(home), as_of=spec.last_day)
                     assert not outcome.problems, outcome.problems
                 elif step == "hostile_push":
+                    os.umask(0o077)  # the unit's upload (its own file, kept as sent when archived)
                     unit, records, expected = _hostile_records(home)
                     inbox = platform_push(home.province / "push").open_inbox(unit, "penalty_case")
                     target = inbox / "hostile.json"
