@@ -144,6 +144,21 @@ def _is_a_name_column(column: str) -> bool:
     """Where a full name would be a leak by itself wherever it appears in the value: the columns that carry
     names, and every free text. (A short name read inside any text column of the reference tables — 高明 in
     佛山市高明区 — would be a false alarm.)"""
-    words = ("name", "mc", "frdb", "facts", "sy", "remarks", "content", "nr", "basis", "yj", "violation", "wfxw",
-             "value", "detail", "reason")
+    words = (
+        "name",
+        "mc",
+        "frdb",
+        "facts",
+        "sy",
+        "remarks",
+        "content",
+        "nr",
+        "basis",
+        "yj",
+        "violation",
+        "wfxw",
+        "value",
+        "detail",
+        "reason",
+    )
     return any(word in column.lower().split("_") or column.lower().endswith(word) for word in words)

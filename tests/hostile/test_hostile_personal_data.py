@@ -112,20 +112,33 @@ def _hostile_records(home: Home) -> tuple[str, list[dict], dict]:
     )
     firm, legal = company["CF_XDR_MC"], company["CF_XDR_MC"][:2]
     records = [
-        {**person, "AJBH": person["AJBH"] + "-H1", "CF_WSH": person["CF_WSH"] + "H1", "CF_SY": facts,
-         "BZ": f"{name}本人签收，电话13812345678"},
-        {**company, "AJBH": company["AJBH"] + "-H2", "CF_WSH": company["CF_WSH"] + "H2", "CF_FRDB": legal,
-         "CF_SY": f"当事人{firm}（法定代表人{legal}）未按规定公示，{legal}在现场签字。"},
+        {
+            **person,
+            "AJBH": person["AJBH"] + "-H1",
+            "CF_WSH": person["CF_WSH"] + "H1",
+            "CF_SY": facts,
+            "BZ": f"{name}本人签收，电话13812345678",
+        },
+        {
+            **company,
+            "AJBH": company["AJBH"] + "-H2",
+            "CF_WSH": company["CF_WSH"] + "H2",
+            "CF_FRDB": legal,
+            "CF_SY": f"当事人{firm}（法定代表人{legal}）未按规定公示，{legal}在现场签字。",
+        },
     ]
     records = [{code: (None if r.get(code) is None else str(r[code])) for code in codes} for r in records]
     expected = {
         f"{person['ZTDM']}|{person['AJBH']}-H1": {
-            "cf_sy": masked_facts, "remarks": f"{_mask_name(name)}本人签收，电话138****5678", "name": name,
+            "cf_sy": masked_facts,
+            "remarks": f"{_mask_name(name)}本人签收，电话138****5678",
+            "name": name,
             "own_id": own_id,
         },
         f"{company['ZTDM']}|{company['AJBH']}-H2": {
             "cf_sy": f"当事人{firm}（法定代表人{legal[0]}*）未按规定公示，{legal[0]}*在现场签字。",
-            "cf_frdb": f"{legal[0]}*", "firm": firm,
+            "cf_frdb": f"{legal[0]}*",
+            "firm": firm,
         },
     }
     return unit, records, expected
@@ -234,8 +247,11 @@ def test_dbt_target_and_logs_are_owner_only(instance):
 def test_nothing_private_was_chmod_ed_after_creation(instance):
     home: Home = instance["home"]
     allowed = {str(home.root), str(home.published.parent)}
-    chmodded = [(path, oct(mode)) for path, mode in instance["recorder"].chmods if path not in allowed
-                and not Path(path).name.startswith("building-")]
+    chmodded = [
+        (path, oct(mode))
+        for path, mode in instance["recorder"].chmods
+        if path not in allowed and not Path(path).name.startswith("building-")
+    ]
     assert chmodded == []
 
 
@@ -336,8 +352,9 @@ def test_the_daily_dag_makes_its_task_processes_owner_only(tmp_path):
         print(oct(os.umask(0)))
         """
     )
-    done = subprocess.run([sys.executable, "-c", script], env=environment, capture_output=True, text=True,
-                          timeout=300, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=environment, capture_output=True, text=True, timeout=300, check=False
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().splitlines()[-1] == "0o77"
 
@@ -354,8 +371,11 @@ def _analyst() -> tuple[int, int]:
         if shutil.which("useradd") is None:
             entry = pwd.getpwnam("nobody")
         else:
-            subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", ANALYST],
-                           check=True, capture_output=True)
+            subprocess.run(
+                ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", ANALYST],
+                check=True,
+                capture_output=True,
+            )
             entry = pwd.getpwnam(ANALYST)
     return entry.pw_uid, entry.pw_gid
 
@@ -402,12 +422,33 @@ def as_analyst(instance):
     home: Home = instance["home"]
     parquet = next((home.lake / "accepted" / "penalty_case").glob("*.parquet"))
     landed = next(p for p in home.landing.rglob("*") if p.is_file())
-    paths = [parquet, home.warehouse, home.lake, home.landing, landed, home.watermarks, home.reports,
-             home.province / "api-token", home.province, warehouse.dbt_target_path(home) / "manifest.json"]
+    paths = [
+        parquet,
+        home.warehouse,
+        home.lake,
+        home.landing,
+        landed,
+        home.watermarks,
+        home.reports,
+        home.province / "api-token",
+        home.province,
+        warehouse.dbt_target_path(home) / "manifest.json",
+    ]
     done = subprocess.run(
-        [sys.executable, "-c", AS_ANALYST, str(uid), str(gid), str(home.published), str(home.warehouse),
-         *map(str, paths)],
-        capture_output=True, text=True, timeout=120, check=False,
+        [
+            sys.executable,
+            "-c",
+            AS_ANALYST,
+            str(uid),
+            str(gid),
+            str(home.published),
+            str(home.warehouse),
+            *map(str, paths),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert done.returncode == 0, done.stderr[-2000:]
     return json.loads(done.stdout.strip().splitlines()[-1]), [str(p) for p in paths], uid
@@ -435,13 +476,33 @@ def test_another_local_user_cannot_read_the_lake_through_duckdb(as_analyst):
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "which",
-    ["lake parquet", "warehouse", "lake", "landing", "landed batch", "watermarks", "reports", "api token",
-     "province", "dbt manifest"],
+    [
+        "lake parquet",
+        "warehouse",
+        "lake",
+        "landing",
+        "landed batch",
+        "watermarks",
+        "reports",
+        "api token",
+        "province",
+        "dbt manifest",
+    ],
 )
 def test_another_local_user_cannot_open_private_files_or_folders(as_analyst, which):
     seen, paths, _ = as_analyst
-    names = ["lake parquet", "warehouse", "lake", "landing", "landed batch", "watermarks", "reports", "api token",
-             "province", "dbt manifest"]
+    names = [
+        "lake parquet",
+        "warehouse",
+        "lake",
+        "landing",
+        "landed batch",
+        "watermarks",
+        "reports",
+        "api token",
+        "province",
+        "dbt manifest",
+    ]
     assert seen[paths[names.index(which)]] == "PermissionError"
 
 
@@ -463,16 +524,18 @@ def test_an_id_mobiles_and_a_repeated_name_in_the_facts_reach_the_credit_feed_ma
 @pytest.mark.slow
 def test_remarks_are_masked_in_the_penalty_fact(instance):
     (case_id, expected), _ = instance["hostile"].items()
-    rows = _published(instance, "select remarks, violation_facts from marts.fct_penalty_case where case_id = ?",
-                      [case_id])
+    rows = _published(
+        instance, "select remarks, violation_facts from marts.fct_penalty_case where case_id = ?", [case_id]
+    )
     assert rows == [(expected["remarks"], expected["cf_sy"])]
 
 
 @pytest.mark.slow
 def test_a_legal_representative_named_inside_the_company_name_leaves_the_company_name_whole(instance):
     _, (case_id, expected) = instance["hostile"].items()
-    rows = _published(instance, "select cf_sy, cf_frdb, cf_xdr_mc from feeds.feed_credit_dual where case_id = ?",
-                      [case_id])
+    rows = _published(
+        instance, "select cf_sy, cf_frdb, cf_xdr_mc from feeds.feed_credit_dual where case_id = ?", [case_id]
+    )
     assert rows == [(expected["cf_sy"], expected["cf_frdb"], expected["firm"])]
 
 

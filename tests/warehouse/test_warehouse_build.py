@@ -152,10 +152,13 @@ def test_no_analyst_facing_table_nor_the_published_copy_holds_a_mobile_number_or
             "select values_masked from ops.ops_masking where model_name = 'fct_penalty_case' "
             "and column_name = 'violation_facts' and data_kind = 'name'"
         ).fetchone()[0]
-    assert counted >= staged.filter(
-        pl.col("violation_facts").str.contains(pl.col("counterparty_name"), literal=True)
-        & (pl.col("counterparty_name").str.len_chars() >= 2)
-    ).height
+    assert (
+        counted
+        >= staged.filter(
+            pl.col("violation_facts").str.contains(pl.col("counterparty_name"), literal=True)
+            & (pl.col("counterparty_name").str.len_chars() >= 2)
+        ).height
+    )
 
 
 @pytest.mark.slow
