@@ -578,3 +578,50 @@ def test_no_personal_data_in_any_text_of_the_published_copy(instance):
     who = people(home.warehouse)
     assert {v["own_id"] for v in instance["hostile"].values() if "own_id" in v} <= who.id_numbers
     assert leaks(home.published, who) == []
+
+
+# --- the run command ---------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_zfjd_run_under_umask_000_leaves_only_the_published_copy_readable(tmp_path):
+    """`zfjd run` as an operator with a careless umask runs it: simulation, Airflow's metadata database and
+    logs, landing, lake, warehouse, dbt, checks, reports — all owner-only; the published copy readable."""
+    parent = tmp_path / "srv"
+    parent.mkdir()
+    home = parent / "zfjd"
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "ZFJD_"))}
+    done = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "zfjd"),
+            "run",
+            "--home",
+            str(home),
+            "--units",
+            "6",
+            "--days",
+            "4",
+            "--seed",
+            "11",
+        ],
+        env=environment | {"COLUMNS": "200", "NO_COLOR": "1"},
+        capture_output=True,
+        text=True,
+        timeout=900,
+        umask=0o000,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    modes = _modes(home)
+    assert {
+        "airflow/airflow.db",
+        "landing/watermarks.sqlite",
+        "warehouse/warehouse.duckdb",
+        "published/warehouse.duckdb",
+        "province/api-token",
+        "airflow/jwt-secret",
+    } <= set(modes)
+    assert any(name.startswith("airflow/logs/") for name in modes) and any(
+        name.startswith("reports/") for name in modes
+    )
+    assert _wrong_modes(home) == []
