@@ -12,8 +12,7 @@ bodies as (
 select
     cast(cases.case_id as varchar(200)) as case_id,
     cast(cases.decision_number as varchar(200)) as cf_wsh,
-    cast(case when cases.counterparty_type = '自然人' then {{ mask_person_name('cases.counterparty_name') }}
-              else cases.counterparty_name end as varchar(400)) as cf_xdr_mc,
+    cast(bodies.counterparty_name_masked as varchar(400)) as cf_xdr_mc,
     cast(cases.counterparty_type as varchar(20)) as cf_xdr_lb,
     cast(cases.counterparty_credit_code as varchar(18)) as cf_xdr_shxym,
     cast(cases.counterparty_business_registration as varchar(100)) as cf_xdr_gszc,
@@ -31,9 +30,9 @@ select
     cast(cases.decision_date as date) as cf_jdrq,
     cast(cases.penalty_valid_until as date) as cf_yxq,
     cast(cases.publicity_until as date) as cf_gsjzq,
-    cast(cases.deciding_authority as varchar(200)) as cf_cfjg,
+    cast({{ mask_free_text('cases.deciding_authority', kinds=['id', 'mobile']) }} as varchar(200)) as cf_cfjg,
     cast(cases.deciding_authority_id as varchar(18)) as cf_cfjgdm,
-    cast(cases.data_source_name as varchar(200)) as cf_sjly,
+    cast({{ mask_free_text('cases.data_source_name', kinds=['id', 'mobile']) }} as varchar(200)) as cf_sjly,
     cast(cases.data_source_id as varchar(18)) as cf_sjlydm,
     cast(case when cases.is_withdrawn then 'remove' else 'publish' end as varchar(10)) as feed_action,
     cast(cases.is_withdrawn as boolean) as is_withdrawn,

@@ -32,7 +32,7 @@ select
     cases.procedure_type,
     cases.counterparty_type,
     case when cases.counterparty_type = '自然人' then {{ mask_person_name('cases.counterparty_name') }}
-         else cases.counterparty_name end as counterparty_name_masked,
+         else {{ mask_free_text('cases.counterparty_name', kinds=['id', 'mobile']) }} end as counterparty_name_masked,
     cases.counterparty_credit_code,
     cases.counterparty_id_type,
     {{ mask_id_number('cases.counterparty_id_number') }} as counterparty_id_number_masked,
