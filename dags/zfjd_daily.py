@@ -31,10 +31,12 @@ from cosmos.constants import ExecutionMode, InvocationMode, LoadMode
 from cosmos.operators.local import DbtBuildLocalOperator
 
 from zfjd.airflow_setup import CHANNEL_POOLS, DEFAULT_GROUP_SIZE, GROUP_SIZE_ENV, alert_failure
-from zfjd.home import Home
+from zfjd.home import Home, keep_private
 from zfjd.warehouse import PROJECT_DIR
 
 HOME = Home.at()
+# Every task process parses this file first: what its tasks create (dbt's WAL and target included) is owner-only.
+keep_private()
 LAKE = Asset(name="zfjd_lake", uri="file:///zfjd/lake")
 WAREHOUSE = Asset(name="zfjd_warehouse", uri="file:///zfjd/warehouse/warehouse.duckdb")
 PUBLISHED = Asset(name="zfjd_published", uri="file:///zfjd/published/warehouse.duckdb")

@@ -20,9 +20,11 @@ from airflow.sdk import Asset, Param, dag, get_current_context, task
 from airflow.timetables.trigger import CronTriggerTimetable
 
 from zfjd.airflow_setup import alert_failure
-from zfjd.home import Home
+from zfjd.home import Home, keep_private
 
 HOME = Home.at()
+# Every task process parses this file first: what its tasks create (dbt's WAL and target included) is owner-only.
+keep_private()
 PUBLISHED = Asset(name="zfjd_published", uri="file:///zfjd/published/warehouse.duckdb")
 MONTHLY_REPORT = Asset(name="zfjd_monthly_report", uri="file:///zfjd/reports/monthly")
 

@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from zfjd.home import HOME_ENV, Home
+from zfjd.home import HOME_ENV, Home, owner_only, write_secret
 
 REPO = Path(__file__).resolve().parent.parent
 DAGS_FOLDER = REPO / "dags"
@@ -98,11 +98,7 @@ def settings(home: Home) -> dict[str, str]:
 
 
 def _secret(path: Path) -> str:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(32), encoding="utf-8")
-        path.chmod(0o600)
-    return path.read_text(encoding="utf-8").strip()
+    return write_secret(path, secrets.token_urlsafe(32))
 
 
 def configure(home: Home) -> dict[str, str]:
@@ -145,9 +141,11 @@ def ensure_pools() -> None:
         Pool.create_or_update_pool(name, slots, description, include_deferred=False)
 
 
+@owner_only
 def prepare(home: Home) -> dict[str, str]:
-    """Everything a run needs, idempotent: folders, variables, metadata database, pools."""
-    home.airflow.mkdir(parents=True, exist_ok=True)
+    """Everything a run needs, idempotent: folders, variables, metadata database, pools. The metadata
+    database and the task logs hold the run's results: owner-only like the rest of the instance."""
+    home.create()
     values = configure(home)
     migrate(home)
     ensure_pools()

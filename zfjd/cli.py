@@ -178,11 +178,13 @@ def simulate(
     from connectors.file_drop import FileDrop, platform_push
     from connectors.simulator.exchange import Exchange
     from connectors.simulator.outbox import write_file_drops, write_pushes, write_reference, write_units_config
+    from zfjd.home import keep_private, write_secret
 
     try:
         first_day = dt.date.fromisoformat(start)
     except ValueError:
         _fail(f"--start 应为 YYYY-MM-DD 格式的日期，收到 {start}")
+    keep_private()  # the simulated units' records are personal data: owner-only files from here on
     out_dir.mkdir(parents=True, exist_ok=True)
     exchange = Exchange.simulate(units, days, seed, first_day, defect_rate)
     channels = write_units_config(exchange, out_dir / "units.yaml")
@@ -202,9 +204,7 @@ def simulate(
 
     write_front_tables(exchange, url)
     token_path = out_dir / "api-token"
-    if not token_path.exists():
-        token_path.write_text(secrets.token_urlsafe(24), encoding="utf-8")
-        token_path.chmod(0o600)
+    write_secret(token_path, secrets.token_urlsafe(24))
     counts = {entity: frame.height for entity, frame in exchange.records.items()}
     out.print(
         f"模拟省份：{units} 个报送单位、{len(exchange.province.bodies)} 个执法主体，{days} 天，"
@@ -292,7 +292,7 @@ def run(
     from zfjd.cycle import ProvinceMismatch, ProvinceSpec, add_outcomes, lake_totals, prepare_province, province_spec
     from zfjd.home import Home
 
-    place = Home.at(home)
+    place = Home.at(home).create()  # owner-only from here on (zfjd/home.py)
     existing = province_spec(place)
     base = existing or ProvinceSpec(200, 30, 7, "2025-03-01")
     spec = ProvinceSpec(

@@ -14,7 +14,7 @@ import time
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass
 
-from zfjd.home import Home
+from zfjd.home import Home, owner_only, write_secret
 
 REFERENCE_UNIT = "province"  # the 三库 extract lands under this name: it is the province's, not a unit's
 # A dropped or pushed file is taken only once unchanged for this long (docs/intake.md, "Uploading a
@@ -71,6 +71,7 @@ def province_spec(home: Home) -> ProvinceSpec | None:
     return ProvinceSpec(**json.loads(path.read_text(encoding="utf-8")))
 
 
+@owner_only
 def prepare_province(home: Home, spec: ProvinceSpec) -> bool:
     """Writes the simulated province once; returns False when the same one is already there."""
     existing = province_spec(home)
@@ -88,8 +89,7 @@ def prepare_province(home: Home, spec: ProvinceSpec) -> bool:
     from connectors.simulator.outbox import write_file_drops, write_pushes, write_reference, write_units_config
 
     exchange = spec.exchange()
-    folder = home.province
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = home.create().province
     channels = write_units_config(exchange, folder / "units.yaml")
     write_reference(exchange, folder / "reference")
     by_channel = {c: [u for u, ch in channels.items() if ch == c] for c in set(channels.values())}
@@ -98,10 +98,7 @@ def prepare_province(home: Home, spec: ProvinceSpec) -> bool:
         write_file_drops(exchange, drop, by_channel.get("file_drop", []), day)
         write_pushes(exchange, push, by_channel.get("platform_push", []), day)
     write_front_tables(exchange, _front_url(home))
-    token_path = folder / "api-token"
-    if not token_path.exists():
-        token_path.write_text(secrets.token_urlsafe(24), encoding="utf-8")
-        token_path.chmod(0o600)
+    write_secret(folder / "api-token", secrets.token_urlsafe(24))
     # Written last: a province without it is incomplete and is written again.
     (folder / "province.json").write_text(json.dumps(asdict(spec), indent=1), encoding="utf-8")
     return True
@@ -146,6 +143,7 @@ class GroupOutcome:
     problems: list[str]
 
 
+@owner_only
 def intake_and_validate(
     home: Home, units: list[str], *, as_of: dt.date, settle_seconds: float | None = None, clock=time.time
 ) -> GroupOutcome:
@@ -230,6 +228,7 @@ def _api_source(home: Home, stack: ExitStack):
     return ApiSource(server.url, token)
 
 
+@owner_only
 def land_reference(home: Home, *, as_of: dt.date) -> int:
     """Lands the province's 三库 extract (as any batch: content-addressed, idempotent) and validates it;
     the warehouse keeps its history (SCD2). Returns the number of new batches."""
@@ -319,6 +318,7 @@ def add_outcomes(outcomes: list[dict]) -> dict:
     return total
 
 
+@owner_only
 def check_warehouse(home: Home) -> dict:
     """great-expectations on the warehouse's marts, Data Docs under DIR/reports/data-docs/.
 
@@ -344,6 +344,7 @@ def check_warehouse(home: Home) -> dict:
     return {**summary, "reused": False}
 
 
+@owner_only
 def write_feedback(home: Home, as_of: dt.date) -> list[str]:
     """Per-unit feedback files (zfjd/reports/feedback.py writes them)."""
     try:
@@ -355,6 +356,7 @@ def write_feedback(home: Home, as_of: dt.date) -> list[str]:
     return [str(path) for path in write_unit_feedback(home, as_of)]
 
 
+@owner_only
 def write_monthly(home: Home, month: str, out_dir=None) -> list[str]:
     """The month's 通报 from the published warehouse alone (zfjd/reports/monthly.py writes it)."""
     from pathlib import Path
@@ -369,6 +371,7 @@ def write_monthly(home: Home, month: str, out_dir=None) -> list[str]:
     return [str(path) for path in write_monthly_report(home.published, month, out)]
 
 
+@owner_only
 def draw_review_sample(home: Home, month: str) -> dict:
     """The month's 随机抽查 draw: `mart_review_sample` built with `review_month` set (reproducible from the
     project's `review_seed`). Writes the warehouse: one writer at a time."""

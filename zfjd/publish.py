@@ -6,6 +6,10 @@ file system): a reader sees the previous copy or the new one, never half of one.
 unmasked data (`raw`, staging, intermediate, snapshots) are never copied. When the new copy holds
 exactly what the published one holds (same tables, same rows), the published file is left as it was,
 so running the same day again changes nothing.
+
+The copy is the one file under the instance's folder another local user may open: `published/` is
+made 0755 and the copy 0444 on purpose, the copy while it is still under its building name (created
+0600 by the owner-only mask, so a half-built copy is never readable), then renamed into place.
 """
 
 from __future__ import annotations
@@ -17,8 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from quality.privacy import is_private
-from zfjd.home import Home
+from zfjd.home import Home, owner_only
 
+PUBLISHED_FOLDER_MODE, PUBLISHED_FILE_MODE = 0o755, 0o444  # analysts read it; nobody writes it in place
 PUBLICATION_TABLE = "zfjd_publication"  # in schema main: what was published, as of which day, its fingerprint
 
 
@@ -80,6 +85,7 @@ def published_fingerprint(path: Path) -> str | None:
     return row[0] if row else None
 
 
+@owner_only
 def publish(home: Home, *, as_of: dt.date | None = None) -> PublishReport:
     """Copies the analyst-facing schemas of the warehouse into a new file and swaps it in atomically."""
     import duckdb
@@ -88,6 +94,7 @@ def publish(home: Home, *, as_of: dt.date | None = None) -> PublishReport:
     if not source.exists():
         raise FileNotFoundError(f"主题库文件不存在：{source}（请先完成主题库构建）")
     target.parent.mkdir(parents=True, exist_ok=True)
+    target.parent.chmod(PUBLISHED_FOLDER_MODE)  # the analysts' door, opened on purpose (umask made it 0700)
     staging = target.with_name(f"building-{os.getpid()}.duckdb")
     for leftover in target.parent.glob("building-*.duckdb*"):
         leftover.unlink()  # a publication that was killed half-way: never visible, safe to drop
@@ -113,7 +120,7 @@ def publish(home: Home, *, as_of: dt.date | None = None) -> PublishReport:
     if published_fingerprint(target) == fingerprint:
         staging.unlink()
         return PublishReport(str(target), tables, rows, fingerprint, replaced=False)
-    os.chmod(staging, 0o444)  # the analysts' copy is read-only on disk too
+    os.chmod(staging, PUBLISHED_FILE_MODE)  # readable by analysts only once complete, read-only on disk too
     os.replace(staging, target)
     return PublishReport(str(target), tables, rows, fingerprint, replaced=True)
 

@@ -4,7 +4,8 @@ The warehouse is a function of the lake: `raw` is replaced from the lake's files
 tables are small next to what DuckDB reads per second), so a re-run or a run after a crash gives the
 same tables. Only the dbt snapshots keep state, and they are keyed on 更新时间 (timestamp strategy),
 so the same data snapshotted twice changes nothing. `raw` holds unmasked personal data and is never
-published; every analyst-facing schema is masked by the models.
+published; every analyst-facing schema is masked by the models. The warehouse file, its WAL, dbt's
+target and logs are created owner-only (`owner_only`): another local user cannot ATTACH the file.
 
 Targets: `duckdb` (the default: one file, one writer) and `postgres` (the same project on a server,
 checked in CI). Connection settings come from the environment (see dbt_project/profiles.yml).
@@ -27,7 +28,7 @@ import polars as pl
 from quality.lake import EXTRACT_ENTITIES, ISSUE_SCHEMA, UNIT_REPORTED_ENTITIES, LedgerEntry
 from standards.loader import standard as load_standard
 from standards.model import Entity
-from zfjd.home import Home
+from zfjd.home import Home, owner_only
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
 RAW_SCHEMA = "raw"
@@ -79,6 +80,7 @@ class LoadReport:
     rows: dict[str, int]
 
 
+@owner_only
 def load_lake_duckdb(lake: Path, database: Path) -> LoadReport:
     """Replaces `raw.*` in the DuckDB warehouse with the lake's contents, in one transaction."""
     import duckdb
@@ -109,6 +111,7 @@ def _json_columns(columns: dict[str, str]) -> str:
     return "{" + ", ".join(f"'{name}': '{kinds[kind]}'" for name, kind in columns.items()) + "}"
 
 
+@owner_only
 def load_lake_postgres(lake: Path, dsn: str) -> LoadReport:
     """The same `raw.*` on PostgreSQL (COPY from the lake's files), replaced in one transaction."""
     import psycopg
@@ -183,6 +186,7 @@ class BuildResult:
     seconds: float
 
 
+@owner_only
 def run_dbt(args: list[str], home: Home, *, target: str = "duckdb", as_of: dt.date | None = None) -> BuildResult:
     """Runs dbt in-process (dbtRunner) against `home`'s warehouse; returns what failed, by node."""
     import time
@@ -225,6 +229,7 @@ def release_duckdb() -> None:
             environment.close()
 
 
+@owner_only
 def build(home: Home, *, as_of: dt.date, target: str = "duckdb", dsn: str | None = None) -> BuildResult:
     """Loads the lake and builds every model, snapshot, seed and test."""
     if target == "duckdb":
@@ -234,6 +239,7 @@ def build(home: Home, *, as_of: dt.date, target: str = "duckdb", dsn: str | None
     return run_dbt(["build"], home, target=target, as_of=as_of)
 
 
+@owner_only
 def generate_docs(home: Home, *, as_of: dt.date) -> Path:
     """dbt docs as one self-contained HTML file (`--static`, works offline) under DIR/reports/dbt-docs/."""
     import shutil

@@ -16,11 +16,12 @@ import duckdb
 import polars as pl
 import psycopg
 import pytest
+from personal_data_scan import leaks, people
 from stdnum.cn import ric
 from warehouse_compare import analyst_tables, contents_digest, raw_frames, table
 from warehouse_recompute import COUNTS, RATES, STOCKS, indicators, yearly
 
-from zfjd import cycle, warehouse
+from zfjd import cycle, publish, warehouse
 from zfjd.home import Home
 
 UNITS = int(os.environ.get("ZFJD_TEST_WAREHOUSE_UNITS", "200"))
@@ -157,6 +158,35 @@ def test_no_analyst_facing_table_holds_an_unmasked_id_number(duckdb_build):
                 assert not leaked, f"{name}.{column} holds an unmasked 身份证号"
         masked = con.execute("select id_number_masked from marts.dim_officer limit 1").fetchone()[0]
     assert re.fullmatch(r"\d{6}\*{8}[\dXx]{4}", masked), masked
+
+
+@pytest.mark.slow
+def test_no_analyst_facing_table_nor_the_published_copy_holds_a_mobile_number_or_a_persons_name(duckdb_build):
+    home, spec = duckdb_build
+    who = people(home.warehouse)
+    # what the scan looks for is there to find: the simulated 违法事实 name the natural person
+    assert len(who.names) > 100 and len(who.id_numbers) > 100
+    staged = table(home.warehouse, "staging.stg_lake__penalty_cases").filter(pl.col("counterparty_type") == "自然人")
+    assert staged.filter(pl.col("violation_facts").str.contains(pl.col("counterparty_name"), literal=True)).height > 10
+    assert leaks(home.warehouse, who) == []
+    copy = publish.publish(home, as_of=spec.last_day)
+    assert leaks(home.published, who) == []
+    with duckdb.connect(copy.path, read_only=True) as con:
+        schemas = {s for (s,) in con.execute("select distinct schema_name from duckdb_tables()").fetchall()}
+    assert not schemas & {"raw", "staging", "snapshots"}, schemas
+    # the masking is counted: every natural person's name in a 违法事实 is one value masked
+    with duckdb.connect(str(home.warehouse), read_only=True) as con:
+        counted = con.execute(
+            "select values_masked from ops.ops_masking where model_name = 'fct_penalty_case' "
+            "and column_name = 'violation_facts' and data_kind = 'name'"
+        ).fetchone()[0]
+    assert (
+        counted
+        >= staged.filter(
+            pl.col("violation_facts").str.contains(pl.col("counterparty_name"), literal=True)
+            & (pl.col("counterparty_name").str.len_chars() >= 2)
+        ).height
+    )
 
 
 @pytest.mark.slow

@@ -18,7 +18,7 @@ select
     coercions.coercion_method in {{ codes('coercion_method', ['查封场所设施或者财物', '扣押财物', '冻结存款汇款']) }} as is_seizure,
     coercions.counterparty_type,
     case when coercions.counterparty_type = {{ code('counterparty_type', '自然人') }} then {{ mask_person_name('coercions.counterparty_name') }}
-         else coercions.counterparty_name end as counterparty_name_masked,
+         else {{ mask_free_text('coercions.counterparty_name', kinds=['id', 'mobile']) }} end as counterparty_name_masked,
     coercions.counterparty_credit_code,
     {{ mask_id_number('coercions.counterparty_id_number') }} as counterparty_id_number_masked,
     coercions.decision_number,

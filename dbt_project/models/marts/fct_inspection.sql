@@ -14,7 +14,7 @@ select
     {{ entity_at('county_code') }} as county_code,
     {{ entity_at('enforcement_domain') }} as enforcement_domain,
     inspections.inspection_method,
-    inspections.inspected_party_name,
+    {{ masked_column('fct_inspection', 'inspected_party_name', 'inspections') }} as inspected_party_name,
     inspections.inspected_party_credit_code,
     inspections.inspection_date,
     {{ month_of('inspections.inspection_date') }} as inspection_month,

@@ -1,5 +1,6 @@
 -- 行政处罚案件: the latest version of every case (a 撤销 case stays, marked withdrawn), placed by the
--- body it belonged to when it acted, personal data masked.
+-- body it belonged to when it acted, personal data masked: the free text here (违法事实 …) is where every
+-- mart and feed reads it, masked once (macros/masking.sql).
 with cases as (
     select * from {{ ref('stg_lake__penalty_cases') }}
 ),
@@ -31,11 +32,16 @@ select
     cases.procedure_type,
     cases.counterparty_type,
     case when cases.counterparty_type = {{ code('counterparty_type', '自然人') }} then {{ mask_person_name('cases.counterparty_name') }}
-         else cases.counterparty_name end as counterparty_name_masked,
+         else {{ mask_free_text('cases.counterparty_name', kinds=['id', 'mobile']) }} end as counterparty_name_masked,
     cases.counterparty_credit_code,
     cases.counterparty_id_type,
     {{ mask_id_number('cases.counterparty_id_number') }} as counterparty_id_number_masked,
-    cases.violation_type,
+    {{ masked_column('fct_penalty_case', 'violation_type', 'cases') }} as violation_type,
+    {{ masked_column('fct_penalty_case', 'violation_facts', 'cases') }} as violation_facts,
+    {{ masked_column('fct_penalty_case', 'penalty_basis', 'cases') }} as penalty_basis,
+    {{ masked_column('fct_penalty_case', 'penalty_content', 'cases') }} as penalty_content,
+    {{ masked_column('fct_penalty_case', 'license_suspended', 'cases') }} as license_suspended,
+    {{ masked_column('fct_penalty_case', 'remarks', 'cases') }} as remarks,
     cases.penalty_kinds,
     heaviest.heaviest_penalty_kind,
     cases.fine_amount_wan,

@@ -10,6 +10,6 @@ select
     rejected_count as rejected,
     finding_record_count as findings,
     validated_as_of,
-    unusable_reason,
-    source_name
-from {{ ref('stg_lake__batches') }}
+    {{ masked_column('ops_batch', 'unusable_reason', 'batches') }} as unusable_reason,
+    {{ masked_column('ops_batch', 'source_name', 'batches') }} as source_name
+from {{ ref('stg_lake__batches') }} as batches

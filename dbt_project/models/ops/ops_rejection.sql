@@ -1,5 +1,6 @@
 -- Every rejected row with its reason in Chinese (the unit's feedback is built from this). The value
--- as sent is kept here only when the field carries no personal data.
+-- as sent is kept here only when the field carries no personal data, and with any 身份证号 or mobile
+-- number written in it masked.
 with rejections as (
     select * from {{ ref('stg_lake__issues') }} where severity = 'reject'
 ),
@@ -20,8 +21,9 @@ select
     fields.field_name,
     replace(rules.message, '{field}', coalesce(fields.field_name || '（' || rejections.field_code || '）', '')) as message,
     replace(rules.hint, '{field}', coalesce(fields.field_name, '')) as hint,
-    case when coalesce(fields.is_personal, false) then null else rejections.value_as_received end as value,
-    rejections.detail
+    case when coalesce(fields.is_personal, false) then null
+         else {{ masked_column('ops_rejection', 'value_as_received', 'rejections') }} end as value,
+    {{ masked_column('ops_rejection', 'detail', 'rejections') }} as detail
 from rejections
 inner join batches on batches.batch_id = rejections.batch_id
 left join {{ ref('rule') }} as rules on rules.rule_id = rejections.rule_id
