@@ -1,0 +1,522 @@
+"""Hostile inputs at `zfjd validate` and the file reader (issue 11, causes 6, 7, 8 and the reader's part
+of 1 and 2). Each case is named by what it attacks and asserts the exit code, a clear Chinese message,
+nothing lost (received = accepted + rejected, or exit 2 with nothing written) and bounded time and
+memory (every in-process run is timed and the process peak checked in `validate_support.validate`)."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import json
+import os
+import zipfile
+
+import pytest
+import xlsxwriter
+from build_samples import clean_case
+from hostile.validate_support import (
+    column_letters,
+    raw_xlsx,
+    sheet_xml,
+    validate,
+    validate_in_child,
+)
+from openpyxl import load_workbook
+from support import clean_inspection, write_rows
+
+from quality.read import UnusableFile, open_table
+
+HEADERS = list(clean_inspection(1))
+
+
+def csv_bytes(rows: list[dict[str, str]], encoding: str = "utf-8", newline: str = "\n") -> bytes:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator=newline)
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue().encode(encoding)
+
+
+def inspections(count: int, **changes: str) -> list[dict[str, str]]:
+    rows = [clean_inspection(i) for i in range(1, count + 1)]
+    for key, value in changes.items():
+        rows[-1][key] = value
+    return rows
+
+
+def write(path, data: bytes):
+    path.write_bytes(data)
+    return path
+
+
+def xlsx_of(path, rows: list[list], sheet: str = "行政检查"):
+    book = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False})
+    page = book.add_worksheet(sheet)
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            page.write_string(r, c, value)
+    book.close()
+    return path
+
+
+# --- cause 6: the path given is the file read -----------------------------------------------------
+
+
+def test_glob_brackets_in_the_path_read_that_file_not_a_neighbour(tmp_path):
+    """x[12].csv beside x1.csv: the two rows of x1 were reported as x[12].csv's, accepted, exit 0."""
+    write_rows(tmp_path / "x1.csv", inspections(2))
+    bracketed = write(tmp_path / "x[12].csv", csv_bytes(inspections(3, 检查日期="2024-13-45")))
+    outcome = validate(bracketed, tmp_path)
+    document = outcome.assert_conserved(received=3, rejected=1)
+    assert document["source"] == "x[12].csv"
+
+
+@pytest.mark.parametrize("name", ["*.csv", "?.csv", "a{b,c}.csv", "**.csv", "[!x].csv"])
+def test_wildcards_in_the_name_are_plain_characters(tmp_path, name):
+    write_rows(tmp_path / "a.csv", inspections(5))
+    target = write(tmp_path / name, csv_bytes(inspections(1)))
+    outcome = validate(target, tmp_path)
+    outcome.assert_conserved(received=1, rejected=0)
+
+
+def test_a_missing_file_whose_name_is_a_glob_of_existing_ones_is_missing(tmp_path):
+    write_rows(tmp_path / "x1.csv", inspections(2))
+    outcome = validate(tmp_path / "x[1].csv", tmp_path)
+    outcome.assert_unusable("找不到文件")
+
+
+def test_rich_markup_in_the_file_name_is_printed_as_text(tmp_path):
+    target = write(tmp_path / "[bold red]报送[/].csv", csv_bytes(inspections(2)))
+    outcome = validate(target, tmp_path)
+    outcome.assert_conserved(received=2)
+    assert "[bold red]报送[/].csv" in outcome.stdout
+
+
+def test_a_markup_closing_tag_as_a_header_is_an_unknown_column_not_a_crash(tmp_path):
+    rows = [dict(r, **{"[/]": "x"}) for r in inspections(2)]
+    outcome = validate(write(tmp_path / "h.csv", csv_bytes(rows)), tmp_path, outputs=("json", "xlsx", "html"))
+    line = outcome.assert_unusable("标准以外的列")
+    assert "[/]" in line
+
+
+def test_markup_in_a_rejected_value_is_shown_as_sent(tmp_path):
+    rows = inspections(2, 检查日期="[/][link=file:///etc/passwd]x[/link]")
+    outcome = validate(write(tmp_path / "m.csv", csv_bytes(rows)), tmp_path)
+    document = outcome.assert_conserved(received=2, rejected=1)
+    assert document["errors"][0]["value"] == "[/][link=file:///etc/passwd]x[/link]"
+
+
+def test_a_directory_given_as_the_input_is_refused(tmp_path):
+    folder = tmp_path / "folder.csv"
+    folder.mkdir()
+    validate(folder, tmp_path).assert_unusable("文件夹")
+
+
+def test_a_fifo_given_as_the_input_is_refused_without_blocking(tmp_path):
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    validate(fifo, tmp_path, seconds=10).assert_unusable("不是普通文件")
+
+
+def test_a_device_given_as_the_input_is_refused(tmp_path):
+    validate(tmp_path / ".." / ".." / ".." / "dev" / "zero", tmp_path, seconds=10).assert_unusable("不是普通文件")
+
+
+def test_a_symlink_to_a_device_is_refused(tmp_path):
+    link = tmp_path / "zero.csv"
+    link.symlink_to("/dev/zero")
+    validate(link, tmp_path, seconds=10).assert_unusable("不是普通文件")
+
+
+def test_a_name_of_two_hundred_characters_loses_nothing(tmp_path):
+    name = "处罚案件" * 20 + "a" * 110 + ".csv"
+    assert len(name.encode()) < 255
+    target = write(tmp_path / name, csv_bytes(inspections(2)))
+    document = validate(target, tmp_path).assert_conserved(received=2)
+    assert document["source"] == name
+
+
+# --- cause 7: bounded work for spreadsheets ----------------------------------------------------------
+
+
+def test_one_value_in_the_last_cell_of_the_sheet_is_refused_without_crashing(tmp_path):
+    """1.4 KB: one value in XFD1048576 made calamine allocate the whole grid (SIGABRT)."""
+    rows = [[(f"{column_letters(i)}1", header) for i, header in enumerate(HEADERS)], [("XFD1048576", "x")]]
+    path = raw_xlsx(tmp_path / "far.xlsx", sheet_xml(rows))
+    assert path.stat().st_size < 3000
+    child = validate_in_child(path, tmp_path, "--json", str(tmp_path / "far.json"))
+    assert child.exit_code == 2, (child.exit_code, child.stderr[-2000:])
+    assert "Traceback" not in child.stderr and "单元格" in child.stderr
+    assert child.peak_mb < 600, child.peak_mb
+    assert not (tmp_path / "far.json").exists()
+
+
+def test_a_far_cell_on_row_four_thousand_is_refused_within_limits(tmp_path):
+    """XFD4000: 16,384 × 4,000 cells = 65 M (2.25 GB when read whole)."""
+    rows = [[(f"{column_letters(i)}1", header) for i, header in enumerate(HEADERS)], [("XFD4000", "x")]]
+    path = raw_xlsx(tmp_path / "wide.xlsx", sheet_xml(rows))
+    outcome = validate(path, tmp_path)
+    outcome.assert_unusable("单元格")
+
+
+def test_a_dimension_that_lies_small_does_not_let_a_far_cell_through(tmp_path):
+    rows = [[(f"{column_letters(i)}1", header) for i, header in enumerate(HEADERS)], [("XFD1048576", "x")]]
+    path = raw_xlsx(tmp_path / "liar.xlsx", sheet_xml(rows, dimension="A1:M2"))
+    child = validate_in_child(path, tmp_path)
+    assert child.exit_code == 2, (child.exit_code, child.stderr[-2000:])
+    assert child.peak_mb < 600, child.peak_mb
+
+
+def test_a_compressed_bomb_is_refused_before_it_is_inflated(tmp_path):
+    """A 100 MB worksheet that deflates to ~100 KB: refused by its declared size, nothing read."""
+    filler = "<!--" + "0" * (100 << 20) + "-->"
+    rows = [[(f"{column_letters(i)}1", header) for i, header in enumerate(HEADERS)]]
+    xml = sheet_xml(rows).replace("<sheetData>", filler + "<sheetData>")
+    path = raw_xlsx(tmp_path / "bomb.xlsx", xml)
+    assert path.stat().st_size < 1 << 20
+    outcome = validate(path, tmp_path, outputs=("json", "xlsx", "html"))
+    outcome.assert_unusable("解压")
+
+
+def test_a_huge_shared_value_gives_small_reports(tmp_path):
+    """One 2 MB value in a 检查日期 cell: rejected, and the reports echo at most 200 characters of it."""
+    record = clean_inspection(1)
+    huge = "9" * (2 << 20)
+    rows = [[(f"{column_letters(i)}1", header) for i, header in enumerate(record)]]
+    rows.append([(f"{column_letters(i)}2", huge if key == "检查日期" else value)
+                 for i, (key, value) in enumerate(record.items()) if value])
+    path = raw_xlsx(tmp_path / "big.xlsx", sheet_xml(rows))
+    assert path.stat().st_size < 200_000
+    outcome = validate(path, tmp_path, outputs=("json", "xlsx", "html"))
+    document = outcome.assert_conserved(received=1, rejected=1)
+    value = document["errors"][0]["value"]
+    assert value.endswith("…（已截断）") and len(value) <= 210
+    for target in outcome.outputs.values():
+        assert target.stat().st_size < 200_000, (target, target.stat().st_size)
+
+
+def test_too_many_columns_are_refused(tmp_path):
+    header = ",".join(f"列{i}" for i in range(20_000))
+    outcome = validate(write(tmp_path / "cols.csv", (header + "\n" + "," * 19_999 + "\n").encode()), tmp_path)
+    outcome.assert_unusable("列")
+
+
+# --- cause 8: numbers, exit codes and one-line errors -------------------------------------------------
+
+
+@pytest.mark.parametrize("amount", ["9" * 400, "1" + "0" * 308, "1e400", "inf", "NaN", "0." + "0" * 400 + "1"])
+def test_an_absurd_fine_is_a_reject_never_inf(tmp_path, amount):
+    row = clean_case(1)
+    row["罚款金额（万元）"] = amount
+    outcome = validate(write(tmp_path / "fine.csv", csv_bytes([clean_case(2), row])), tmp_path,
+                       entity="penalty_case")
+    document = outcome.assert_conserved(received=2, rejected=1)
+    assert {e["field"] for e in document["errors"]} >= {"CF_NR_FK"}
+    assert "inf" not in json.dumps(document).lower().replace("info", "")
+
+
+def test_a_long_fine_that_is_a_plain_number_is_still_read(tmp_path):
+    row = clean_case(1)
+    row["罚款金额（万元）"] = "0.500000000000"
+    document = validate(write(tmp_path / "fine.csv", csv_bytes([row])), tmp_path,
+                        entity="penalty_case").assert_conserved(received=1)
+    assert not [e for e in document["errors"] if e["field"] == "CF_NR_FK"]
+
+
+def test_cr_only_line_endings_are_read_as_lines(tmp_path):
+    path = write(tmp_path / "mac.csv", csv_bytes(inspections(3, 检查日期="2024-13-45"), newline="\r"))
+    validate(path, tmp_path).assert_conserved(received=3, rejected=1)
+
+
+def test_crlf_line_endings_are_read_as_lines(tmp_path):
+    path = write(tmp_path / "dos.csv", csv_bytes(inspections(3), newline="\r\n"))
+    validate(path, tmp_path).assert_conserved(received=3, rejected=0)
+
+
+def test_mixed_cr_and_lf_line_endings_are_refused_with_a_reason(tmp_path):
+    data = csv_bytes(inspections(2), newline="\r") + csv_bytes(inspections(2), newline="\n").split(b"\n", 1)[1]
+    validate(write(tmp_path / "mixed.csv", data), tmp_path).assert_unusable("换行")
+
+
+def test_an_undecodable_row_after_the_first_mib_is_a_clear_error(tmp_path):
+    rows = inspections(4000)
+    data = csv_bytes(rows)
+    assert len(data) > 1 << 20
+    data += "TH-JC-2024-99999,乱码行\n".encode("gbk")
+    outcome = validate(write(tmp_path / "late-gbk.csv", data), tmp_path, outputs=("json", "xlsx", "html"))
+    outcome.assert_unusable("编码", "4001")
+
+
+def test_an_output_in_a_missing_folder_is_refused_before_anything_is_written(tmp_path):
+    path = write(tmp_path / "ok.csv", csv_bytes(inspections(2)))
+    json_out = tmp_path / "out.json"
+    outcome = validate(path, tmp_path, "--json", str(json_out), "--html", str(tmp_path / "missing" / "r.html"),
+                       outputs=())
+    outcome.outputs = {"json": json_out, "html": tmp_path / "missing" / "r.html"}
+    outcome.assert_unusable("文件夹")
+
+
+def test_an_output_path_that_is_a_folder_is_refused_before_anything_is_written(tmp_path):
+    path = write(tmp_path / "ok.csv", csv_bytes(inspections(2)))
+    folder = tmp_path / "r.xlsx"
+    folder.mkdir()
+    json_out = tmp_path / "out.json"
+    outcome = validate(path, tmp_path, "--json", str(json_out), "--xlsx", str(folder), outputs=())
+    outcome.outputs = {"json": json_out}
+    outcome.assert_unusable("文件夹")
+    assert folder.is_dir() and not any(folder.iterdir())
+
+
+def test_the_same_output_named_twice_is_refused(tmp_path):
+    path = write(tmp_path / "ok.csv", csv_bytes(inspections(2)))
+    same = tmp_path / "same.out"
+    outcome = validate(path, tmp_path, "--json", str(same), "--html", str(same), outputs=())
+    outcome.outputs = {"json": same}
+    outcome.assert_unusable("同一个")
+
+
+def test_an_output_that_is_the_input_is_refused(tmp_path):
+    path = write(tmp_path / "ok.csv", csv_bytes(inspections(2)))
+    before = path.read_bytes()
+    outcome = validate(path, tmp_path, "--json", str(path), outputs=())
+    assert outcome.exit_code == 2 and "输入" in outcome.one_chinese_line()
+    assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "words"),
+    [
+        ("empty.csv", b"", ("空",)),
+        ("bom.csv", codecs.BOM_UTF8, ("空",)),
+        ("bom16.csv", codecs.BOM_UTF16_LE, ("空",)),
+        ("blank.csv", b" \r\n\t\n", ("空",)),
+        ("nul.csv", b"\x00" * 4096, ("二进制",)),
+        ("header-only.csv", ",".join(HEADERS).encode() + b"\n", ()),
+    ],
+)
+def test_empty_and_almost_empty_files(tmp_path, name, data, words):
+    outcome = validate(write(tmp_path / name, data), tmp_path)
+    if name == "header-only.csv":  # a header and no records: a file with nothing to reject
+        outcome.assert_conserved(received=0)
+    else:
+        outcome.assert_unusable(*words)
+
+
+def test_a_huge_single_line_is_refused_quickly(tmp_path):
+    path = write(tmp_path / "line.csv", b"a" * (24 << 20))
+    validate(path, tmp_path).assert_unusable("表头")
+
+
+# --- the recorded reason is the real one (not 缺少…必填列) --------------------------------------------
+
+
+def test_an_old_xls_says_so(tmp_path):
+    cfb = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 4000
+    line = validate(write(tmp_path / "处罚.xls", cfb), tmp_path).assert_unusable()
+    assert "不支持 .xls（Excel 97-2003）格式，请另存为 .xlsx 或 CSV" in line
+
+
+def test_an_old_xls_named_csv_is_still_an_old_xls(tmp_path):
+    cfb = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 4000
+    validate(write(tmp_path / "处罚.csv", cfb), tmp_path).assert_unusable(".xls")
+
+
+def test_an_xlsx_named_xls_is_read_as_xlsx(tmp_path):
+    record = clean_inspection(1)
+    path = xlsx_of(tmp_path / "处罚案件.xls", [list(record), list(record.values())])
+    validate(path, tmp_path).assert_conserved(received=1, rejected=0)
+
+
+def test_an_xlsx_named_csv_or_without_suffix_is_read_as_xlsx(tmp_path):
+    record = clean_inspection(1)
+    for name in ("data.csv", "data", "a" * 150 + ".xlsx"[:3]):
+        path = xlsx_of(tmp_path / name, [list(record), list(record.values())])
+        validate(path, tmp_path).assert_conserved(received=1, rejected=0)
+
+
+def test_a_csv_named_xlsx_is_read_as_csv(tmp_path):
+    validate(write(tmp_path / "data.xlsx", csv_bytes(inspections(2))), tmp_path).assert_conserved(received=2)
+
+
+def test_bad_json_says_it_is_bad_json(tmp_path):
+    line = validate(write(tmp_path / "push.json", b'[{"JCBH": "1",'), tmp_path).assert_unusable("JSON")
+    assert "必填列" not in line
+
+
+def test_deeply_nested_json_is_refused_without_recursion(tmp_path):
+    line = validate(write(tmp_path / "deep.json", b"[" * 100_000 + b"]" * 100_000), tmp_path).assert_unusable("JSON")
+    assert "必填列" not in line
+
+
+def test_json_records_are_read_as_a_table(tmp_path):
+    records = [dict(clean_inspection(i)) for i in (1, 2)]
+    records[1]["检查日期"] = "2024-13-45"
+    path = write(tmp_path / "push.txt", json.dumps({"records": records}, ensure_ascii=False).encode())
+    validate(path, tmp_path).assert_conserved(received=2, rejected=1)
+
+
+def test_an_unreadable_encoding_says_so(tmp_path):
+    data = ",".join(HEADERS).encode() + b"\n" + b"\xff\xfe\x80\x81\x30\xff" * 10 + b"\n"
+    line = validate(write(tmp_path / "enc.csv", data), tmp_path).assert_unusable("编码")
+    assert "必填列" not in line
+
+
+@pytest.mark.parametrize("data", [b"%PDF-1.7\n%\xe2\xe3", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, b"PK\x03\x04junk"])
+def test_other_binary_formats_are_named_not_read_as_csv(tmp_path, data):
+    line = validate(write(tmp_path / "x.csv", data), tmp_path).assert_unusable()
+    assert "必填列" not in line
+
+
+def test_a_zip_that_is_not_a_workbook_is_named(tmp_path):
+    path = tmp_path / "a.xlsx"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("data.csv", ",".join(HEADERS))
+    validate(path, tmp_path).assert_unusable("压缩包")
+
+
+def test_reader_errors_are_one_exception_type_with_a_chinese_reason(tmp_path):
+    cases = {
+        "old.xls": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600,
+        "bad.json": b"{",
+        "empty.csv": b"",
+        "enc.csv": b"a\n\xff\xfe\x80\x81\x30\xff\n",
+    }
+    for name, data in cases.items():
+        with pytest.raises(UnusableFile) as caught:
+            open_table(write(tmp_path / name, data))
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in str(caught.value)), name
+
+
+# --- internal column names never collide with a unit's ------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["__row", "__record", "__malformed_text"])
+def test_a_column_named_like_an_internal_one_is_data_not_an_overwrite(tmp_path, name):
+    rows = [dict(r, **{name: "999"}) for r in inspections(2)]
+    path = write(tmp_path / "internal.csv", csv_bytes(rows))
+    source = open_table(path)
+    frame = next(iter(source.chunks()))
+    assert name in source.headers
+    assert frame["__row"].to_list() == [1, 2]
+    line = validate(path, tmp_path).assert_unusable("标准以外的列")
+    assert name in line
+
+
+def test_a_column_named_like_the_row_column_keeps_its_values_in_the_reader(tmp_path):
+    rows = [dict(r, __row="甲") for r in inspections(2)]
+    source = open_table(write(tmp_path / "internal.csv", csv_bytes(rows)))
+    frame = next(iter(source.chunks()))
+    data = source.data_columns
+    assert frame[data["__row"]].to_list() == ["甲", "甲"]
+    assert frame["__row"].to_list() == [1, 2]
+
+
+# --- the text itself ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["=cmd|' /C calc'!A0", "+1+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1", "=HYPERLINK(\"http://x\")"],
+)
+def test_formula_shaped_values_are_inert_text_in_the_xlsx_report(tmp_path, value):
+    rows = inspections(2, 检查日期=value)
+    outcome = validate(write(tmp_path / "f.csv", csv_bytes(rows)), tmp_path, outputs=("json", "xlsx"))
+    outcome.assert_conserved(received=2, rejected=1)
+    sheet = load_workbook(outcome.outputs["xlsx"])["拒收明细"]
+    cells = [cell for row in sheet.iter_rows(min_row=2) for cell in row if cell.value == value]
+    assert cells and all(cell.data_type == "s" and cell.quotePrefix for cell in cells)
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["<script>alert(1)</script>", "\"><img src=x onerror=alert(1)>", "</td></tr></table><h1>x", "{{ 7*7 }}"],
+)
+def test_hostile_text_is_escaped_in_the_html_report(tmp_path, value):
+    rows = inspections(2, 检查日期=value)
+    outcome = validate(write(tmp_path / "h.csv", csv_bytes(rows)), tmp_path, outputs=("json", "html"))
+    outcome.assert_conserved(received=2, rejected=1)
+    html = outcome.outputs["html"].read_text(encoding="utf-8")
+    assert "<script>alert" not in html and "<img src=x" not in html and "<h1>x" not in html
+    assert "49" not in html.split("{{ 7*7 }}")[0][-20:]
+
+
+def test_hostile_file_names_are_escaped_in_the_html_report(tmp_path):
+    target = write(tmp_path / "<img src=x onerror=alert(1)>.csv", csv_bytes(inspections(1)))
+    outcome = validate(target, tmp_path, outputs=("json", "html"))
+    outcome.assert_conserved(received=1)
+    assert "<img src=x" not in outcome.outputs["html"].read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["\u202e检查编号", "\u200b", "\x07\x1b[31m", "\ufeff", "Ｔ Ｈ－ＪＣ", "\U0001f600" * 3, "a\x00b"],
+)
+def test_bidi_control_zero_width_and_full_width_text_is_kept_as_sent(tmp_path, text):
+    rows = inspections(2, 检查结果=text)
+    outcome = validate(write(tmp_path / "t.csv", csv_bytes(rows)), tmp_path)
+    outcome.assert_conserved(received=2)
+
+
+def test_control_characters_in_a_rejected_value_do_not_reach_the_terminal(tmp_path):
+    rows = inspections(2, 检查日期="\x1b]0;owned\x07\x1b[2J")
+    outcome = validate(write(tmp_path / "esc.csv", csv_bytes(rows)), tmp_path)
+    outcome.assert_conserved(received=2, rejected=1)
+    assert "\x1b" not in outcome.stdout and "\x1b" not in outcome.stderr
+
+
+@pytest.mark.parametrize(
+    ("encoding", "bom"),
+    [("utf-8", b""), ("utf-8", codecs.BOM_UTF8), ("gb18030", b""), ("utf-16-le", codecs.BOM_UTF16_LE),
+     ("utf-16-be", codecs.BOM_UTF16_BE)],
+)
+def test_every_supported_encoding_reads_the_same_records(tmp_path, encoding, bom):
+    path = write(tmp_path / "e.csv", bom + csv_bytes(inspections(3, 检查日期="2024-13-45"), encoding=encoding))
+    validate(path, tmp_path).assert_conserved(received=3, rejected=1)
+
+
+def test_a_double_bom_is_a_header_problem_not_a_crash(tmp_path):
+    path = write(tmp_path / "bb.csv", codecs.BOM_UTF8 * 2 + csv_bytes(inspections(2)))
+    outcome = validate(path, tmp_path)
+    assert outcome.exit_code in (0, 2)
+    if outcome.exit_code == 0:
+        outcome.assert_conserved(received=2)
+    else:
+        outcome.assert_unusable()
+
+
+def test_an_unclosed_quote_loses_no_record(tmp_path):
+    data = csv_bytes(inspections(3)).replace(b"TH-JC-2024-00002", b'"TH-JC-2024-00002', 1)
+    outcome = validate(write(tmp_path / "q.csv", data), tmp_path)
+    if outcome.exit_code == 2:
+        outcome.assert_unusable()
+    else:
+        document = outcome.assert_conserved()
+        assert document["received"] >= 1
+
+
+def test_a_row_with_extra_values_is_a_reject_not_a_loss(tmp_path):
+    data = csv_bytes(inspections(3)).replace(b"\n", b",extra\n", 2).replace(b",extra\n", b"\n", 1)
+    validate(write(tmp_path / "r.csv", data), tmp_path).assert_conserved(received=3, rejected=1)
+
+
+def test_duplicate_headers_are_named(tmp_path):
+    data = (",".join([*HEADERS, "检查编号"]) + "\n").encode() + b"x\n"
+    validate(write(tmp_path / "d.csv", data), tmp_path).assert_unusable("重复", "检查编号")
+
+
+def test_headers_that_fold_to_the_same_field_are_named(tmp_path):
+    rows = [dict(r, **{"ＪＣＢＨ": "x"}) for r in inspections(1)]
+    validate(write(tmp_path / "d.csv", csv_bytes(rows)), tmp_path).assert_unusable("检查编号")
+
+
+def test_an_empty_header_cell_with_data_under_it_is_not_silently_dropped(tmp_path):
+    rows = [dict(r, **{"": "藏起来的数据"}) for r in inspections(2)]
+    outcome = validate(write(tmp_path / "e.csv", csv_bytes(rows)), tmp_path)
+    outcome.assert_unusable("表头")
+
+
+def test_semicolon_separated_file_is_named_as_a_header_problem(tmp_path):
+    data = csv_bytes(inspections(2)).replace(b",", b";")
+    line = validate(write(tmp_path / "s.csv", data), tmp_path).assert_unusable()
+    assert "表头" in line or "列" in line
