@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import tempfile
+from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -18,6 +22,17 @@ from standards.model import Standard
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 HTML_ROWS_PER_RULE = 500
+# A value is echoed back so the unit can find it, not to return what it sent: a 2 MB cell would
+# otherwise make every report megabytes long.
+ECHO_CHARS = 200
+TRUNCATED = "…（已截断）"
+
+
+def echoed(value: str | None) -> str | None:
+    """`value` as a report shows it: at most ECHO_CHARS characters, saying so when cut."""
+    if value is None or len(value) <= ECHO_CHARS:
+        return value
+    return value[:ECHO_CHARS] + TRUNCATED
 
 
 def _label(standard: Standard, entity: str, code: str | None) -> str:
@@ -38,7 +53,7 @@ def error_records(result: ValidationResult, standard: Standard) -> list[dict]:
                 "field": code,
                 "rule": rule_id,
                 "message": rule.message.format(field=label),
-                "value": value,
+                "value": echoed(value),
                 "hint": rule.hint.format(field=label),
             }
         )
@@ -67,7 +82,7 @@ def to_json_document(result: ValidationResult, standard: Standard, as_of: dt.dat
         "rejected": result.rejected,
         "errors": error_records(result, standard),
         "findings": finding_records(result, standard),
-        "source": Path(result.source).name,
+        "source": echoed(Path(result.source).name),
         "format": result.file_format,
         "encoding": result.encoding,
         "as_of": as_of.isoformat(),
@@ -77,7 +92,58 @@ def to_json_document(result: ValidationResult, standard: Standard, as_of: dt.dat
 
 
 def write_json(document: dict, path: Path) -> None:
+    with _replaced_atomically(path) as temporary:
+        _write_json(document, temporary)
+
+
+def _write_json(document: dict, path: Path) -> None:
     Path(path).write_text(json.dumps(document, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+class _replaced_atomically:
+    """A temporary file beside `path`, renamed onto it only when the writing succeeded: a failure (or a
+    kill) leaves the previous file or none, never half of one."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+
+    def __enter__(self) -> Path:
+        handle, name = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
+        os.close(handle)
+        self.temporary = Path(name)
+        return self.temporary
+
+    def __exit__(self, kind, *_rest) -> None:
+        if kind is None:
+            os.replace(self.temporary, self.path)
+        else:
+            self.temporary.unlink(missing_ok=True)
+
+
+def write_reports(document: dict, standard: Standard, outputs: dict[str, Path]) -> None:
+    """Writes the reports named in `outputs` ("json" | "xlsx" | "html" → path) all or nothing: each to
+    its temporary name first, and only when every one is written are they renamed into place (a
+    failure in the third leaves none of them)."""
+    writers: dict[str, Callable[[Path], None]] = {
+        "json": lambda path: _write_json(document, path),
+        "xlsx": lambda path: _write_xlsx(document, standard, path),
+        "html": lambda path: _write_html(document, standard, path),
+    }
+    with ExitStack() as stack:
+        temporaries = {}
+        for kind, path in outputs.items():
+            temporary = stack.enter_context(_pending(Path(path)))
+            writers[kind](temporary)
+            temporaries[temporary] = Path(path)
+        for temporary, path in temporaries.items():
+            os.replace(temporary, path)
+
+
+class _pending(_replaced_atomically):
+    """Like _replaced_atomically, but the caller renames; an unrenamed temporary is removed."""
+
+    def __exit__(self, *_exc_info) -> None:
+        self.temporary.unlink(missing_ok=True)
 
 
 def rule_summary(records: list[dict], key: str = "rule") -> list[tuple[str, str, int]]:
@@ -116,6 +182,11 @@ class TextCells:
 
 
 def write_xlsx(document: dict, standard: Standard, path: Path) -> None:
+    with _replaced_atomically(path) as temporary:
+        _write_xlsx(document, standard, temporary)
+
+
+def _write_xlsx(document: dict, standard: Standard, path: Path) -> None:
     import xlsxwriter
 
     entity = standard.entity(document["entity"])
@@ -205,6 +276,11 @@ _environment = Environment(loader=PackageLoader("quality", "templates"), autoesc
 
 
 def write_html(document: dict, standard: Standard, path: Path) -> None:
+    with _replaced_atomically(path) as temporary:
+        _write_html(document, standard, temporary)
+
+
+def _write_html(document: dict, standard: Standard, path: Path) -> None:
     entity = standard.entity(document["entity"])
     groups = []
     for rule_id, _message, count in rule_summary(document["errors"]):

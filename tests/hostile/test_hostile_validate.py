@@ -11,6 +11,7 @@ import io
 import json
 import os
 import zipfile
+from pathlib import Path
 
 import pytest
 import xlsxwriter
@@ -87,10 +88,10 @@ def test_a_missing_file_whose_name_is_a_glob_of_existing_ones_is_missing(tmp_pat
 
 
 def test_rich_markup_in_the_file_name_is_printed_as_text(tmp_path):
-    target = write(tmp_path / "[bold red]报送[/].csv", csv_bytes(inspections(2)))
+    target = write(tmp_path / "[bold red]报送[blink].csv", csv_bytes(inspections(2)))
     outcome = validate(target, tmp_path)
     outcome.assert_conserved(received=2)
-    assert "[bold red]报送[/].csv" in outcome.stdout
+    assert "[bold red]报送[blink].csv" in outcome.stdout
 
 
 def test_a_markup_closing_tag_as_a_header_is_an_unknown_column_not_a_crash(tmp_path):
@@ -120,7 +121,7 @@ def test_a_fifo_given_as_the_input_is_refused_without_blocking(tmp_path):
 
 
 def test_a_device_given_as_the_input_is_refused(tmp_path):
-    validate(tmp_path / ".." / ".." / ".." / "dev" / "zero", tmp_path, seconds=10).assert_unusable("不是普通文件")
+    validate(Path("/dev/zero"), tmp_path, seconds=10).assert_unusable("不是普通文件")
 
 
 def test_a_symlink_to_a_device_is_refused(tmp_path):
@@ -130,7 +131,7 @@ def test_a_symlink_to_a_device_is_refused(tmp_path):
 
 
 def test_a_name_of_two_hundred_characters_loses_nothing(tmp_path):
-    name = "处罚案件" * 20 + "a" * 110 + ".csv"
+    name = "处罚案件" * 10 + "a" * 110 + ".csv"
     assert len(name.encode()) < 255
     target = write(tmp_path / name, csv_bytes(inspections(2)))
     document = validate(target, tmp_path).assert_conserved(received=2)
@@ -212,8 +213,9 @@ def test_an_absurd_fine_is_a_reject_never_inf(tmp_path, amount):
     outcome = validate(write(tmp_path / "fine.csv", csv_bytes([clean_case(2), row])), tmp_path,
                        entity="penalty_case")
     document = outcome.assert_conserved(received=2, rejected=1)
-    assert {e["field"] for e in document["errors"]} >= {"CF_NR_FK"}
-    assert "inf" not in json.dumps(document).lower().replace("info", "")
+    fine_errors = [e for e in document["errors"] if e["field"] == "CF_NR_FK"]
+    assert fine_errors and fine_errors[0]["row"] == 2
+    assert fine_errors[0]["value"] == amount[:200] + ("…（已截断）" if len(amount) > 200 else "")
 
 
 def test_a_long_fine_that_is_a_plain_number_is_still_read(tmp_path):
@@ -240,12 +242,12 @@ def test_mixed_cr_and_lf_line_endings_are_refused_with_a_reason(tmp_path):
 
 
 def test_an_undecodable_row_after_the_first_mib_is_a_clear_error(tmp_path):
-    rows = inspections(4000)
+    rows = inspections(6000)
     data = csv_bytes(rows)
     assert len(data) > 1 << 20
     data += "TH-JC-2024-99999,乱码行\n".encode("gbk")
     outcome = validate(write(tmp_path / "late-gbk.csv", data), tmp_path, outputs=("json", "xlsx", "html"))
-    outcome.assert_unusable("编码", "4001")
+    outcome.assert_unusable("编码", "第 6,002 行")  # the header is line 1
 
 
 def test_an_output_in_a_missing_folder_is_refused_before_anything_is_written(tmp_path):
@@ -392,24 +394,30 @@ def test_reader_errors_are_one_exception_type_with_a_chinese_reason(tmp_path):
 
 
 @pytest.mark.parametrize("name", ["__row", "__record", "__malformed_text"])
-def test_a_column_named_like_an_internal_one_is_data_not_an_overwrite(tmp_path, name):
+def test_a_column_named_like_an_internal_one_is_an_unknown_column_not_an_overwrite(tmp_path, name):
+    """A unit's `__row` used to be overwritten by the reader's row numbers (and dropped on landing)."""
     rows = [dict(r, **{name: "999"}) for r in inspections(2)]
     path = write(tmp_path / "internal.csv", csv_bytes(rows))
-    source = open_table(path)
-    frame = next(iter(source.chunks()))
-    assert name in source.headers
-    assert frame["__row"].to_list() == [1, 2]
+    with pytest.raises(UnusableFile, match=f"标准以外的列.*{name}"):
+        open_table(path)
     line = validate(path, tmp_path).assert_unusable("标准以外的列")
     assert name in line
 
 
-def test_a_column_named_like_the_row_column_keeps_its_values_in_the_reader(tmp_path):
-    rows = [dict(r, __row="甲") for r in inspections(2)]
-    source = open_table(write(tmp_path / "internal.csv", csv_bytes(rows)))
-    frame = next(iter(source.chunks()))
-    data = source.data_columns
-    assert frame[data["__row"]].to_list() == ["甲", "甲"]
-    assert frame["__row"].to_list() == [1, 2]
+@pytest.mark.parametrize("name", ["__row", "__record"])
+def test_a_json_key_named_like_an_internal_one_is_refused_by_the_reader(tmp_path, name):
+    records = [dict(clean_inspection(1), **{name: "7"})]
+    path = write(tmp_path / "push.json", json.dumps(records, ensure_ascii=False).encode())
+    validate(path, tmp_path).assert_unusable("标准以外的列", name)
+
+
+def test_a_landed_batch_with_a_unit_column_named_row_is_refused_not_renamed_over(tmp_path):
+    import polars as pl
+
+    frame = pl.DataFrame({"检查编号": ["a"], "__row": ["甲"], "__record": [1]})
+    frame.write_parquet(tmp_path / "batch.parquet")
+    with pytest.raises(UnusableFile, match="__row"):
+        open_table(tmp_path / "batch.parquet")
 
 
 # --- the text itself ---------------------------------------------------------------------------------
@@ -424,7 +432,8 @@ def test_formula_shaped_values_are_inert_text_in_the_xlsx_report(tmp_path, value
     outcome = validate(write(tmp_path / "f.csv", csv_bytes(rows)), tmp_path, outputs=("json", "xlsx"))
     outcome.assert_conserved(received=2, rejected=1)
     sheet = load_workbook(outcome.outputs["xlsx"])["拒收明细"]
-    cells = [cell for row in sheet.iter_rows(min_row=2) for cell in row if cell.value == value]
+    shown = value.replace("\r", "_x000D_")  # how xlsxwriter stores a carriage return (openpyxl keeps it)
+    cells = [cell for row in sheet.iter_rows(min_row=2) for cell in row if cell.value == shown]
     assert cells and all(cell.data_type == "s" and cell.quotePrefix for cell in cells)
 
 
@@ -513,7 +522,7 @@ def test_headers_that_fold_to_the_same_field_are_named(tmp_path):
 def test_an_empty_header_cell_with_data_under_it_is_not_silently_dropped(tmp_path):
     rows = [dict(r, **{"": "藏起来的数据"}) for r in inspections(2)]
     outcome = validate(write(tmp_path / "e.csv", csv_bytes(rows)), tmp_path)
-    outcome.assert_unusable("表头")
+    outcome.assert_unusable("没有列名", "第 14 列")
 
 
 def test_semicolon_separated_file_is_named_as_a_header_problem(tmp_path):
