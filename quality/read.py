@@ -305,6 +305,9 @@ def _open_landed(path: Path, chunk_rows: int) -> TableSource:
         raise UnusableFile(f"落地批次文件无法读取：{exc}") from None
     if LANDED_RECORD not in frame.columns:
         raise UnusableFile("落地批次文件缺少记录序号列 __record")
+    if frame.width == 1 and frame.height == 0:
+        # What a landing keeps of an input it could not decode: not a file "missing required columns".
+        raise UnusableFile("批次中没有任何列和记录：原文件为空或在接收时无法读取（原因见接收记录）")
     headers = _checked_headers([c for c in frame.columns if c not in (LANDED_RECORD, MALFORMED_TEXT)])
     source = TableSource(path=path, format="landed", encoding=None, headers=headers)
     frame = frame.rename({LANDED_RECORD: ROW})
@@ -328,6 +331,8 @@ def _open_csv(path: Path, chunk_rows: int) -> TableSource:
     complete = len(sample) < _SAMPLE_BYTES
     if not sample.strip():
         raise UnusableFile("文件是空的")
+    if not sample.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        _refuse_utf8_turning_into_gbk(sample)
     encoding = detect_encoding(sample)
     text = codecs.getincrementaldecoder(encoding)(errors="replace").decode(sample, final=complete)
     text = text.removeprefix("\ufeff")
@@ -339,6 +344,22 @@ def _open_csv(path: Path, chunk_rows: int) -> TableSource:
     source = TableSource(path=path, format="csv", encoding=encoding, headers=headers)
     source._chunks = _csv_chunks_fast_or_careful(path, encoding, newline, headers, chunk_rows, source.malformed)
     return source
+
+
+def _refuse_utf8_turning_into_gbk(sample: bytes) -> None:
+    """UTF-8 Chinese text also decodes as GB18030 (into nonsense): a file whose first MiB holds Chinese
+    in UTF-8 and then a GBK row would be read whole as GB18030 mojibake. GBK text itself fails UTF-8 at
+    its first Chinese character, so Chinese read as UTF-8 before the first failure means mixed."""
+    try:
+        codecs.getincrementaldecoder("utf-8")(errors="strict").decode(sample, final=False)
+    except UnicodeDecodeError as exc:
+        before = sample[: exc.start].decode("utf-8")
+        if sum(1 for ch in before if "\u4e00" <= ch <= "\u9fff") >= 2:
+            line = before.count("\n") + 1
+            raise UnusableFile(
+                f"文件第 {line:,} 行（第 {exc.start:,} 字节附近）无法按 UTF-8 解码：文件混用了编码"
+                "（前面的内容是 UTF-8，这里可能是 GBK）。请将整个文件另存为 UTF-8 编码后重新提交"
+            ) from None
 
 
 def _line_mode(text: str, complete: bool) -> str:
