@@ -23,6 +23,7 @@ import re
 import stat
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -46,7 +47,8 @@ _INSTRUCTION_SHEETS = {"填报说明", "代码表"}
 MAX_FILE_BYTES = 4 << 30
 MAX_COLUMNS = 1000
 MAX_HEADER_CHARS = 200
-MAX_JSON_BYTES = 256 << 20
+MAX_JSON_BYTES = 64 << 20  # parsed whole: Python objects take ~10× the text
+MAX_LINE_CHARS = 8 << 20
 MAX_XLSX_CELLS = 10_000_000  # calamine holds a sheet as a dense grid: ~32 bytes a cell
 MAX_XLSX_PART_BYTES = 1 << 30  # one part of the workbook, inflated
 MAX_XLSX_RATIO = 100  # inflated / compressed, for a part of more than _BOMB_FLOOR bytes
@@ -303,8 +305,8 @@ def _open_landed(path: Path, chunk_rows: int) -> TableSource:
         frame = pl.read_parquet(path, glob=False)
     except (OSError, pl.exceptions.PolarsError) as exc:
         raise UnusableFile(f"落地批次文件无法读取：{exc}") from None
-    if LANDED_RECORD not in frame.columns:
-        raise UnusableFile("落地批次文件缺少记录序号列 __record")
+    if LANDED_RECORD not in frame.columns:  # a Parquet file a unit made itself, not a landed batch
+        raise UnusableFile("不支持的文件类型：Parquet。请提交报送模板格式的 CSV 或 XLSX 文件")
     if frame.width == 1 and frame.height == 0:
         # What a landing keeps of an input it could not decode: not a file "missing required columns".
         raise UnusableFile("批次中没有任何列和记录：原文件为空或在接收时无法读取（原因见接收记录）")
@@ -400,8 +402,10 @@ _CODEC_LABELS = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8", "utf-16": "UTF-16", "gb
 
 
 def _check_decodes(path: Path, encoding: str, newline: str) -> None:
+    """The whole file decodes with `encoding`, keeps to one kind of line end and has no line longer than
+    MAX_LINE_CHARS (one record of the standard is a few KB: a longer line is not a record)."""
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
-    lines = offset = 0
+    lines = offset = run = 0
     with path.open("rb") as handle:
         while True:
             block = handle.read(_SAMPLE_BYTES * 8)
@@ -416,9 +420,19 @@ def _check_decodes(path: Path, encoding: str, newline: str) -> None:
                 ) from None
             if newline == "\r" and "\n" in text:
                 raise UnusableFile("文件的换行符混用（有的行只用 CR 分隔，有的用 LF）：请用表格软件另存为 CSV 后再提交")
+            pieces = text.split(newline)
+            longest = run + len(pieces[0]) if len(pieces) > 1 or not block else 0
+            if len(pieces) > 2:
+                longest = max(longest, *map(len, pieces[1:-1]))
+            run = run + len(pieces[0]) if len(pieces) == 1 else len(pieces[-1])
+            if max(longest, run) > MAX_LINE_CHARS:
+                where = lines + (1 if longest > MAX_LINE_CHARS else len(pieces))
+                raise UnusableFile(
+                    f"文件第 {where:,} 行超过 {MAX_LINE_CHARS:,} 个字符：一行应是一条记录，请检查换行符或拆分内容"
+                )
             if not block:
                 return
-            lines += text.count(newline)
+            lines += len(pieces) - 1
             offset += len(block)
 
 
@@ -684,7 +698,7 @@ def _sheet_parts(archive: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo]) 
             return None
         try:
             return ElementTree.fromstring(archive.read(name))
-        except (ElementTree.ParseError, zipfile.BadZipFile, OSError, ValueError):
+        except (ElementTree.ParseError, zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError):
             raise UnusableFile(f"XLSX 文件已损坏（{name} 无法解析）：请重新另存为 .xlsx 后提交") from None
 
     workbook, relations = small_xml("xl/workbook.xml"), small_xml("xl/_rels/workbook.xml.rels")
@@ -739,7 +753,7 @@ def _check_sheet_extent(path: Path, part: str | None, sheet: str) -> None:
                 _refuse_extent(sheet, max(rows, row_tags), columns, cells)
     except KeyError:
         return  # calamine names the part missing in its own words
-    except (zipfile.BadZipFile, OSError, EOFError):
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError):
         raise UnusableFile(f"XLSX 文件已损坏（工作表「{sheet}」无法解压）：请重新另存为 .xlsx 后提交") from None
 
 

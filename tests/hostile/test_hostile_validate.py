@@ -595,8 +595,13 @@ def test_a_header_cell_of_a_whole_paragraph_is_refused(tmp_path):
     validate(write(tmp_path / "para.csv", data), tmp_path).assert_unusable("列名")
 
 
-def test_a_sixteen_megabyte_value_is_a_reject_with_small_reports(tmp_path):
-    rows = inspections(2, 检查结果="长" * (16 << 20))
+def test_a_line_longer_than_the_limit_is_refused_naming_it(tmp_path):
+    rows = inspections(3, 检查结果="长" * (9 << 20))
+    validate(write(tmp_path / "long.csv", csv_bytes(rows)), tmp_path, seconds=60).assert_unusable("第 4 行", "字符")
+
+
+def test_a_four_million_character_value_is_a_reject_with_small_reports(tmp_path):
+    rows = inspections(2, 检查结果="长" * (4 << 20))
     outcome = validate(write(tmp_path / "big.csv", csv_bytes(rows)), tmp_path, outputs=("json", "xlsx", "html"),
                        seconds=60)
     document = outcome.assert_conserved(received=2, rejected=1)
