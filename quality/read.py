@@ -753,6 +753,8 @@ def _check_sheet_extent(path: Path, part: str | None, sheet: str) -> None:
                 _refuse_extent(sheet, max(rows, row_tags), columns, cells)
     except KeyError:
         return  # calamine names the part missing in its own words
+    except UnusableFile:
+        raise
     except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError):
         raise UnusableFile(f"XLSX 文件已损坏（工作表「{sheet}」无法解压）：请重新另存为 .xlsx 后提交") from None
 
