@@ -168,15 +168,15 @@ def _print_summary(document: dict, standard) -> None:
     out.print(
         f"[bold]{spec_entity.name}[/] {escape(shown(document['source']))}：收到 {document['received']} 条，"
         f"[green]通过 {document['accepted']}[/]，[red]拒收 {document['rejected']}[/]，"
-        f"监督发现 {len(document['findings'])} 条",
+        f"监督发现 {document['findings_total']} 条",
         highlight=False,
     )
     for note in document["notes"]:
         out.print(f"[yellow]说明：[/]{escape(note)}", highlight=False)
-    from quality.report import rule_summary
+    from quality.report import summary_of
 
-    for title, records in (("拒收原因", document["errors"]), ("监督发现", document["findings"])):
-        summary = rule_summary(records)
+    for title, kind in (("拒收原因", "errors"), ("监督发现", "findings")):
+        summary = summary_of(document, kind)
         if not summary:
             continue
         table = Table(title=title, title_justify="left", show_lines=False)
