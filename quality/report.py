@@ -2,7 +2,9 @@
 
 The JSON is read by other tools: {"entity", "unit", "received", "accepted", "rejected", "errors":
 [{"row", "field", "rule", "message", "value", "hint"}], "findings": [{"row", "rule", "message",
-"basis", "field"}]} plus context keys (source, format, encoding, as_of, notes, skipped_rules).
+"basis", "field"}]} plus context keys (source, format, encoding, as_of, notes, skipped_rules). The
+lists hold at most MAX_LISTED records each; `errors_total`, `findings_total`, `error_summary` and
+`finding_summary` ([rule, message, count]) count them all. Values are echoed cut to ECHO_CHARS.
 """
 
 from __future__ import annotations
