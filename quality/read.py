@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
+import errno
 import io
 import json
 import os
@@ -153,6 +154,16 @@ def open_table(path: Path, *, sheet_hint: tuple[str, ...] = (), chunk_rows: int 
     return _nothing_under_unnamed_columns(source)
 
 
+_OPEN_ERRORS = {
+    errno.EACCES: "没有读取权限",
+    errno.EPERM: "没有读取权限",
+    errno.ENOTDIR: "路径中有一段不是文件夹",
+    errno.ELOOP: "符号链接循环",
+    errno.ENAMETOOLONG: "路径或文件名过长",
+    errno.ENXIO: "不是普通文件",
+}
+
+
 def _regular_file_head(path: Path) -> bytes:
     """The first bytes of `path`, once it is known to be a regular file of a bounded size (opened
     without blocking, so a FIFO named like a CSV cannot hang the reader)."""
@@ -163,7 +174,8 @@ def _regular_file_head(path: Path) -> bytes:
     except IsADirectoryError:
         raise UnusableFile(f"{path.name} 是文件夹，不是文件：请指定要校验的文件") from None
     except OSError as exc:
-        raise UnusableFile(f"文件无法打开：{path.name}（{exc.strerror}）") from None
+        reason = _OPEN_ERRORS.get(exc.errno, exc.strerror)
+        raise UnusableFile(f"文件无法打开：{path.name}（{reason}）") from None
     try:
         info = os.fstat(descriptor)
         if stat.S_ISDIR(info.st_mode):
@@ -334,6 +346,7 @@ def _open_csv(path: Path, chunk_rows: int) -> TableSource:
     if not sample.strip():
         raise UnusableFile("文件是空的")
     if not sample.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        _refuse_utf16_without_bom(sample)
         _refuse_utf8_turning_into_gbk(sample)
     encoding = detect_encoding(sample)
     text = codecs.getincrementaldecoder(encoding)(errors="replace").decode(sample, final=complete)
@@ -346,6 +359,15 @@ def _open_csv(path: Path, chunk_rows: int) -> TableSource:
     source = TableSource(path=path, format="csv", encoding=encoding, headers=headers)
     source._chunks = _csv_chunks_fast_or_careful(path, encoding, newline, headers, chunk_rows, source.malformed)
     return source
+
+
+def _refuse_utf16_without_bom(sample: bytes) -> None:
+    """UTF-16 without a BOM is valid UTF-8 full of NULs: say what it is rather than "binary"."""
+    head = sample[:4096]
+    even, odd = head[0::2].count(0), head[1::2].count(0)
+    # ASCII in UTF-16 puts a NUL in every other byte (Chinese puts none): NULs, all on one side.
+    if len(head) >= 8 and even + odd >= len(head) * 0.05 and max(even, odd) >= 0.9 * (even + odd):
+        raise UnusableFile("文件像是没有字节顺序标记（BOM）的 UTF-16 编码：请另存为 UTF-8 编码的 CSV 后再提交")
 
 
 def _refuse_utf8_turning_into_gbk(sample: bytes) -> None:

@@ -664,3 +664,28 @@ def test_a_flood_of_empty_records_is_counted_in_full_and_listed_within_bounds(tm
     assert sum(count for _rule, _message, count in document["error_summary"]) == document["errors_total"]
     assert "逐条列出前 20000 条" in outcome.outputs["html"].read_text(encoding="utf-8")
     assert "30000" in outcome.stdout.replace(",", "")
+
+
+def test_utf16_without_a_bom_is_named(tmp_path):
+    data = csv_bytes(inspections(2), encoding="utf-16-le")
+    validate(write(tmp_path / "u16.csv", data), tmp_path).assert_unusable("UTF-16")
+
+
+def test_a_newline_in_the_file_name_keeps_the_error_on_one_line(tmp_path):
+    validate(tmp_path / "a\nb\x1b[2J.csv", tmp_path).assert_unusable("找不到文件", "\\u000a")
+
+
+def test_a_path_through_a_file_is_named_in_chinese(tmp_path):
+    path = write(tmp_path / "ok.csv", csv_bytes(inspections(1)))
+    validate(path / "x.csv", tmp_path).assert_unusable("不是文件夹")
+
+
+def test_an_output_named_through_a_symlink_replaces_the_link_not_its_target(tmp_path):
+    path = write(tmp_path / "ok.csv", csv_bytes(inspections(1)))
+    precious = write(tmp_path / "precious.txt", b"keep me")
+    link = tmp_path / "report.json"
+    link.symlink_to(precious)
+    outcome = validate(path, tmp_path, "--json", str(link), outputs=())
+    assert outcome.exit_code == 0, outcome.stderr
+    assert precious.read_bytes() == b"keep me"
+    assert not link.is_symlink() and json.loads(link.read_text(encoding="utf-8"))["received"] == 1
