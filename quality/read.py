@@ -25,6 +25,7 @@ import stat
 import tempfile
 import zipfile
 import zlib
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -52,6 +53,7 @@ MAX_JSON_BYTES = 64 << 20  # parsed whole: Python objects take ~10× the text
 MAX_LINE_CHARS = 8 << 20
 MAX_XLSX_CELLS = 10_000_000  # calamine holds a sheet as a dense grid: ~32 bytes a cell
 MAX_XLSX_PART_BYTES = 1 << 30  # one part of the workbook, inflated
+MAX_XLSX_TEXT_BYTES = 256 << 20  # the sheet's text once shared strings are copied into their cells
 MAX_XLSX_RATIO = 100  # inflated / compressed, for a part of more than _BOMB_FLOOR bytes
 _BOMB_FLOOR = 32 << 20
 
@@ -742,6 +744,33 @@ def _sheet_parts(archive: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo]) 
 _REFERENCE = re.compile(rb' r="\$?([A-Za-z]{0,4})\$?(\d{1,9})"')
 
 
+_SHARED_CELL = re.compile(rb't="s"[^>]{0,200}>\s*<(?:\w+:)?v>(\d{1,9})<')
+_SHARED_ITEM = re.compile(rb"<(?:\w+:)?si>(.*?)</(?:\w+:)?si>", re.DOTALL)
+
+
+def _shared_string_sizes(path: Path) -> list[int]:
+    """The size in bytes of each shared string (its XML, an upper bound of its text), streamed."""
+    sizes: list[int] = []
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = [n for n in archive.namelist() if n.lower().endswith("sharedstrings.xml")]
+            if not names:
+                return sizes
+            with archive.open(names[0]) as stream:
+                tail = b""
+                while block := stream.read(8 << 20):
+                    text = tail + block
+                    # Cut after the last whole item: positions in this list are the strings' indexes.
+                    end = text.rfind(b"</si>")
+                    text, tail = (text[: end + 5], text[end + 5 :]) if end != -1 else (b"", text)
+                    sizes.extend(map(len, _SHARED_ITEM.findall(text)))
+                    if len(tail) > MAX_XLSX_PART_BYTES:
+                        break
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError):
+        raise UnusableFile("XLSX 文件已损坏（共享字符串表无法解压）：请重新另存为 .xlsx 后提交") from None
+    return sizes
+
+
 def _column_number(letters: bytes) -> int:
     number = 0
     for letter in letters.upper():
@@ -755,7 +784,8 @@ def _check_sheet_extent(path: Path, part: str | None, sheet: str) -> None:
     streamed through zipfile, which inflates no more than the part's declared size and checks its CRC."""
     if part is None:
         return
-    rows = columns = cells = row_tags = 0
+    rows = columns = cells = row_tags = expanded = 0
+    shared = _shared_string_sizes(path)
     tail = b""
     try:
         with zipfile.ZipFile(path) as archive, archive.open(part) as stream:
@@ -771,6 +801,16 @@ def _check_sheet_extent(path: Path, part: str | None, sheet: str) -> None:
                         columns = max(columns, max(map(_column_number, letters)))
                     rows = max(rows, max(map(int, {number for _, number in references})))
                 cells += text.count(b"<c ") + text.count(b"<c>")
+                # A shared string is stored once and copied into every cell that names it (one long
+                # text named by every row was 157 MB of reports from 156 KB): count the copies.
+                for index, times in Counter(_SHARED_CELL.findall(text)).items():
+                    position = int(index)
+                    expanded += times * (shared[position] if position < len(shared) else 0)
+                if expanded > MAX_XLSX_TEXT_BYTES:
+                    raise UnusableFile(
+                        f"工作表「{sheet}」的文字展开后超过 {MAX_XLSX_TEXT_BYTES >> 20} MiB"
+                        "（同一段长文字被大量单元格引用）：请删除多余内容后另存，或改用 CSV 报送"
+                    )
                 row_tags += text.count(b"<row")
                 _refuse_extent(sheet, max(rows, row_tags), columns, cells)
     except KeyError:

@@ -689,3 +689,34 @@ def test_an_output_named_through_a_symlink_replaces_the_link_not_its_target(tmp_
     assert outcome.exit_code == 0, outcome.stderr
     assert precious.read_bytes() == b"keep me"
     assert not link.is_symlink() and json.loads(link.read_text(encoding="utf-8"))["received"] == 1
+
+
+def _shared_string_sheet(path, long: str, rows: int):
+    record = clean_inspection(1)
+    book = xlsxwriter.Workbook(str(path))
+    page = book.add_worksheet("行政检查")
+    page.write_row(0, 0, list(record))
+    date_column = list(record).index("检查日期")
+    for r in range(1, rows + 1):
+        values = list(clean_inspection(r).values())
+        values[date_column] = long
+        page.write_row(r, 0, values)
+    book.close()
+    return path
+
+
+def test_one_long_shared_string_in_every_row_is_refused_before_it_is_copied(tmp_path):
+    """The 156 KB bomb: one long shared string named by every row gave 157 MB of reports (and the
+    copies cost about 2 GB of memory before any check)."""
+    path = _shared_string_sheet(tmp_path / "sst.xlsx", "二" * 20_000, 10_000)
+    assert path.stat().st_size < 1 << 20
+    validate(path, tmp_path, outputs=("json", "xlsx", "html")).assert_unusable("展开后超过", "单元格引用")
+
+
+def test_a_shared_string_named_by_many_rows_within_the_limit_gives_bounded_reports(tmp_path):
+    path = _shared_string_sheet(tmp_path / "sst.xlsx", "二" * 1000, 20_000)
+    outcome = validate(path, tmp_path, outputs=("json", "xlsx", "html"), seconds=120)
+    document = outcome.assert_conserved(received=20_000, rejected=20_000)
+    assert document["errors_total"] >= 20_000
+    sizes = {kind: target.stat().st_size for kind, target in outcome.outputs.items()}
+    assert max(sizes.values()) < 20 << 20, sizes  # 20,000 listed errors of about 1 KB each, at most
