@@ -184,8 +184,13 @@ def test_a_huge_shared_value_gives_small_reports(tmp_path):
     record = clean_inspection(1)
     huge = "9" * (2 << 20)
     rows = [[(f"{column_letters(i)}1", header) for i, header in enumerate(record)]]
-    rows.append([(f"{column_letters(i)}2", huge if key == "检查日期" else value)
-                 for i, (key, value) in enumerate(record.items()) if value])
+    rows.append(
+        [
+            (f"{column_letters(i)}2", huge if key == "检查日期" else value)
+            for i, (key, value) in enumerate(record.items())
+            if value
+        ]
+    )
     path = raw_xlsx(tmp_path / "big.xlsx", sheet_xml(rows))
     assert path.stat().st_size < 200_000
     outcome = validate(path, tmp_path, outputs=("json", "xlsx", "html"))
@@ -209,8 +214,7 @@ def test_too_many_columns_are_refused(tmp_path):
 def test_an_absurd_fine_is_a_reject_never_inf(tmp_path, amount):
     row = clean_case(1)
     row["罚款金额（万元）"] = amount
-    outcome = validate(write(tmp_path / "fine.csv", csv_bytes([clean_case(2), row])), tmp_path,
-                       entity="penalty_case")
+    outcome = validate(write(tmp_path / "fine.csv", csv_bytes([clean_case(2), row])), tmp_path, entity="penalty_case")
     document = outcome.assert_conserved(received=2, rejected=1)
     fine_errors = [e for e in document["errors"] if e["field"] == "CF_NR_FK"]
     assert fine_errors and fine_errors[0]["row"] == 2
@@ -220,8 +224,9 @@ def test_an_absurd_fine_is_a_reject_never_inf(tmp_path, amount):
 def test_a_long_fine_that_is_a_plain_number_is_still_read(tmp_path):
     row = clean_case(1)
     row["罚款金额（万元）"] = "0.500000000000"
-    document = validate(write(tmp_path / "fine.csv", csv_bytes([row])), tmp_path,
-                        entity="penalty_case").assert_conserved(received=1)
+    document = validate(
+        write(tmp_path / "fine.csv", csv_bytes([row])), tmp_path, entity="penalty_case"
+    ).assert_conserved(received=1)
     assert not [e for e in document["errors"] if e["field"] == "CF_NR_FK"]
 
 
@@ -252,8 +257,9 @@ def test_an_undecodable_row_after_the_first_mib_is_a_clear_error(tmp_path):
 def test_an_output_in_a_missing_folder_is_refused_before_anything_is_written(tmp_path):
     path = write(tmp_path / "ok.csv", csv_bytes(inspections(2)))
     json_out = tmp_path / "out.json"
-    outcome = validate(path, tmp_path, "--json", str(json_out), "--html", str(tmp_path / "missing" / "r.html"),
-                       outputs=())
+    outcome = validate(
+        path, tmp_path, "--json", str(json_out), "--html", str(tmp_path / "missing" / "r.html"), outputs=()
+    )
     outcome.outputs = {"json": json_out, "html": tmp_path / "missing" / "r.html"}
     outcome.assert_unusable("文件夹")
 
@@ -424,7 +430,7 @@ def test_a_landed_batch_with_a_unit_column_named_row_is_refused_not_renamed_over
 
 @pytest.mark.parametrize(
     "value",
-    ["=cmd|' /C calc'!A0", "+1+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1", "=HYPERLINK(\"http://x\")"],
+    ["=cmd|' /C calc'!A0", "+1+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1", '=HYPERLINK("http://x")'],
 )
 def test_formula_shaped_values_are_inert_text_in_the_xlsx_report(tmp_path, value):
     rows = inspections(2, 检查日期=value)
@@ -438,7 +444,7 @@ def test_formula_shaped_values_are_inert_text_in_the_xlsx_report(tmp_path, value
 
 @pytest.mark.parametrize(
     "value",
-    ["<script>alert(1)</script>", "\"><img src=x onerror=alert(1)>", "</td></tr></table><h1>x", "{{ 7*7 }}"],
+    ["<script>alert(1)</script>", '"><img src=x onerror=alert(1)>', "</td></tr></table><h1>x", "{{ 7*7 }}"],
 )
 def test_hostile_text_is_escaped_in_the_html_report(tmp_path, value):
     rows = inspections(2, 检查日期=value)
@@ -475,8 +481,13 @@ def test_control_characters_in_a_rejected_value_do_not_reach_the_terminal(tmp_pa
 
 @pytest.mark.parametrize(
     ("encoding", "bom"),
-    [("utf-8", b""), ("utf-8", codecs.BOM_UTF8), ("gb18030", b""), ("utf-16-le", codecs.BOM_UTF16_LE),
-     ("utf-16-be", codecs.BOM_UTF16_BE)],
+    [
+        ("utf-8", b""),
+        ("utf-8", codecs.BOM_UTF8),
+        ("gb18030", b""),
+        ("utf-16-le", codecs.BOM_UTF16_LE),
+        ("utf-16-be", codecs.BOM_UTF16_BE),
+    ],
 )
 def test_every_supported_encoding_reads_the_same_records(tmp_path, encoding, bom):
     path = write(tmp_path / "e.csv", bom + csv_bytes(inspections(3, 检查日期="2024-13-45"), encoding=encoding))
@@ -542,8 +553,10 @@ def test_a_gbk_file_whose_first_mib_is_plain_ascii_is_read_as_gbk(tmp_path):
     from standards.loader import standard
 
     codes = {f.name: f.code for f in standard().entity("inspection").fields}
-    rows = [{codes[k]: v for k, v in dict(r, 检查对象名称="Guangzhou Trading Co", 检查方式="1", 检查结果="OK").items()}
-            for r in inspections(9000)]
+    rows = [
+        {codes[k]: v for k, v in dict(r, 检查对象名称="Guangzhou Trading Co", 检查方式="1", 检查结果="OK").items()}
+        for r in inspections(9000)
+    ]
     rows[-1][codes["检查对象名称"]] = "广州市某某贸易有限公司"
     data = csv_bytes(rows, encoding="gb18030")
     assert data[: 1 << 20].isascii()
@@ -602,8 +615,9 @@ def test_a_line_longer_than_the_limit_is_refused_naming_it(tmp_path):
 
 def test_a_four_million_character_value_is_a_reject_with_small_reports(tmp_path):
     rows = inspections(2, 检查结果="长" * (4 << 20))
-    outcome = validate(write(tmp_path / "big.csv", csv_bytes(rows)), tmp_path, outputs=("json", "xlsx", "html"),
-                       seconds=60)
+    outcome = validate(
+        write(tmp_path / "big.csv", csv_bytes(rows)), tmp_path, outputs=("json", "xlsx", "html"), seconds=60
+    )
     document = outcome.assert_conserved(received=2, rejected=1)
     assert all(len(e["value"]) <= 210 for e in document["errors"])
     for target in outcome.outputs.values():

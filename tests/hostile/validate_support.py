@@ -80,8 +80,19 @@ def validate(
     targets = {kind: tmp_path / "out" / f"result.{kind}" for kind in outputs}
     for target in targets.values():
         target.parent.mkdir(parents=True, exist_ok=True)
-    args = ["validate", str(path), "--entity", entity, "--unit", UNIT, "--reference", str(REFERENCE),
-            "--as-of", AS_OF, *extra]
+    args = [
+        "validate",
+        str(path),
+        "--entity",
+        entity,
+        "--unit",
+        UNIT,
+        "--reference",
+        str(REFERENCE),
+        "--as-of",
+        AS_OF,
+        *extra,
+    ]
     for kind, target in targets.items():
         args += [f"--{kind}", str(target)]
     started = time.perf_counter()
@@ -103,12 +114,27 @@ class ChildOutcome:
     seconds: float
 
 
-def validate_in_child(path: Path, tmp_path: Path, *extra: str, entity: str = "inspection",
-                      timeout: float = 60) -> ChildOutcome:
+def validate_in_child(
+    path: Path, tmp_path: Path, *extra: str, entity: str = "inspection", timeout: float = 60
+) -> ChildOutcome:
     """`zfjd validate` in a child process: a crash (SIGABRT) or a memory blow-up stays there, and the
     child's own peak RSS is read from wait4 (not the maximum over every child this session ran)."""
-    args = [sys.executable, "-m", "zfjd.cli", "validate", str(path), "--entity", entity, "--unit", UNIT,
-            "--reference", str(REFERENCE), "--as-of", AS_OF, *extra]
+    args = [
+        sys.executable,
+        "-m",
+        "zfjd.cli",
+        "validate",
+        str(path),
+        "--entity",
+        entity,
+        "--unit",
+        UNIT,
+        "--reference",
+        str(REFERENCE),
+        "--as-of",
+        AS_OF,
+        *extra,
+    ]
     started = time.perf_counter()
     child = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = started + timeout
@@ -127,8 +153,14 @@ def validate_in_child(path: Path, tmp_path: Path, *extra: str, entity: str = "in
     return ChildOutcome(child.returncode, stderr, usage.ru_maxrss / 1024, time.perf_counter() - started)
 
 
-def raw_xlsx(path: Path, sheet_xml: str, shared_strings: list[str] | None = None, *,
-             compression: int = zipfile.ZIP_DEFLATED, extra: dict[str, bytes] | None = None) -> Path:
+def raw_xlsx(
+    path: Path,
+    sheet_xml: str,
+    shared_strings: list[str] | None = None,
+    *,
+    compression: int = zipfile.ZIP_DEFLATED,
+    extra: dict[str, bytes] | None = None,
+) -> Path:
     """A minimal XLSX written part by part, so that a test can say exactly what the sheet holds (a far
     cell, a dimension that lies, a bomb) — what no spreadsheet program would write."""
     content_types = (
@@ -140,9 +172,12 @@ def raw_xlsx(path: Path, sheet_xml: str, shared_strings: list[str] | None = None
         'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
         '<Override PartName="/xl/worksheets/sheet1.xml" '
         'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
-        + ('<Override PartName="/xl/sharedStrings.xml" '
-           'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
-           if shared_strings is not None else "")
+        + (
+            '<Override PartName="/xl/sharedStrings.xml" '
+            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
+            if shared_strings is not None
+            else ""
+        )
         + "</Types>"
     )
     rels = (
@@ -162,8 +197,12 @@ def raw_xlsx(path: Path, sheet_xml: str, shared_strings: list[str] | None = None
         '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
         '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
         'worksheet" Target="worksheets/sheet1.xml"/>'
-        + ('<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
-           'sharedStrings" Target="sharedStrings.xml"/>' if shared_strings is not None else "")
+        + (
+            '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+            'sharedStrings" Target="sharedStrings.xml"/>'
+            if shared_strings is not None
+            else ""
+        )
         + "</Relationships>"
     )
     with zipfile.ZipFile(path, "w", compression=compression) as archive:
