@@ -670,7 +670,7 @@ def _open_xlsx(path: Path, sheet_hint: tuple[str, ...], chunk_rows: int) -> Tabl
         if not data_sheets:
             raise UnusableFile("XLSX 文件中没有数据工作表")
         chosen = data_sheets[0]
-    _check_sheet_extent(path, parts.get(chosen), chosen)
+    _check_sheet_extent(path, _parts_to_check(path, parts.get(chosen)), chosen)
     try:
         rows = workbook.get_sheet_by_name(chosen).iter_rows()
         header_row = next(rows, None)
@@ -778,12 +778,25 @@ def _column_number(letters: bytes) -> int:
     return number
 
 
-def _check_sheet_extent(path: Path, part: str | None, sheet: str) -> None:
+def _parts_to_check(path: Path, part: str | None) -> list[str]:
+    """The chosen sheet's part; every worksheet part when the workbook's relationships do not say
+    which one it is (calamine may resolve them differently: no sheet goes unchecked)."""
+    with zipfile.ZipFile(path) as archive:
+        names = archive.namelist()
+    if part in names:
+        return [part]
+    return [name for name in names if name.startswith("xl/worksheets/") and name.endswith(".xml")]
+
+
+def _check_sheet_extent(path: Path, parts: list[str], sheet: str) -> None:
     """calamine holds a sheet as a dense grid from A1 to its farthest cell: one value in XFD1048576 is
     17 billion cells. The farthest cell is read from the sheet's XML itself (its `<dimension>` may lie),
     streamed through zipfile, which inflates no more than the part's declared size and checks its CRC."""
-    if part is None:
-        return
+    for part in parts:
+        _check_part_extent(path, part, sheet)
+
+
+def _check_part_extent(path: Path, part: str, sheet: str) -> None:
     rows = columns = cells = row_tags = expanded = 0
     shared = _shared_string_sizes(path)
     tail = b""

@@ -734,3 +734,13 @@ def test_a_shared_string_named_by_many_rows_within_the_limit_gives_bounded_repor
     assert document["errors_total"] >= 20_000
     sizes = {kind: target.stat().st_size for kind, target in outcome.outputs.items()}
     assert max(sizes.values()) < 20 << 20, sizes  # 20,000 listed errors of about 1 KB each, at most
+
+
+def test_a_sheet_the_relationships_do_not_name_is_checked_anyway(tmp_path):
+    from quality.read import _check_sheet_extent, _parts_to_check
+
+    rows = [[(f"{column_letters(i)}1", header) for i, header in enumerate(HEADERS)], [("XFD1048576", "x")]]
+    path = raw_xlsx(tmp_path / "far.xlsx", sheet_xml(rows))
+    assert _parts_to_check(path, "xl/worksheets/elsewhere.xml") == ["xl/worksheets/sheet1.xml"]
+    with pytest.raises(UnusableFile, match="单元格"):
+        _check_sheet_extent(path, _parts_to_check(path, None), "行政检查")
