@@ -275,6 +275,8 @@ def read_json_records(content: bytes) -> pl.DataFrame:
     columns: dict[str, None] = {}
     for record in records:
         columns.update(dict.fromkeys(record))
+    if not columns:  # like an empty file: nothing to check, and not a file "missing required columns"
+        raise UnusableFile("JSON 数据中没有任何记录" if not records else "JSON 记录中没有任何字段")
     _checked_headers(list(columns))
     try:
         as_text = [

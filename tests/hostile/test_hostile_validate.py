@@ -632,6 +632,9 @@ def test_a_four_million_character_value_is_a_reject_with_small_reports(tmp_path)
         (b"[[1, 2], [3]]", ("记录的列表",)),
         (b'{"records": {"a": 1}}', ("记录的列表",)),
         (b'[{"a": 1}] trailing', ("多余",)),
+        (b"[]", ("没有任何记录",)),
+        (b'{"records": []}', ("没有任何记录",)),
+        (b"[{}, {}]", ("没有任何字段",)),
     ],
 )
 def test_json_that_is_not_a_list_of_records_says_why(tmp_path, data, words):
