@@ -129,7 +129,8 @@ _JSON_START = re.compile(rb"^\s*(?:\{|\[\s*(?:[\[\{\"\]]|$))")
 
 
 def sniff_format(head: bytes) -> str:
-    """'xlsx-or-zip' | 'cfb' | 'parquet' | 'json' | 'csv', or the name of a format that is not data."""
+    """'zip' (an XLSX, or not) | 'cfb' | 'parquet' | 'json' | 'csv', or the name of a format that is not
+    data (said back to the unit as it is)."""
     for magic, kind in _MAGIC:
         if head.startswith(magic):
             return kind
@@ -150,9 +151,16 @@ def open_table(path: Path, *, sheet_hint: tuple[str, ...] = (), chunk_rows: int 
     kind = sniff_format(head)
     if kind == "cfb":
         raise UnusableFile(_cfb_reason(path))
-    if kind not in _OPENERS:
+    if kind == "zip":
+        source = _open_xlsx(path, sheet_hint, chunk_rows)
+    elif kind == "parquet":
+        source = _open_landed(path, chunk_rows)
+    elif kind == "json":
+        source = _open_json(path, chunk_rows)
+    elif kind == "csv":
+        source = _open_csv(path, chunk_rows)
+    else:
         raise UnusableFile(f"不支持的文件类型：{kind}。请提交报送模板格式的 CSV 或 XLSX 文件")
-    source = _open_xlsx(path, sheet_hint, chunk_rows) if kind == "zip" else _OPENERS[kind](path, chunk_rows)
     return _nothing_under_unnamed_columns(source)
 
 
@@ -647,9 +655,6 @@ def _to_frame(batches: list[pa.RecordBatch], headers: list[str], numbering: _Row
         rows = pl.int_range(numbering.next, numbering.next + frame.height, eager=True, dtype=pl.Int64).alias(ROW)
         numbering.next += frame.height
     return frame.with_columns(rows)
-
-
-_OPENERS = {"zip": None, "parquet": _open_landed, "json": _open_json, "csv": _open_csv}
 
 
 # --- XLSX ------------------------------------------------------------------------------------------
