@@ -23,6 +23,7 @@ _FULL_WIDTH_ALNUM = (
 )
 _HALF_WIDTH_ALNUM = [chr(ord(c) - 0xFEE0) for c in _FULL_WIDTH_ALNUM]
 _LIST_SPLIT = r"[;、]"
+_DECIMAL_DIGITS, _DECIMAL_PLACES = 15, 20
 _EXCEL_EPOCH = pl.date(1899, 12, 30)
 FIRST_YEAR, LAST_YEAR = 1900, 2199
 # Fields that may hold the 个体工商户 placeholder instead of a code (standard.md §2).
@@ -155,7 +156,11 @@ def _typed(spec_field: Field, standard: Standard) -> pl.Expr:
     if kind == "datetime":
         return parse_datetime(text)
     if kind == "decimal":
-        return pl.when(text.str.contains(r"^\d+(?:\.\d+)?$")).then(text.cast(pl.Float64, strict=False))
+        # Digits are bounded so that a value never overflows to inf (a 400-digit 罚款金额) nor
+        # underflows to 0 in a Float64: anything longer is a bad value, rejected with its field.
+        shaped = text.str.contains(rf"^\d{{1,{_DECIMAL_DIGITS}}}(?:\.\d{{1,{_DECIMAL_PLACES}}})?$")
+        number = text.cast(pl.Float64, strict=False)
+        return pl.when(shaped & number.is_finite()).then(number)
     if kind == "integer":
         number = pl.when(text.str.contains(r"^\d{1,15}$")).then(text.cast(pl.Int64, strict=False))
         return pl.when(number >= 1).then(number)

@@ -2,13 +2,19 @@
 
 The JSON is read by other tools: {"entity", "unit", "received", "accepted", "rejected", "errors":
 [{"row", "field", "rule", "message", "value", "hint"}], "findings": [{"row", "rule", "message",
-"basis", "field"}]} plus context keys (source, format, encoding, as_of, notes, skipped_rules).
+"basis", "field"}]} plus context keys (source, format, encoding, as_of, notes, skipped_rules). The
+lists hold at most MAX_LISTED records each; `errors_total`, `findings_total`, `error_summary` and
+`finding_summary` ([rule, message, count]) count them all. Values are echoed cut to ECHO_CHARS.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import tempfile
+from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -18,6 +24,20 @@ from standards.model import Standard
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 HTML_ROWS_PER_RULE = 500
+# A value is echoed back so the unit can find it, not to return what it sent: a 2 MB cell would
+# otherwise make every report megabytes long.
+ECHO_CHARS = 200
+TRUNCATED = "…（已截断）"
+# Errors (and findings) listed one by one: a file of a million empty rows has millions of errors, and
+# listing them all took minutes and gigabytes; past this the reports give counts per rule.
+MAX_LISTED = 20_000
+
+
+def echoed(value: str | None) -> str | None:
+    """`value` as a report shows it: at most ECHO_CHARS characters, saying so when cut."""
+    if value is None or len(value) <= ECHO_CHARS:
+        return value
+    return value[:ECHO_CHARS] + TRUNCATED
 
 
 def _label(standard: Standard, entity: str, code: str | None) -> str:
@@ -27,9 +47,9 @@ def _label(standard: Standard, entity: str, code: str | None) -> str:
     return spec_entity.field(code).label if spec_entity.has_field(code) else code
 
 
-def error_records(result: ValidationResult, standard: Standard) -> list[dict]:
+def error_records(result: ValidationResult, standard: Standard, limit: int | None = None) -> list[dict]:
     records = []
-    for row, code, rule_id, value in result.errors.iter_rows():
+    for row, code, rule_id, value in result.errors.head(limit).iter_rows():
         rule = standard.rules[rule_id]
         label = _label(standard, result.entity, code)
         records.append(
@@ -38,14 +58,14 @@ def error_records(result: ValidationResult, standard: Standard) -> list[dict]:
                 "field": code,
                 "rule": rule_id,
                 "message": rule.message.format(field=label),
-                "value": value,
+                "value": echoed(value),
                 "hint": rule.hint.format(field=label),
             }
         )
     return records
 
 
-def finding_records(result: ValidationResult, standard: Standard) -> list[dict]:
+def finding_records(result: ValidationResult, standard: Standard, limit: int | None = None) -> list[dict]:
     return [
         {
             "row": row,
@@ -54,20 +74,28 @@ def finding_records(result: ValidationResult, standard: Standard) -> list[dict]:
             "basis": standard.rules[rule_id].basis,
             "field": code,
         }
-        for row, code, rule_id in result.findings.iter_rows()
+        for row, code, rule_id in result.findings.head(limit).iter_rows()
     ]
 
 
 def to_json_document(result: ValidationResult, standard: Standard, as_of: dt.date) -> dict:
+    """The JSON contract. `errors` and `findings` list the first MAX_LISTED of each (in row order);
+    `errors_total`/`findings_total` and the per-rule `error_summary`/`finding_summary` count them all."""
+    errors = error_records(result, standard, MAX_LISTED)
+    findings = finding_records(result, standard, MAX_LISTED)
     return {
         "entity": result.entity,
         "unit": result.unit,
         "received": result.received,
         "accepted": result.accepted,
         "rejected": result.rejected,
-        "errors": error_records(result, standard),
-        "findings": finding_records(result, standard),
-        "source": Path(result.source).name,
+        "errors": errors,
+        "findings": findings,
+        "errors_total": result.errors.height,
+        "findings_total": result.findings.height,
+        "error_summary": _summary(result.errors, errors, standard),
+        "finding_summary": _summary(result.findings, findings, standard),
+        "source": echoed(Path(result.source).name),
         "format": result.file_format,
         "encoding": result.encoding,
         "as_of": as_of.isoformat(),
@@ -76,8 +104,81 @@ def to_json_document(result: ValidationResult, standard: Standard, as_of: dt.dat
     }
 
 
+def _summary(frame, records: list[dict], standard: Standard) -> list[list]:
+    """[rule, message, count] over every error (or finding), most frequent first; the message of a
+    rule's first listed record, or the rule's own when none of its records made the list."""
+    first: dict[str, str] = {}
+    for record in records:
+        first.setdefault(record["rule"], record["message"])
+    counts = dict(frame["rule"].value_counts().iter_rows()) if frame.height else {}
+    summary = [
+        [rule, first.get(rule) or standard.rules[rule].message.replace("{field}", "字段"), count]
+        for rule, count in counts.items()
+    ]
+    return sorted(summary, key=lambda item: (-item[2], item[0]))
+
+
+def summary_of(document: dict, kind: str) -> list[tuple[str, str, int]]:
+    """The per-rule summary of a document's "errors" or "findings" (counted over all of them)."""
+    key = "error_summary" if kind == "errors" else "finding_summary"
+    if key in document:
+        return [tuple(item) for item in document[key]]
+    return rule_summary(document[kind])
+
+
 def write_json(document: dict, path: Path) -> None:
+    with _replaced_atomically(path) as temporary:
+        _write_json(document, temporary)
+
+
+def _write_json(document: dict, path: Path) -> None:
     Path(path).write_text(json.dumps(document, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+class _replaced_atomically:
+    """A temporary file beside `path`, renamed onto it only when the writing succeeded: a failure (or a
+    kill) leaves the previous file or none, never half of one."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+
+    def __enter__(self) -> Path:
+        handle, name = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
+        os.close(handle)
+        self.temporary = Path(name)
+        return self.temporary
+
+    def __exit__(self, kind, *_rest) -> None:
+        if kind is None:
+            os.replace(self.temporary, self.path)
+        else:
+            self.temporary.unlink(missing_ok=True)
+
+
+def write_reports(document: dict, standard: Standard, outputs: dict[str, Path]) -> None:
+    """Writes the reports named in `outputs` ("json" | "xlsx" | "html" → path) all or nothing: each to
+    its temporary name first, and only when every one is written are they renamed into place (a
+    failure in the third leaves none of them)."""
+    writers: dict[str, Callable[[Path], None]] = {
+        "json": lambda path: _write_json(document, path),
+        "xlsx": lambda path: _write_xlsx(document, standard, path),
+        "html": lambda path: _write_html(document, standard, path),
+    }
+    with ExitStack() as stack:
+        temporaries = {}
+        for kind, path in outputs.items():
+            temporary = stack.enter_context(_pending(Path(path)))
+            writers[kind](temporary)
+            temporaries[temporary] = Path(path)
+        for temporary, path in temporaries.items():
+            os.replace(temporary, path)
+
+
+class _pending(_replaced_atomically):
+    """Like _replaced_atomically, but the caller renames; an unrenamed temporary is removed."""
+
+    def __exit__(self, *_exc_info) -> None:
+        self.temporary.unlink(missing_ok=True)
 
 
 def rule_summary(records: list[dict], key: str = "rule") -> list[tuple[str, str, int]]:
@@ -116,6 +217,11 @@ class TextCells:
 
 
 def write_xlsx(document: dict, standard: Standard, path: Path) -> None:
+    with _replaced_atomically(path) as temporary:
+        _write_xlsx(document, standard, temporary)
+
+
+def _write_xlsx(document: dict, standard: Standard, path: Path) -> None:
     import xlsxwriter
 
     entity = standard.entity(document["entity"])
@@ -139,20 +245,24 @@ def write_xlsx(document: dict, standard: Standard, path: Path) -> None:
         ("收到记录数", str(document["received"])),
         ("通过记录数", str(document["accepted"])),
         ("拒收记录数", str(document["rejected"])),
-        ("监督发现数", str(len(document["findings"]))),
+        ("监督发现数", str(document.get("findings_total", len(document["findings"])))),
     ]
     for offset, (name, value) in enumerate(facts, start=2):
         cells.text(summary, offset, 0, name, bold)
         cells.text(summary, offset, 1, value)
     row = len(facts) + 3
-    for note in document["notes"]:
+    notes = list(document["notes"])
+    if document.get("errors_total", 0) > len(document["errors"]):
+        listed = len(document["errors"])
+        notes.append(f"问题共 {document['errors_total']} 条，拒收明细逐条列出前 {listed} 条，其余按规则计数")
+    for note in notes:
         cells.text(summary, row, 0, "说明", bold)
         cells.text(summary, row, 1, note, wrap)
         row += 1
     row += 1
     cells.text(summary, row, 0, "问题", bold)
     cells.text(summary, row, 1, "条数 · 说明", bold)
-    for rule_id, message, count in rule_summary(document["errors"]):
+    for rule_id, message, count in summary_of(document, "errors"):
         row += 1
         cells.text(summary, row, 0, rule_id)
         cells.text(summary, row, 1, f"{count} 条 · {message}", wrap)
@@ -205,9 +315,14 @@ _environment = Environment(loader=PackageLoader("quality", "templates"), autoesc
 
 
 def write_html(document: dict, standard: Standard, path: Path) -> None:
+    with _replaced_atomically(path) as temporary:
+        _write_html(document, standard, temporary)
+
+
+def _write_html(document: dict, standard: Standard, path: Path) -> None:
     entity = standard.entity(document["entity"])
     groups = []
-    for rule_id, _message, count in rule_summary(document["errors"]):
+    for rule_id, _message, count in summary_of(document, "errors"):
         rule = standard.rules[rule_id]
         rows = [r for r in document["errors"] if r["rule"] == rule_id]
         for record in rows:
@@ -221,7 +336,7 @@ def write_html(document: dict, standard: Standard, path: Path) -> None:
             }
         )
     finding_groups = []
-    for rule_id, _message, count in rule_summary(document["findings"]):
+    for rule_id, _message, count in summary_of(document, "findings"):
         rows = [r for r in document["findings"] if r["rule"] == rule_id]
         finding_groups.append(
             {

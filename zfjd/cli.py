@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import re
 import sys
 import time
 from pathlib import Path
 from typing import Annotated
 
+import click
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 app = typer.Typer(
     name="zfjd",
@@ -29,8 +33,19 @@ EXIT_ALL_ACCEPTED, EXIT_SOME_REJECTED, EXIT_UNUSABLE = 0, 1, 2
 
 def _fail(message: str) -> None:
     """One Chinese sentence on stderr and exit 2: the file (or the call) as a whole is unusable."""
-    err.print(f"[bold red]无法校验：[/]{message}", highlight=False, soft_wrap=True)
+    err.print(Text.assemble(("无法校验：", "bold red"), shown(message)), highlight=False, soft_wrap=True)
     raise typer.Exit(EXIT_UNUSABLE)
+
+
+# Control characters (a terminal's escape sequences, newlines that would split the one line) and the
+# bidirectional overrides that make text read differently from what it is: shown as their code.
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def shown(text: str) -> str:
+    """Text from a file (a name, a header, a value) as it may reach the terminal: never markup (the
+    callers print it as rich Text or escaped) and never a control sequence."""
+    return _UNPRINTABLE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
 
 
 @app.command()
@@ -49,10 +64,26 @@ def validate(
         str | None, typer.Option("--as-of", help="按哪一天校验（默认今天，北京时间），格式 YYYY-MM-DD")
     ] = None,
 ) -> None:
-    """校验一个文件：退出码 0 全部通过，1 有记录被拒收，2 文件本身无法使用。"""
+    """校验一个文件：退出码 0 全部通过，1 有记录被拒收，2 文件本身无法使用。
+
+    读取的就是给出的路径（不展开通配符）；报告先写到临时文件，全部写好后才改名就位。"""
+    try:
+        _validate(path, entity, unit, reference, {"json": json_out, "xlsx": xlsx_out, "html": html_out}, as_of)
+    except (typer.Exit, click.exceptions.Exit, click.exceptions.Abort):
+        raise
+    except MemoryError:
+        _fail("内存不足，无法校验这个文件：请拆分为多个较小的文件分批校验")
+    except Exception as exc:
+        # Every failure is one Chinese line and exit 2 (1 would mean "some records rejected").
+        if os.environ.get("ZFJD_DEBUG"):
+            raise
+        _fail(f"校验时发生内部错误（{type(exc).__name__}）：请将文件与本信息反馈给数据管理员")
+
+
+def _validate(path: Path, entity: str, unit, reference, outputs: dict[str, Path | None], as_of) -> None:
     from quality.engine import today_in_china, validate_file
     from quality.read import UnusableFile
-    from quality.report import to_json_document, write_html, write_json, write_xlsx
+    from quality.report import to_json_document, write_reports
     from standards.loader import standard as load_standard
 
     standard = load_standard()
@@ -62,20 +93,50 @@ def validate(
         day = dt.date.fromisoformat(as_of) if as_of else today_in_china()
     except ValueError:
         _fail(f"--as-of 应为 YYYY-MM-DD 格式的日期，收到 {as_of}")
+    targets = _checked_outputs(path, outputs)
     try:
-        with _progress(f"校验 {path.name}") as report_rows:
+        with _progress(f"校验 {escape(shown(path.name))}") as report_rows:
             result = validate_file(path, entity, unit=unit, reference=reference, as_of=day, on_progress=report_rows)
     except UnusableFile as exc:
         _fail(str(exc))
+    except OSError as exc:
+        _fail(f"读取时出错：{exc.strerror or type(exc).__name__}（{shown(str(exc.filename or path.name))}）")
     document = to_json_document(result, standard, day)
-    if json_out:
-        write_json(document, json_out)
-    if xlsx_out:
-        write_xlsx(document, standard, xlsx_out)
-    if html_out:
-        write_html(document, standard, html_out)
+    try:
+        write_reports(document, standard, targets)
+    except OSError as exc:
+        _fail(f"报告无法写出（{exc.strerror or type(exc).__name__}）：{shown(str(exc.filename or ''))}")
     _print_summary(document, standard)
     raise typer.Exit(EXIT_ALL_ACCEPTED if result.rejected == 0 else EXIT_SOME_REJECTED)
+
+
+def _checked_outputs(source: Path, outputs: dict[str, Path | None]) -> dict[str, Path]:
+    """Every report path checked before any work or writing: its folder exists and is writable, it is
+    not a folder itself, not the input, and no two options name the same file."""
+    chosen: dict[str, Path] = {}
+    seen: dict[str, str] = {}
+    source_key = os.path.realpath(source) if source.exists() else None
+    for kind, target in outputs.items():
+        if target is None:
+            continue
+        option = f"--{kind} {shown(str(target))}"
+        folder = target.absolute().parent
+        if target.is_dir():
+            _fail(f"{option} 是一个文件夹：请给出要写出的文件名")
+        if not folder.is_dir():
+            _fail(f"{option} 所在的文件夹不存在：{shown(str(folder))}")
+        if not os.access(folder, os.W_OK | os.X_OK):
+            _fail(f"{option} 所在的文件夹没有写入权限：{shown(str(folder))}")
+        if target.exists() and not target.is_file():
+            _fail(f"{option} 已存在且不是普通文件：请换一个文件名")
+        key = os.path.realpath(target)
+        if key == source_key:
+            _fail(f"{option} 就是输入文件：写出报告会覆盖要校验的数据")
+        if key in seen:
+            _fail(f"--{seen[key]} 与 --{kind} 指向同一个文件：{shown(str(target))}")
+        seen[key] = kind
+        chosen[kind] = target
+    return chosen
 
 
 class _progress:
@@ -105,17 +166,17 @@ class _progress:
 def _print_summary(document: dict, standard) -> None:
     spec_entity = standard.entity(document["entity"])
     out.print(
-        f"[bold]{spec_entity.name}[/] {document['source']}：收到 {document['received']} 条，"
+        f"[bold]{spec_entity.name}[/] {escape(shown(document['source']))}：收到 {document['received']} 条，"
         f"[green]通过 {document['accepted']}[/]，[red]拒收 {document['rejected']}[/]，"
-        f"监督发现 {len(document['findings'])} 条",
+        f"监督发现 {document['findings_total']} 条",
         highlight=False,
     )
     for note in document["notes"]:
-        out.print(f"[yellow]说明：[/]{note}", highlight=False)
-    from quality.report import rule_summary
+        out.print(f"[yellow]说明：[/]{escape(note)}", highlight=False)
+    from quality.report import summary_of
 
-    for title, records in (("拒收原因", document["errors"]), ("监督发现", document["findings"])):
-        summary = rule_summary(records)
+    for title, kind in (("拒收原因", "errors"), ("监督发现", "findings")):
+        summary = summary_of(document, kind)
         if not summary:
             continue
         table = Table(title=title, title_justify="left", show_lines=False)
@@ -123,7 +184,7 @@ def _print_summary(document: dict, standard) -> None:
         table.add_column("规则", style="dim", no_wrap=True)
         table.add_column("说明", overflow="fold")
         for rule_id, message, count in summary:
-            table.add_row(str(count), rule_id, message)
+            table.add_row(str(count), escape(rule_id), escape(message))
         out.print(table)
 
 

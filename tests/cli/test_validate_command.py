@@ -94,3 +94,16 @@ def test_demo_runs_the_bundled_sample(tmp_path):
     done = zfjd("demo", "--out", str(tmp_path))
     assert done.returncode == 0, done.stderr
     assert {p.name for p in tmp_path.iterdir()} == {"penalty_case.html", "penalty_case.xlsx", "penalty_case.json"}
+
+
+def test_a_hostile_name_and_header_through_the_real_entry_point_give_one_line_and_exit_2(tmp_path):
+    """The console entry point (not typer's test runner): a `[/]` header in a file named like a glob
+    once crashed rich with a traceback and exit 1; a neighbour matching the glob must not be read."""
+    write_rows(tmp_path / "x1.csv", [clean_inspection(1)])
+    record = dict(clean_inspection(1), **{"[/]": "x"})
+    path = write_rows(tmp_path / "x[12].csv", [record])
+    done, document = validate(path, "inspection", tmp_path, "--html", str(tmp_path / "r.html"))
+    assert done.returncode == 2, done.stderr
+    assert document is None and not (tmp_path / "r.html").exists()
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "[/]" in lines[0] and "标准以外的列" in lines[0], done.stderr
