@@ -35,10 +35,15 @@ from standards.loader import standard as load_project_standard
 from standards.model import Standard
 
 MALFORMED_RULE = "record.malformed"
-# Rules whose deadline counts working days, and the date the count starts from.
-WORKING_DAY_RULES = {"finding.late_publicity": "CF_JDRQ"}
+# Rules whose deadline counts working days, and the date the count starts from (for the note that
+# names the years counted provisionally; each finding carries its own `provisional` flag).
+WORKING_DAY_RULES = {
+    "finding.late_publicity": "CF_JDRQ",
+    "finding.late_service": "CF_JDRQ",
+    "finding.late_withdrawal": "FYSSRQ",
+}
 ERROR_COLUMNS = {"row": pl.Int64, "field": pl.String, "rule": pl.String, "value": pl.String}
-FINDING_COLUMNS = {"row": pl.Int64, "field": pl.String, "rule": pl.String}
+FINDING_COLUMNS = {"row": pl.Int64, "field": pl.String, "rule": pl.String, "provisional": pl.Boolean}
 CHINA = ZoneInfo("Asia/Shanghai")
 
 
@@ -57,7 +62,7 @@ class ValidationResult:
     accepted: int
     rejected: int
     errors: pl.DataFrame  # row, field, rule, value  (one row per error; rejected rows only)
-    findings: pl.DataFrame  # row, field, rule       (accepted rows only)
+    findings: pl.DataFrame  # row, field, rule, provisional (accepted rows only)
     skipped_rules: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     accepted_path: Path | None = None
@@ -444,7 +449,10 @@ def _notes(ctx: RuleContext, reference: Reference, unit: str | None, collected: 
     guessed = ctx.calendar.uncovered_years_seen()
     if guessed:
         years = "、".join(str(y) for y in guessed)
-        notes.append(f"{years}年的法定节假日与调休安排尚未收录，公示期限按周末推算，结果仅供参考")
+        notes.append(
+            f"{years}年的法定节假日与调休安排尚未公布，期限按周末和《全国年节及纪念日放假办法》规定的法定节假日推算；"
+            "依赖该年份的监督发现标为“暂定”，安排公布后重新计算"
+        )
     return notes
 
 

@@ -2,7 +2,9 @@
 
 The JSON is read by other tools: {"entity", "unit", "received", "accepted", "rejected", "errors":
 [{"row", "field", "rule", "message", "value", "hint"}], "findings": [{"row", "rule", "message",
-"basis", "field"}]} plus context keys (source, format, encoding, as_of, notes, skipped_rules).
+"basis", "field", "provisional"}]} plus context keys (source, format, encoding, as_of, notes,
+skipped_rules). `provisional` is true when the finding's answer depends on a year whose holidays are
+not announced yet (standard.md §4): it is shown as 暂定 and never as a firm result.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from standards.model import Standard
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 HTML_ROWS_PER_RULE = 500
+PROVISIONAL_LABEL = "暂定"
+PROVISIONAL_NOTE = "暂定：期限经过尚未公布节假日安排的年份，按周末和法定节假日推算，安排公布后重新计算，不作为确定结论"
 
 
 def _label(standard: Standard, entity: str, code: str | None) -> str:
@@ -53,8 +57,9 @@ def finding_records(result: ValidationResult, standard: Standard) -> list[dict]:
             "message": standard.rules[rule_id].message,
             "basis": standard.rules[rule_id].basis,
             "field": code,
+            "provisional": bool(provisional),
         }
-        for row, code, rule_id in result.findings.iter_rows()
+        for row, code, rule_id, provisional in result.findings.select("row", "field", "rule", "provisional").iter_rows()
     ]
 
 
@@ -140,12 +145,16 @@ def write_xlsx(document: dict, standard: Standard, path: Path) -> None:
         ("通过记录数", str(document["accepted"])),
         ("拒收记录数", str(document["rejected"])),
         ("监督发现数", str(len(document["findings"]))),
+        ("其中暂定", str(sum(1 for f in document["findings"] if f.get("provisional")))),
     ]
     for offset, (name, value) in enumerate(facts, start=2):
         cells.text(summary, offset, 0, name, bold)
         cells.text(summary, offset, 1, value)
     row = len(facts) + 3
-    for note in document["notes"]:
+    notes = list(document["notes"])
+    if any(f.get("provisional") for f in document["findings"]):
+        notes.append(PROVISIONAL_NOTE)
+    for note in notes:
         cells.text(summary, row, 0, "说明", bold)
         cells.text(summary, row, 1, note, wrap)
         row += 1
@@ -172,8 +181,8 @@ def write_xlsx(document: dict, standard: Standard, path: Path) -> None:
         cells,
         "监督发现",
         document["findings"],
-        ["row", "field_label", "message", "basis", "rule"],
-        ["行号", "字段", "发现", "依据", "规则"],
+        ["row", "field_label", "message", "basis", "provisional_label", "rule"],
+        ["行号", "字段", "发现", "依据", PROVISIONAL_LABEL, "规则"],
         bold,
         wrap,
         standard,
@@ -191,7 +200,11 @@ def _records_sheet(cells: TextCells, name, records, keys, headers, bold, wrap, s
     sheet.freeze_panes(1, 0)
     ordered = sorted(records, key=lambda r: (r["rule"], r["row"]))
     for offset, record in enumerate(ordered, start=1):
-        values = dict(record, field_label=_label(standard, entity_code, record.get("field")))
+        values = dict(
+            record,
+            field_label=_label(standard, entity_code, record.get("field")),
+            provisional_label=PROVISIONAL_LABEL if record.get("provisional") else "",
+        )
         for column, key in enumerate(keys):
             if key == "row":
                 sheet.write_number(offset, column, values["row"])
@@ -232,6 +245,10 @@ def write_html(document: dict, standard: Standard, path: Path) -> None:
             }
         )
     html = _environment.get_template("validation_report.html").render(
-        doc=document, entity=entity, groups=groups, finding_groups=finding_groups
+        doc=document,
+        entity=entity,
+        groups=groups,
+        finding_groups=finding_groups,
+        provisional_count=sum(1 for f in document["findings"] if f.get("provisional")),
     )
     Path(path).write_text(html, encoding="utf-8")
