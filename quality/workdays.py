@@ -202,7 +202,9 @@ class WorkdayCalendar:
             return day in workdays or (day.weekday() < 5 and day not in holidays)
         if day.year in _package_years():
             return day in _package_workdays()
-        return day.weekday() < 5 and day not in statutory_holidays(day.year)
+        if TABLE_YEARS[0] <= day.year <= TABLE_YEARS[-1] + 1:
+            return day.weekday() < 5 and day not in statutory_holidays(day.year)
+        return day.weekday() < 5  # far from any action date: weekends only, as outside the tables
 
     # -- the lookup tables ------------------------------------------------------------------------
 
