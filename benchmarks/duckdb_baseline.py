@@ -303,9 +303,7 @@ def ric_region_frame() -> pl.DataFrame:
 def workday_frame() -> tuple[pl.DataFrame, dt.date, dt.date]:
     """(day, is_workday) from a month before the first year whose holidays are known to a month after
     the last, and the first and last day of the known years."""
-    from quality.workdays import WorkdayCalendar
-
-    from quality.workdays import TABLE_YEARS
+    from quality.workdays import TABLE_YEARS, WorkdayCalendar
 
     calendar = WorkdayCalendar(load_standard().holidays)
     # The engine's tables also span the years not announced yet (counted provisionally).
@@ -540,6 +538,9 @@ _WITHDRAWN_SINCE = (
 )
 
 
+_WITHDRAWAL_DEADLINE = deadline_of(_WITHDRAWN_SINCE, 3)
+
+
 def row_rules(as_of: dt.date) -> dict[str, list[tuple[str, str]]]:
     day = f"DATE '{as_of.isoformat()}'"
     return {
@@ -621,15 +622,15 @@ def row_rules(as_of: dt.date) -> dict[str, list[tuple[str, str]]]:
             (
                 "GSRQ",
                 "v_CF_JDRQ IS NOT NULL AND CASE WHEN v_GSRQ IS NOT NULL THEN v_GSRQ > CF_JDRQ_deadline"
-                f" ELSE NOT (coalesce(v_AJZT = '9', false) OR coalesce(v_FYSS = '2', false)) AND {day} > CF_JDRQ_deadline"
-                " END",
+                " ELSE NOT (coalesce(v_AJZT = '9', false) OR coalesce(v_FYSS = '2', false))"
+                f" AND {day} > CF_JDRQ_deadline END",
             )
         ],
         "finding.late_withdrawal": [
             (
                 "CHGSRQ",
                 f"v_GSRQ IS NOT NULL AND {_WITHDRAWN_SINCE} IS NOT NULL AND CASE WHEN v_CHGSRQ IS NOT NULL"
-                f" THEN v_CHGSRQ > {deadline_of(_WITHDRAWN_SINCE, 3)} ELSE {day} > {deadline_of(_WITHDRAWN_SINCE, 3)} END",
+                f" THEN v_CHGSRQ > {_WITHDRAWAL_DEADLINE} ELSE {day} > {_WITHDRAWAL_DEADLINE} END",
             )
         ],
         "finding.fine_collection_not_separated": [

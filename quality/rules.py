@@ -38,7 +38,6 @@ from quality.reference import (
 from standards.model import Field
 
 
-
 @dataclass(frozen=True)
 class Dated:
     """A violation counted in the calendar, and where its answer is provisional (an unannounced year)."""
@@ -518,7 +517,8 @@ def _time_barred(ctx: RuleContext) -> Violation:
     rule = "finding.time_barred"
     # Art 36: a continuing act counts from its end; 5 years with harm to life, health or finance.
     act = pl.coalesce(ctx.value("WFZLRQ"), ctx.value("WFRQ"))
-    years = pl.when(ctx.value("WHHG") == "Y").then(limit(ctx, rule, "years_with_harm")).otherwise(limit(ctx, rule, "years"))
+    harm = ctx.value("WHHG") == "Y"
+    years = pl.when(harm).then(limit(ctx, rule, "years_with_harm")).otherwise(limit(ctx, rule, "years"))
     last, provisional = period_end(ctx, act, years.cast(pl.String) + "y")
     return Dated(ctx.value("LARQ") > last, provisional)
 

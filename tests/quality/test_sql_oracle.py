@@ -172,6 +172,7 @@ UNDECIDED = {
     **NO_FINE,
 }
 SUMMARY = {"程序类型": "1", "立案日期": ""}
+WITHDRAWN_3_JUNE = {"案件状态": "9", "更新时间": "2024-06-03 10:00:00"}
 
 
 def _decided_on(decision: str, publicity: str, **other: str) -> dict[str, str]:
@@ -401,7 +402,9 @@ EDGES: dict[str, dict[str, str]] = {
     "authority code wrong": {"处罚机关统一社会信用代码": broken_check(BODY_A)},
     "decided 90 days after filing": {"立案日期": "2024-01-16"},
     "decided 91 days after filing": {"立案日期": "2024-01-15"},
-    "decided 92 days after filing, day 90 a Saturday (顺延)": {"立案日期": "2024-01-14", "违法行为发生日期": "2023-12-20"},
+    "decided 92 days after filing, day 90 a Saturday (顺延)": {
+        "立案日期": "2024-01-14", "违法行为发生日期": "2023-12-20"
+    },
     "decided 93 days after filing, day 90 a Friday": {"立案日期": "2024-01-13", "违法行为发生日期": "2023-12-20"},
     "decided on the approved extended deadline": {
         "立案日期": "2024-01-13", "违法行为发生日期": "2023-12-20", "延长办案期限至": "2024-04-15"
@@ -448,8 +451,8 @@ EDGES: dict[str, dict[str, str]] = {
     },
     "changed, never withdrawn": {"复议诉讼结果": "3", "复议诉讼结果日期": "2024-06-03"},
     "upheld, never withdrawn": {"复议诉讼结果": "1", "复议诉讼结果日期": "2024-06-03"},
-    "withdrawn case, withdrawn late": {"案件状态": "9", "更新时间": "2024-06-03 10:00:00", "撤回公示日期": "2024-06-07"},
-    "withdrawn case, withdrawn in time": {"案件状态": "9", "更新时间": "2024-06-03 10:00:00", "撤回公示日期": "2024-06-06"},
+    "withdrawn case, withdrawn late": {**WITHDRAWN_3_JUNE, "撤回公示日期": "2024-06-07"},
+    "withdrawn case, withdrawn in time": {**WITHDRAWN_3_JUNE, "撤回公示日期": "2024-06-06"},
     "fine collected on the spot, ordinary procedure": {"收缴方式": "当场收缴"},
     "fine paid at the bank": {"收缴方式": "1"},
     "summary fine of 100 元 collected on the spot": {**SUMMARY, "罚款金额（万元）": "0.01", "收缴方式": "2"},
