@@ -622,8 +622,8 @@ def row_rules(as_of: dt.date) -> dict[str, list[tuple[str, str]]]:
             (
                 "GSRQ",
                 "v_CF_JDRQ IS NOT NULL AND CASE WHEN v_GSRQ IS NOT NULL THEN v_GSRQ > CF_JDRQ_deadline"
-                " ELSE NOT (coalesce(v_AJZT = '9', false) OR coalesce(v_FYSS = '2', false))"
-                f" AND {day} > CF_JDRQ_deadline END",
+                " ELSE coalesce(CASE WHEN v_FYSS = '2' THEN v_FYSSRQ WHEN v_AJZT = '9' THEN CAST(v_GXSJ AS DATE) END,"
+                f" {day}) > CF_JDRQ_deadline END",
             )
         ],
         "finding.late_withdrawal": [

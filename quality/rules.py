@@ -528,12 +528,19 @@ def _late_publicity(ctx: RuleContext) -> Violation:
     working_days = limit(ctx, "finding.late_publicity", "working_days")
     decided = ctx.value("CF_JDRQ")
     deadline, provisional = working_deadline(ctx, decided, working_days)
-    # A decision withdrawn or revoked before it was published is no longer owed to the public.
-    withdrawn = ctx.value("AJZT").eq(code(ctx, *WITHDRAWN_STATUS)).fill_null(False) | ctx.value("FYSS").eq(
-        code(ctx, *REVIEW_REVOKED)
-    ).fill_null(False)
-    owed = decided.is_not_null() & (ctx.value("GSRQ").is_not_null() | ~withdrawn)
-    return Dated(owed & too_late(ctx.value("GSRQ"), deadline, ctx), provisional)
+    # Never published: late once the deadline has passed — by the run's day, or by the day the decision
+    # was revoked (复议诉讼 撤销) or the case withdrawn, after which nothing is owed to the public.
+    revoked_on = (
+        pl.when(ctx.value("FYSS") == code(ctx, *REVIEW_REVOKED))
+        .then(ctx.value("FYSSRQ"))
+        .when(ctx.value("AJZT") == code(ctx, *WITHDRAWN_STATUS))
+        .then(ctx.value("GXSJ").dt.date())
+    )
+    published = ctx.value("GSRQ")
+    late = pl.when(published.is_not_null()).then(published > deadline).otherwise(
+        pl.coalesce(revoked_on, pl.lit(ctx.as_of)) > deadline
+    )
+    return Dated(decided.is_not_null() & late, provisional)
 
 
 @row_rule("finding.late_withdrawal")
