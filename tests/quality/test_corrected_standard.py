@@ -44,10 +44,19 @@ def decided(decision: str, *, served: str | None = None, published: str | None =
     row = clean_case(number)
     row.update(
         {
-            "违法行为发生日期": shifted(-60), "立案日期": shifted(-30), "处罚决定日期": decision,
-            "处罚有效期": shifted(365), "公示截止期": shifted(3 * 365), "送达日期": served or decision,
-            "公示日期": decision if published is None else published, "缴款日期": "", "实缴金额（元）": "",
-            "执行方式": "", "案件状态": "4", "结案日期": "", "更新时间": "2026-11-01 09:00:00",
+            "违法行为发生日期": shifted(-60),
+            "立案日期": shifted(-30),
+            "处罚决定日期": decision,
+            "处罚有效期": shifted(365),
+            "公示截止期": shifted(3 * 365),
+            "送达日期": served or decision,
+            "公示日期": decision if published is None else published,
+            "缴款日期": "",
+            "实缴金额（元）": "",
+            "执行方式": "",
+            "案件状态": "4",
+            "结案日期": "",
+            "更新时间": "2026-11-01 09:00:00",
         }
     )
     row.update(changes)
@@ -55,8 +64,10 @@ def decided(decision: str, *, served: str | None = None, published: str | None =
 
 
 def run(tmp_path: Path, cases: list[tuple[dict, tuple]], **options) -> None:
-    rows = [dict(row, 案件编号=f"TH-SJ-T-{n:04d}", 行政处罚决定书文号=f"穗天市监处罚〔T〕{n}号")
-            for n, (row, _) in enumerate(cases, start=1)]
+    rows = [
+        dict(row, 案件编号=f"TH-SJ-T-{n:04d}", 行政处罚决定书文号=f"穗天市监处罚〔T〕{n}号")
+        for n, (row, _) in enumerate(cases, start=1)
+    ]
     options.setdefault("as_of", AS_OF)
     got = outcomes_by_row(validate_cli(tmp_path, "penalty_case", rows, **options))
     wrong = {n: (got[n], expected) for n, (_, expected) in enumerate(cases, start=1) if got[n] != expected}
@@ -82,10 +93,13 @@ def run(tmp_path: Path, cases: list[tuple[dict, tuple]], **options) -> None:
     ],
 )
 def test_service_on_the_7th_working_day_is_in_time_and_on_the_8th_late(tmp_path, decision, seventh, eighth):
-    run(tmp_path, [
-        (decided(decision, served=seventh), ACCEPT),
-        (decided(decision, served=eighth), finding("finding.late_service")),
-    ])
+    run(
+        tmp_path,
+        [
+            (decided(decision, served=seventh), ACCEPT),
+            (decided(decision, served=eighth), finding("finding.late_service")),
+        ],
+    )
 
 
 def test_serving_on_the_4th_working_day_across_national_day_is_in_time(tmp_path):
@@ -97,11 +111,17 @@ def test_serving_on_the_4th_working_day_across_national_day_is_in_time(tmp_path)
 
 
 def test_legal_review_after_the_decision_is_the_finding_not_a_reject(tmp_path):
-    run(tmp_path, [
-        (decided("2024-04-15", 是否重大执法决定="Y", 法制审核日期="2024-04-16"), finding("finding.missing_legal_review")),
-        (decided("2024-04-15", 是否听证="Y", 法制审核日期="2024-04-15"), ACCEPT),
-        (decided("2024-04-15", 法制审核日期="2024-04-16"), ACCEPT),  # neither 重大 nor 听证: nothing owed
-    ])
+    run(
+        tmp_path,
+        [
+            (
+                decided("2024-04-15", 是否重大执法决定="Y", 法制审核日期="2024-04-16"),
+                finding("finding.missing_legal_review"),
+            ),
+            (decided("2024-04-15", 是否听证="Y", 法制审核日期="2024-04-15"), ACCEPT),
+            (decided("2024-04-15", 法制审核日期="2024-04-16"), ACCEPT),  # neither 重大 nor 听证: nothing owed
+        ],
+    )
     assert "penalty.legal_review_after_decision" not in standard().rules
 
 
@@ -110,18 +130,29 @@ def test_legal_review_after_the_decision_is_the_finding_not_a_reject(tmp_path):
 
 def test_limitation_two_years_five_with_harm_counted_from_the_end_of_a_continuing_act(tmp_path):
     filed = {"立案日期": "2024-03-01"}  # Fri
-    run(tmp_path, [
-        (decided("2024-04-15", **filed, 违法行为发生日期="2022-03-01"), ACCEPT),
-        (decided("2024-04-15", **filed, 违法行为发生日期="2022-02-28"), finding("finding.time_barred")),
-        (decided("2024-04-15", **filed, 违法行为发生日期="2019-03-01", 是否有危害后果="Y"), ACCEPT),
-        (decided("2024-04-15", **filed, 违法行为发生日期="2019-02-28", 是否有危害后果="Y"), finding("finding.time_barred")),
-        (decided("2024-04-15", **filed, 违法行为发生日期="2019-03-01", 是否有危害后果="N"), finding("finding.time_barred")),
-        (decided("2024-04-15", **filed, 违法行为发生日期="2021-01-01", 违法行为终了日期="2022-03-01"), ACCEPT),
-        (decided("2024-04-15", **filed, 违法行为发生日期="2021-01-01", 违法行为终了日期="2022-02-28"),
-         finding("finding.time_barred")),
-        # Two years from Sat 2 Mar 2022 end on Sat 2 Mar 2024: 顺延 to Mon 4 Mar.
-        (decided("2024-04-15", 立案日期="2024-03-04", 违法行为发生日期="2022-03-02"), ACCEPT),
-    ])
+    run(
+        tmp_path,
+        [
+            (decided("2024-04-15", **filed, 违法行为发生日期="2022-03-01"), ACCEPT),
+            (decided("2024-04-15", **filed, 违法行为发生日期="2022-02-28"), finding("finding.time_barred")),
+            (decided("2024-04-15", **filed, 违法行为发生日期="2019-03-01", 是否有危害后果="Y"), ACCEPT),
+            (
+                decided("2024-04-15", **filed, 违法行为发生日期="2019-02-28", 是否有危害后果="Y"),
+                finding("finding.time_barred"),
+            ),
+            (
+                decided("2024-04-15", **filed, 违法行为发生日期="2019-03-01", 是否有危害后果="N"),
+                finding("finding.time_barred"),
+            ),
+            (decided("2024-04-15", **filed, 违法行为发生日期="2021-01-01", 违法行为终了日期="2022-03-01"), ACCEPT),
+            (
+                decided("2024-04-15", **filed, 违法行为发生日期="2021-01-01", 违法行为终了日期="2022-02-28"),
+                finding("finding.time_barred"),
+            ),
+            # Two years from Sat 2 Mar 2022 end on Sat 2 Mar 2024: 顺延 to Mon 4 Mar.
+            (decided("2024-04-15", 立案日期="2024-03-04", 违法行为发生日期="2022-03-02"), ACCEPT),
+        ],
+    )
 
 
 # -- 超期办案: 90 days from 立案 with 顺延, or the approved extension ----------------------------------------
@@ -131,14 +162,19 @@ def test_handling_90_days_with_the_last_day_moved_over_a_weekend(tmp_path):
     # Decided Mon 15 Apr 2024. Filed Sun 14 Jan: day 90 is Sat 13 Apr → Mon 15 Apr. Filed Sat 13 Jan: day 90
     # is Fri 12 Apr.
     act = {"违法行为发生日期": "2023-12-01"}
-    run(tmp_path, [
-        (decided("2024-04-15", 立案日期="2024-01-16", **act), ACCEPT),  # day 90 exactly
-        (decided("2024-04-15", 立案日期="2024-01-14", **act), ACCEPT),
-        (decided("2024-04-15", 立案日期="2024-01-13", **act), finding("finding.overdue_handling")),
-        (decided("2024-04-15", 立案日期="2024-01-13", 延长办案期限至="2024-04-15", **act), ACCEPT),
-        (decided("2024-04-15", 立案日期="2024-01-13", 延长办案期限至="2024-04-14", **act),
-         finding("finding.overdue_handling")),
-    ])
+    run(
+        tmp_path,
+        [
+            (decided("2024-04-15", 立案日期="2024-01-16", **act), ACCEPT),  # day 90 exactly
+            (decided("2024-04-15", 立案日期="2024-01-14", **act), ACCEPT),
+            (decided("2024-04-15", 立案日期="2024-01-13", **act), finding("finding.overdue_handling")),
+            (decided("2024-04-15", 立案日期="2024-01-13", 延长办案期限至="2024-04-15", **act), ACCEPT),
+            (
+                decided("2024-04-15", 立案日期="2024-01-13", 延长办案期限至="2024-04-14", **act),
+                finding("finding.overdue_handling"),
+            ),
+        ],
+    )
 
 
 # -- 公示超期, including never published -------------------------------------------------------------------
@@ -146,14 +182,19 @@ def test_handling_90_days_with_the_last_day_moved_over_a_weekend(tmp_path):
 
 def test_never_published_is_late_once_the_7th_working_day_has_passed(tmp_path):
     # Decided Mon 16 Nov 2026: the 7th working day is Wed 25 Nov; as of 30 Nov it has passed.
-    run(tmp_path, [
-        (decided("2026-11-16", published=""), finding("finding.late_publicity")),
-        (decided("2026-11-23", published=""), ACCEPT),  # 7th working day Wed 2 Dec: not yet
-        # withdrawn on Fri 20 Nov, before the deadline: nothing owed any more
-        (decided("2026-11-16", published="", 案件状态="9", 更新时间="2026-11-20 10:00:00"), ACCEPT),
-        (decided("2026-11-16", published="", 案件状态="9", 更新时间="2026-11-26 10:00:00"),
-         finding("finding.late_publicity")),
-    ])
+    run(
+        tmp_path,
+        [
+            (decided("2026-11-16", published=""), finding("finding.late_publicity")),
+            (decided("2026-11-23", published=""), ACCEPT),  # 7th working day Wed 2 Dec: not yet
+            # withdrawn on Fri 20 Nov, before the deadline: nothing owed any more
+            (decided("2026-11-16", published="", 案件状态="9", 更新时间="2026-11-20 10:00:00"), ACCEPT),
+            (
+                decided("2026-11-16", published="", 案件状态="9", 更新时间="2026-11-26 10:00:00"),
+                finding("finding.late_publicity"),
+            ),
+        ],
+    )
 
 
 # -- 撤回超期 (Art 48 with Art 85) ------------------------------------------------------------------------
@@ -162,19 +203,31 @@ def test_never_published_is_late_once_the_7th_working_day_has_passed(tmp_path):
 def test_withdrawal_within_three_working_days_of_the_review_or_the_withdrawing_version(tmp_path):
     # 复议 revoked Fri 27 Sep 2024: Sun 29 (调休), Mon 30 Sep, Tue 8 Oct is the 3rd working day.
     revoked = {"复议诉讼结果": "撤销", "复议诉讼结果日期": "2024-09-27"}
-    run(tmp_path, [
-        (decided("2024-06-03", **revoked, 撤回公示日期="2024-10-08"), ACCEPT),
-        (decided("2024-06-03", **revoked, 撤回公示日期="2024-10-09"), finding("finding.late_withdrawal")),
-        (decided("2024-06-03", **revoked), finding("finding.late_withdrawal")),  # never withdrawn
-        (decided("2024-06-03", 复议诉讼结果="确认违法", 复议诉讼结果日期="2024-09-27"), finding("finding.late_withdrawal")),
-        (decided("2024-06-03", 复议诉讼结果="维持", 复议诉讼结果日期="2024-09-27"), ACCEPT),
-        # never published although due by 12 Jun, long before the revocation: 公示超期, nothing to withdraw
-        (decided("2024-06-03", **revoked, 公示日期=""), finding("finding.late_publicity")),
-        # A 撤销 version changed on Mon 23 Nov 2026: the 3rd working day is Thu 26 Nov.
-        (decided("2024-06-03", 案件状态="已撤销", 更新时间="2026-11-23 10:00:00", 撤回公示日期="2026-11-26"), ACCEPT),
-        (decided("2024-06-03", 案件状态="已撤销", 更新时间="2026-11-23 10:00:00"), finding("finding.late_withdrawal")),
-        (decided("2024-06-03", 案件状态="已撤销", 更新时间="2026-11-27 10:00:00"), ACCEPT),  # not yet due
-    ])
+    run(
+        tmp_path,
+        [
+            (decided("2024-06-03", **revoked, 撤回公示日期="2024-10-08"), ACCEPT),
+            (decided("2024-06-03", **revoked, 撤回公示日期="2024-10-09"), finding("finding.late_withdrawal")),
+            (decided("2024-06-03", **revoked), finding("finding.late_withdrawal")),  # never withdrawn
+            (
+                decided("2024-06-03", 复议诉讼结果="确认违法", 复议诉讼结果日期="2024-09-27"),
+                finding("finding.late_withdrawal"),
+            ),
+            (decided("2024-06-03", 复议诉讼结果="维持", 复议诉讼结果日期="2024-09-27"), ACCEPT),
+            # never published although due by 12 Jun, long before the revocation: 公示超期, nothing to withdraw
+            (decided("2024-06-03", **revoked, 公示日期=""), finding("finding.late_publicity")),
+            # A 撤销 version changed on Mon 23 Nov 2026: the 3rd working day is Thu 26 Nov.
+            (
+                decided("2024-06-03", 案件状态="已撤销", 更新时间="2026-11-23 10:00:00", 撤回公示日期="2026-11-26"),
+                ACCEPT,
+            ),
+            (
+                decided("2024-06-03", 案件状态="已撤销", 更新时间="2026-11-23 10:00:00"),
+                finding("finding.late_withdrawal"),
+            ),
+            (decided("2024-06-03", 案件状态="已撤销", 更新时间="2026-11-27 10:00:00"), ACCEPT),  # not yet due
+        ],
+    )
 
 
 # -- 罚缴分离 (Art 67–69) -----------------------------------------------------------------------------------
@@ -182,33 +235,51 @@ def test_withdrawal_within_three_working_days_of_the_review_or_the_withdrawing_v
 
 def test_fines_collected_on_the_spot(tmp_path):
     summary = {"程序类型": "简易程序", "立案日期": "", "处罚类别": "罚款", "收缴方式": "当场收缴"}
-    run(tmp_path, [
-        (decided("2024-04-15", 收缴方式="当场收缴"), finding("finding.fine_collection_not_separated")),
-        (decided("2024-04-15", 收缴方式="指定银行或电子支付"), ACCEPT),
-        # (the 事项's lower limit is 500 元: these small fines are also 超幅度处罚)
-        (decided("2024-04-15", **summary, **{"罚款金额（万元）": "0.01"}), finding("finding.fine_out_of_range")),
-        (decided("2024-04-15", **summary, **{"罚款金额（万元）": "0.0101"}),
-         finding("finding.fine_collection_not_separated", "finding.fine_out_of_range")),
-        (decided("2024-04-15", **summary, **{"罚款金额（万元）": "0.05"}, 备注="边远山区，交通不便"), ACCEPT),
-    ])
+    run(
+        tmp_path,
+        [
+            (decided("2024-04-15", 收缴方式="当场收缴"), finding("finding.fine_collection_not_separated")),
+            (decided("2024-04-15", 收缴方式="指定银行或电子支付"), ACCEPT),
+            # (the 事项's lower limit is 500 元: these small fines are also 超幅度处罚)
+            (decided("2024-04-15", **summary, **{"罚款金额（万元）": "0.01"}), finding("finding.fine_out_of_range")),
+            (
+                decided("2024-04-15", **summary, **{"罚款金额（万元）": "0.0101"}),
+                finding("finding.fine_collection_not_separated", "finding.fine_out_of_range"),
+            ),
+            (decided("2024-04-15", **summary, **{"罚款金额（万元）": "0.05"}, 备注="边远山区，交通不便"), ACCEPT),
+        ],
+    )
 
 
 # -- the new rejects: impossible orders -------------------------------------------------------------------
 
 
 def test_each_impossible_order_is_rejected(tmp_path):
-    run(tmp_path, [
-        (decided("2024-04-15", published="2024-04-14"), reject("penalty.publicity_before_decision")),
-        (decided("2024-04-15", 违法行为发生日期="2024-03-17"), reject("penalty.act_after_filing")),
-        (decided("2024-04-15", 程序类型="简易程序", 立案日期="", 违法行为发生日期="2024-04-16", **{"罚款金额（万元）": "0.02"}),
-         reject("penalty.act_after_decision")),
-        (decided("2024-04-15", 复议诉讼结果="维持", 复议诉讼结果日期="2024-04-14"),
-         reject("penalty.review_result_before_decision")),
-        (decided("2024-04-15", 撤回公示日期="2024-04-14"), reject("penalty.withdrawal_before_publicity")),
-        (decided("2024-04-15", 违法行为终了日期="2024-02-14"), reject("penalty.act_end_before_start")),
-        (decided("2024-04-15", 复议诉讼结果="变更"), reject("penalty.review_result_date_required")),
-        (decided("2024-04-15", 违法行为终了日期="2024-02-15", 复议诉讼结果="无"), ACCEPT),
-    ])
+    run(
+        tmp_path,
+        [
+            (decided("2024-04-15", published="2024-04-14"), reject("penalty.publicity_before_decision")),
+            (decided("2024-04-15", 违法行为发生日期="2024-03-17"), reject("penalty.act_after_filing")),
+            (
+                decided(
+                    "2024-04-15",
+                    程序类型="简易程序",
+                    立案日期="",
+                    违法行为发生日期="2024-04-16",
+                    **{"罚款金额（万元）": "0.02"},
+                ),
+                reject("penalty.act_after_decision"),
+            ),
+            (
+                decided("2024-04-15", 复议诉讼结果="维持", 复议诉讼结果日期="2024-04-14"),
+                reject("penalty.review_result_before_decision"),
+            ),
+            (decided("2024-04-15", 撤回公示日期="2024-04-14"), reject("penalty.withdrawal_before_publicity")),
+            (decided("2024-04-15", 违法行为终了日期="2024-02-14"), reject("penalty.act_end_before_start")),
+            (decided("2024-04-15", 复议诉讼结果="变更"), reject("penalty.review_result_date_required")),
+            (decided("2024-04-15", 违法行为终了日期="2024-02-15", 复议诉讼结果="无"), ACCEPT),
+        ],
+    )
 
 
 # -- bodies and officers by their history ------------------------------------------------------------------
@@ -231,52 +302,142 @@ def history(tmp_path) -> Path:
             csv.writer(handle, lineterminator="\r\n").writerows(rows)
 
     body = ["广州市天河区某执法大队", BODY_E, "1", "440106", "3", "市场监管", "", UNIT]
-    append("enforcement_entity.csv", [
-        [*body, "1", "2019-01-01", "", "2019-01-02 09:00:00"],
-        [*body, "0", "2019-01-01", "2024-06-30", "2024-07-15 09:00:00"],
-    ])
+    append(
+        "enforcement_entity.csv",
+        [
+            [*body, "1", "2019-01-01", "", "2019-01-02 09:00:00"],
+            [*body, "0", "2019-01-01", "2024-06-30", "2024-07-15 09:00:00"],
+        ],
+    )
     officer = ["市场监管"]
-    append("officer.csv", [
-        ["孙一", ric("44010619880101001"), "GD-TH-0201", BODY_E, *officer, "2019-01-01", "2030-12-31", "1", "2019-01-02 09:00:00"],
-        ["孙二", ric("44010619880101002"), "GD-TH-0202", BODY_E, *officer, "2019-01-01", "2030-12-31", "1", "2019-01-02 09:00:00"],
-        ["钱三", ric("44010619880101003"), CARD_MOVED, BODY_A, *officer, "2022-01-01", "2027-12-31", "1", "2022-01-01 09:00:00"],
-        ["钱三", ric("44010619880101003"), CARD_MOVED, BODY_B, *officer, "2022-01-01", "2027-12-31", "1", "2024-06-01 09:00:00"],
-        ["钱三", ric("44010619880101003"), CARD_MOVED, BODY_B, *officer, "2022-01-01", "2027-12-31", "3", "2025-03-01 09:00:00"],
-        ["李四", ric("44010619880101004"), CARD_RENEWED, BODY_A, *officer, "2020-01-01", "2024-12-31", "1", "2020-01-01 09:00:00"],
-        ["李四", ric("44010619880101004"), CARD_RENEWED, BODY_A, *officer, "2025-01-01", "2029-12-31", "1", "2025-01-10 09:00:00"],
-    ])
+    append(
+        "officer.csv",
+        [
+            [
+                "孙一",
+                ric("44010619880101001"),
+                "GD-TH-0201",
+                BODY_E,
+                *officer,
+                "2019-01-01",
+                "2030-12-31",
+                "1",
+                "2019-01-02 09:00:00",
+            ],
+            [
+                "孙二",
+                ric("44010619880101002"),
+                "GD-TH-0202",
+                BODY_E,
+                *officer,
+                "2019-01-01",
+                "2030-12-31",
+                "1",
+                "2019-01-02 09:00:00",
+            ],
+            [
+                "钱三",
+                ric("44010619880101003"),
+                CARD_MOVED,
+                BODY_A,
+                *officer,
+                "2022-01-01",
+                "2027-12-31",
+                "1",
+                "2022-01-01 09:00:00",
+            ],
+            [
+                "钱三",
+                ric("44010619880101003"),
+                CARD_MOVED,
+                BODY_B,
+                *officer,
+                "2022-01-01",
+                "2027-12-31",
+                "1",
+                "2024-06-01 09:00:00",
+            ],
+            [
+                "钱三",
+                ric("44010619880101003"),
+                CARD_MOVED,
+                BODY_B,
+                *officer,
+                "2022-01-01",
+                "2027-12-31",
+                "3",
+                "2025-03-01 09:00:00",
+            ],
+            [
+                "李四",
+                ric("44010619880101004"),
+                CARD_RENEWED,
+                BODY_A,
+                *officer,
+                "2020-01-01",
+                "2024-12-31",
+                "1",
+                "2020-01-01 09:00:00",
+            ],
+            [
+                "李四",
+                ric("44010619880101004"),
+                CARD_RENEWED,
+                BODY_A,
+                *officer,
+                "2025-01-01",
+                "2029-12-31",
+                "1",
+                "2025-01-10 09:00:00",
+            ],
+        ],
+    )
     matters = (folder / "matter.csv").read_text(encoding="utf-8")
     (folder / "matter.csv").write_text(matters.replace(f"{BODY_A};", f"{BODY_A};{BODY_E};", 1), encoding="utf-8")
     return folder
 
 
 def test_a_body_is_judged_by_its_history_on_the_action_dates(tmp_path, history):
-    body_e = {"执法主体代码": BODY_E, "处罚机关统一社会信用代码": BODY_E, "承办执法人员执法证号": "GD-TH-0201;GD-TH-0202"}
-    run(tmp_path, [
-        # lawful past case of a body abolished since: accepted, no finding (today's 状态 is 撤销)
-        (decided("2024-04-15", **body_e), ACCEPT),
-        # decided on its last day
-        (decided("2024-06-30", **body_e), ACCEPT),
-        # filed while in force, decided after it ceased: 主体资格存疑 (Art 38)
-        (decided("2024-07-01", **body_e, 立案日期="2024-06-20"), finding("finding.entity_not_in_force")),
-        # filed after it ceased: not a lawful body for the case at all
-        (decided("2024-08-01", **body_e, 立案日期="2024-07-01"), reject("reference.entity_inactive")),
-    ], reference=history)
+    body_e = {
+        "执法主体代码": BODY_E,
+        "处罚机关统一社会信用代码": BODY_E,
+        "承办执法人员执法证号": "GD-TH-0201;GD-TH-0202",
+    }
+    run(
+        tmp_path,
+        [
+            # lawful past case of a body abolished since: accepted, no finding (today's 状态 is 撤销)
+            (decided("2024-04-15", **body_e), ACCEPT),
+            # decided on its last day
+            (decided("2024-06-30", **body_e), ACCEPT),
+            # filed while in force, decided after it ceased: 主体资格存疑 (Art 38)
+            (decided("2024-07-01", **body_e, 立案日期="2024-06-20"), finding("finding.entity_not_in_force")),
+            # filed after it ceased: not a lawful body for the case at all
+            (decided("2024-08-01", **body_e, 立案日期="2024-07-01"), reject("reference.entity_inactive")),
+        ],
+        reference=history,
+    )
 
 
 def test_an_officer_is_judged_by_the_cards_history_on_the_action_date(tmp_path, history):
     def officers(card: str) -> dict[str, str]:
         return {"承办执法人员执法证号": f"GD-TH-0001;{card}"}
 
-    run(tmp_path, [
-        (decided("2024-04-15", **officers(CARD_MOVED)), ACCEPT),  # BODY_A's card then
-        (decided("2024-08-15", **officers(CARD_MOVED)), finding("finding.officer_of_other_entity")),
-        (decided("2025-04-15", **officers(CARD_MOVED)),
-         finding("finding.officer_of_other_entity", "finding.officer_without_valid_card")),
-        (decided("2024-06-14", **officers(CARD_RENEWED)), ACCEPT),
-        (decided("2025-01-06", **officers(CARD_RENEWED)), ACCEPT),  # renewed from 1 Jan, recorded on 10 Jan
-        (decided("2024-04-15", **officers("GD-TH-0004")), finding("finding.officer_without_valid_card")),
-    ], reference=history)
+    run(
+        tmp_path,
+        [
+            (decided("2024-04-15", **officers(CARD_MOVED)), ACCEPT),  # BODY_A's card then
+            (decided("2024-08-15", **officers(CARD_MOVED)), finding("finding.officer_of_other_entity")),
+            (
+                decided("2025-04-15", **officers(CARD_MOVED)),
+                finding("finding.officer_of_other_entity", "finding.officer_without_valid_card"),
+            ),
+            (decided("2024-06-14", **officers(CARD_RENEWED)), ACCEPT),
+            (decided("2025-01-06", **officers(CARD_RENEWED)), ACCEPT),  # renewed from 1 Jan, recorded on 10 Jan
+            (decided("2024-04-15", **officers("GD-TH-0004")), finding("finding.officer_without_valid_card")),
+        ],
+        reference=history,
+    )
 
 
 # -- provisional findings: a year whose arrangement is not announced yet ----------------------------------
@@ -290,10 +451,14 @@ def _provisional_cases() -> list[tuple[dict, tuple]]:
     return [
         # 元旦 is a holiday every year: Wed 30 Dec 2026 → 31 Dec, Mon 4 … Mon 11 Jan 2027 is the 7th.
         (decided("2026-12-30", published="2027-01-11", 更新时间="2027-01-20 09:00:00"), ACCEPT),
-        (decided("2026-12-30", published="2027-01-12", 更新时间="2027-01-20 09:00:00"),
-         finding("finding.late_publicity", provisional=True)),
-        (decided("2026-12-30", served="2027-01-12", published="2026-12-30", 更新时间="2027-01-20 09:00:00"),
-         finding("finding.late_service", provisional=True)),
+        (
+            decided("2026-12-30", published="2027-01-12", 更新时间="2027-01-20 09:00:00"),
+            finding("finding.late_publicity", provisional=True),
+        ),
+        (
+            decided("2026-12-30", served="2027-01-12", published="2026-12-30", 更新时间="2027-01-20 09:00:00"),
+            finding("finding.late_service", provisional=True),
+        ),
         # counted in 2024 only: firm
         (late_2024, finding("finding.late_service")),
     ]
@@ -307,8 +472,9 @@ def test_provisional_is_shown_in_the_json_xlsx_and_html(tmp_path):
     rows = [row for row, _ in _provisional_cases()]
     rows = [dict(row, 案件编号=f"TH-SJ-P-{n}", 行政处罚决定书文号=f"P〔{n}〕号") for n, row in enumerate(rows)]
     xlsx, html = tmp_path / "r.xlsx", tmp_path / "r.html"
-    document = validate_cli(tmp_path, "penalty_case", rows, as_of=PROVISIONAL_AS_OF,
-                            extra=("--xlsx", str(xlsx), "--html", str(html)))
+    document = validate_cli(
+        tmp_path, "penalty_case", rows, as_of=PROVISIONAL_AS_OF, extra=("--xlsx", str(xlsx), "--html", str(html))
+    )
     assert all(isinstance(f["provisional"], bool) for f in document["findings"])
     assert [f["provisional"] for f in sorted(document["findings"], key=lambda f: f["row"])] == [True, True, False]
     assert any("2027" in note and "暂定" in note for note in document["notes"])
@@ -321,9 +487,19 @@ def test_provisional_is_shown_in_the_json_xlsx_and_html(tmp_path):
 
 
 def test_adding_the_year_to_holidays_yaml_recomputes_exactly_the_affected_findings(tmp_path):
-    rows = [dict(row, 案件编号=f"TH-SJ-Y-{n}", 行政处罚决定书文号=f"Y〔{n}〕号") for n, (row, _) in enumerate(_provisional_cases())]
-    rows.append(decided("2026-12-30", published="2027-01-13", 案件编号="TH-SJ-Y-9", 行政处罚决定书文号="Y〔9〕号",
-                        更新时间="2027-01-20 09:00:00"))
+    rows = [
+        dict(row, 案件编号=f"TH-SJ-Y-{n}", 行政处罚决定书文号=f"Y〔{n}〕号")
+        for n, (row, _) in enumerate(_provisional_cases())
+    ]
+    rows.append(
+        decided(
+            "2026-12-30",
+            published="2027-01-13",
+            案件编号="TH-SJ-Y-9",
+            行政处罚决定书文号="Y〔9〕号",
+            更新时间="2027-01-20 09:00:00",
+        )
+    )
     spec = standard()
     before = validate_rows(tmp_path, "penalty_case", rows, as_of=PROVISIONAL_AS_OF, standard=spec)
     # A hypothetical arrangement for 2027: 元旦 1–3 Jan and Mon 4 Jan off, nothing worked at a weekend.
@@ -333,8 +509,12 @@ def test_adding_the_year_to_holidays_yaml_recomputes_exactly_the_affected_findin
     def table(result) -> set[tuple]:
         return set(result.findings.select("row", "rule", "provisional").iter_rows())
 
-    assert table(before) == {(2, "finding.late_publicity", True), (3, "finding.late_service", True),
-                             (4, "finding.late_service", False), (5, "finding.late_publicity", True)}
+    assert table(before) == {
+        (2, "finding.late_publicity", True),
+        (3, "finding.late_service", True),
+        (4, "finding.late_service", False),
+        (5, "finding.late_publicity", True),
+    }
     # Mon 4 Jan off: the 7th working day is Tue 12 Jan, so row 2 is in time and row 3 too; row 5 stays
     # late, now firmly; row 4 (2024) is untouched.
     assert table(after) == {(4, "finding.late_service", False), (5, "finding.late_publicity", False)}
