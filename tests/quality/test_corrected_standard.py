@@ -519,3 +519,29 @@ def test_adding_the_year_to_holidays_yaml_recomputes_exactly_the_affected_findin
     # late, now firmly; row 4 (2024) is untouched.
     assert table(after) == {(4, "finding.late_service", False), (5, "finding.late_publicity", False)}
     assert before.rejected == after.rejected == 0
+
+
+def test_the_lakes_issue_rows_carry_the_provisional_flag(tmp_path):
+    import polars as pl
+
+    from connectors.landing import Landing, RawBatch
+    from quality.lake import Lake, validate_landed
+
+    rows = [
+        dict(row, 案件编号=f"TH-SJ-L-{n}", 行政处罚决定书文号=f"L〔{n}〕号")
+        for n, (row, _) in enumerate(_provisional_cases(), start=1)
+    ]
+    records = pl.DataFrame(rows)
+    landing = Landing(tmp_path / "landing")
+    received = dt.datetime(2027, 1, 31, 18, 0, tzinfo=dt.UTC)
+    batch = RawBatch(UNIT, "penalty_case", "file_drop", records.write_csv().encode(), records, source_name="p.csv")
+    manifest, _ = landing.land(batch, received_at=received)
+    lake = Lake(tmp_path / "lake")
+    validate_landed(landing, lake, REFERENCE, as_of=PROVISIONAL_AS_OF)
+    issues = pl.read_parquet(lake.root / "issues" / f"{manifest.batch_id}.parquet")
+    found = set(issues.select("row_number", "rule", "provisional").iter_rows())
+    assert found == {
+        (2, "finding.late_publicity", True),
+        (3, "finding.late_service", True),
+        (4, "finding.late_service", False),
+    }
