@@ -164,17 +164,19 @@ def _entity_versions(entities: pl.DataFrame) -> pl.DataFrame:
 
 
 def _entity_in_force(frame: pl.DataFrame, day: pl.Expr, versions: pl.DataFrame) -> pl.Series:
-    """Per row of `frame`: whether its body was in force on `day`, by the body's history."""
-    cases = frame.select(ROW, "ZTDM", day.alias("__day"))
+    """Per row of `frame`: whether its body was in force on `day`, by the body's history (worked out
+    once per body and day: a chunk has far fewer of those than rows)."""
+    cases = frame.select("ZTDM", day.alias("__day"))
     in_force = (
-        cases.join(versions, on="ZTDM", how="inner")
+        cases.unique()
+        .join(versions, on="ZTDM", how="inner")
         .filter(pl.col("__start") <= pl.col("__day"))
-        .group_by(ROW)
-        .agg(pl.col("__last").sort_by("__recorded").last(), pl.col("__day").first())
-        .select(ROW, (pl.col("__last").is_null() | (pl.col("__day") <= pl.col("__last"))).alias("__in_force"))
+        .group_by("ZTDM", "__day")
+        .agg(pl.col("__last").sort_by("__recorded").last())
+        .select("ZTDM", "__day", (pl.col("__last").is_null() | (pl.col("__day") <= pl.col("__last"))).alias("__in"))
     )
-    joined = cases.select(ROW).join(in_force, on=ROW, how="left", maintain_order="left")
-    return joined["__in_force"].fill_null(False)
+    joined = cases.join(in_force, on=["ZTDM", "__day"], how="left", maintain_order="left", nulls_equal=False)
+    return joined["__in"].fill_null(False)
 
 
 def _join_entity(frame: pl.DataFrame, entity_code: str, entities: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
@@ -246,21 +248,25 @@ def _join_officers(frame: pl.DataFrame, entity_code: str, officers: pl.DataFrame
         -pl.col("__recorded").cast(pl.Int64)
     )
     started = (pl.col("__card_from") <= day).fill_null(False)
-    per_card = (
+    listed_cards = (
         frame.select(ROW, pl.col(listed).alias("__card"), pl.col("ZTDM"), judged_on(entity_code, as_of).alias("__day"))
         .explode("__card")
         .filter(pl.col("__card").is_not_null())
+    )
+    # Each card's state is worked out once per day it is used on, then joined back to the rows.
+    card_days = (
+        listed_cards.select("__card", "__day")
+        .unique()
         .join(cards, on="__card", how="left")
-        .group_by(ROW, "__card")
+        .group_by("__card", "__day")
         .agg(
-            pl.col("ZTDM").first(),
-            day.first(),
             pl.col("__card_status").sort_by(status_order).last(),
             pl.col("__card_body").sort_by(status_order).last(),
             pl.col("__card_to").filter(started).sort_by(pl.col("__recorded").filter(started)).last(),
             pl.col("__recorded").is_not_null().any().alias("__known"),
         )
     )
+    per_card = listed_cards.join(card_days, on=["__card", "__day"], how="left", nulls_equal=True)
     per_officer = (
         per_card.with_columns(
             (~pl.col("__known")).alias("__unknown"),

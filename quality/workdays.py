@@ -17,9 +17,9 @@ Periods counted in calendar days (15, 30, 90 days, years) end on the next workin
 day is not one (顺延, standard.md §4, project-defined): `next_workday_expr` / `rolled_guessed_expr`.
 
 Deadlines are looked up, not computed per row: for each number of working days a table maps every
-date from a margin before the first covered year to the last covered day onto its deadline (built
-once with a cumulative count of working days and `search_sorted`), applied with `replace_strict`;
-dates outside the table fall back to closed-form weekends-only arithmetic, which is exact there.
+date of its span (2000–2097, and every covered year) onto its deadline (built once with a cumulative
+count of working days and `search_sorted`), read by position (the date's day number); dates outside
+the table fall back to closed-form weekends-only arithmetic.
 """
 
 from __future__ import annotations
@@ -159,6 +159,21 @@ def _weekends_only(date: pl.Expr, working_days: int) -> pl.Expr:
     return (date.cast(pl.Int32) - back + (7 * weeks + rest) + over_weekend).cast(pl.Date)
 
 
+def _offset(date: pl.Expr, table: pl.DataFrame) -> pl.Expr:
+    """The row of `table` (one row per consecutive day) that holds `date`."""
+    return date.cast(pl.Int32) - table["date"][0].toordinal() + dt.date(1970, 1, 1).toordinal()
+
+
+def _in_table(date: pl.Expr, table: pl.DataFrame) -> pl.Expr:
+    offset = _offset(date, table)
+    return (offset >= 0) & (offset < table.height)
+
+
+def _looked_up(date: pl.Expr, table: pl.DataFrame, column: str) -> pl.Expr:
+    """table[column] at the date's row, by position: the table has a row for every day of its span."""
+    return pl.lit(table[column]).gather(_offset(date, table).clip(0, table.height - 1))
+
+
 class WorkdayCalendar:
     """Working days per chinese-calendar, overridden/extended per year by `overrides`.
 
@@ -260,7 +275,7 @@ class WorkdayCalendar:
         fallback = _weekends_only(date, working_days)
         if table.is_empty():
             return fallback
-        return date.replace_strict(table["date"], table["deadline"], default=fallback, return_dtype=pl.Date)
+        return pl.when(_in_table(date, table)).then(_looked_up(date, table, "deadline")).otherwise(fallback)
 
     def guessed_expr(self, date_expr: pl.Expr | str, working_days: int) -> pl.Expr:
         """True where `deadline_expr` counted through a year not covered (so weekends only were
@@ -268,7 +283,9 @@ class WorkdayCalendar:
         date = _as_date_expr(date_expr)
         table = self.deadline_table(working_days)
         outside = pl.lit(working_days > 0)  # outside the table every counted day is uncovered
-        guessed = date.replace_strict(table["date"], table["guessed"], default=outside, return_dtype=pl.Boolean)
+        if table.is_empty():
+            return pl.when(date.is_null()).then(None).otherwise(outside)
+        guessed = pl.when(_in_table(date, table)).then(_looked_up(date, table, "guessed")).otherwise(outside)
         return pl.when(date.is_null()).then(None).otherwise(guessed)
 
     def next_workday_expr(self, date_expr: pl.Expr | str) -> pl.Expr:
