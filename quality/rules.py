@@ -109,10 +109,6 @@ def codes(ctx: RuleContext, codelist: str, labels: tuple[str, ...]) -> list[str]
     return [code(ctx, codelist, label) for label in labels]
 
 
-def days_between(later: pl.Expr, earlier: pl.Expr) -> pl.Expr:
-    return (later - earlier).dt.total_days()
-
-
 def working_deadline(ctx: RuleContext, start: pl.Expr, working_days: int) -> tuple[pl.Expr, pl.Expr]:
     """The `working_days`-th working day after `start` (调休 counted), and whether it is provisional."""
     return ctx.calendar.deadline_expr(start, working_days), ctx.calendar.guessed_expr(start, working_days).fill_null(
@@ -301,7 +297,7 @@ ROW_RULES["officer.card_end_before_start"] = _earlier_than("YXQZ", "YXQQ")
 
 @row_rule("penalty.review_result_date_required")
 def _review_result_date_required(ctx: RuleContext) -> Violation:
-    return ctx.value("FYSS").is_in(codes(ctx, "review_outcome", REVIEW_DECIDED[1])) & ctx.missing("FYSSRQ")
+    return ctx.value("FYSS").is_in(codes(ctx, *REVIEW_DECIDED)) & ctx.missing("FYSSRQ")
 
 
 @row_rule("penalty.closing_date_required")
