@@ -136,7 +136,7 @@ def validate_file(
                 on_progress(collected.rows)
         result = _assemble(entity_code, unit, source, collected, standard)
         result.skipped_rules = plan[2] if plan else []
-        result.notes = _notes(ctx, reference, unit, collected)
+        result.notes = _notes(ctx, reference, unit, collected) + _provisional_note(result.findings)
         if output_dir is not None:
             _write_outputs(result, spill, Path(output_dir), entity.field_codes, source.malformed)
         return result
@@ -304,7 +304,7 @@ def _validate_parts(
             errors=part_errors,
             findings=part_findings,
             skipped_rules=list(skipped),
-            notes=_notes_of_part(ctx, reference, part, typed, index),
+            notes=_notes_of_part(ctx, reference, part, typed, index) + _provisional_note(part_findings),
             accepted_rows=accepted_of.get(index, no_rows),
             rejected_rows=with_malformed_lines(
                 part.raw.filter(pl.col(ROW).is_in(rejected_here.implode())), part.source.malformed
@@ -438,6 +438,13 @@ def _note_calendar_years(ctx: RuleContext, typed: pl.DataFrame) -> None:
     for rule_id, column in WORKING_DAY_RULES.items():
         if ctx.standard.rules[rule_id].applies(ctx.entity.code) and column in typed.columns:
             ctx.calendar.uncovered_years(typed[column], ctx.standard.rules[rule_id].params["working_days"])
+
+
+def _provisional_note(findings: pl.DataFrame) -> list[str]:
+    count = int(findings["provisional"].sum()) if "provisional" in findings.columns else 0
+    if not count:
+        return []
+    return [f"其中 {count} 条监督发现为“暂定”：期限经过尚未公布节假日安排的年份，安排公布后重新计算，不作为确定结论"]
 
 
 def _notes(ctx: RuleContext, reference: Reference, unit: str | None, collected: _Collected) -> list[str]:

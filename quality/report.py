@@ -21,7 +21,6 @@ from standards.model import Standard
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 HTML_ROWS_PER_RULE = 500
 PROVISIONAL_LABEL = "暂定"
-PROVISIONAL_NOTE = "暂定：期限经过尚未公布节假日安排的年份，按周末和法定节假日推算，安排公布后重新计算，不作为确定结论"
 
 
 def _label(standard: Standard, entity: str, code: str | None) -> str:
@@ -151,10 +150,7 @@ def write_xlsx(document: dict, standard: Standard, path: Path) -> None:
         cells.text(summary, offset, 0, name, bold)
         cells.text(summary, offset, 1, value)
     row = len(facts) + 3
-    notes = list(document["notes"])
-    if any(f.get("provisional") for f in document["findings"]):
-        notes.append(PROVISIONAL_NOTE)
-    for note in notes:
+    for note in document["notes"]:
         cells.text(summary, row, 0, "说明", bold)
         cells.text(summary, row, 1, note, wrap)
         row += 1
@@ -249,6 +245,5 @@ def write_html(document: dict, standard: Standard, path: Path) -> None:
         entity=entity,
         groups=groups,
         finding_groups=finding_groups,
-        provisional_count=sum(1 for f in document["findings"] if f.get("provisional")),
     )
     Path(path).write_text(html, encoding="utf-8")
