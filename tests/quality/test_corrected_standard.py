@@ -13,11 +13,17 @@ import datetime as dt
 import shutil
 from pathlib import Path
 
+import polars as pl
 import pytest
 from build_samples import BODY_A, BODY_B, UNIT, clean_case, ric, uscc
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 from support import REFERENCE, outcomes_by_row, validate_cli, validate_rows
 
+from quality.context import RuleContext
+from quality.rules import ROW_RULES
+from quality.workdays import WorkdayCalendar
 from standards.loader import standard
 
 D = dt.date
@@ -523,8 +529,6 @@ def test_adding_the_year_to_holidays_yaml_recomputes_exactly_the_affected_findin
 
 
 def test_the_lakes_issue_rows_carry_the_provisional_flag(tmp_path):
-    import polars as pl
-
     from connectors.landing import Landing, RawBatch
     from quality.lake import Lake, validate_landed
 
@@ -546,3 +550,88 @@ def test_the_lakes_issue_rows_carry_the_provisional_flag(tmp_path):
         (3, "finding.late_service", True),
         (4, "finding.late_service", False),
     }
+
+
+# -- the period rules against a day-by-day count, on generated dates ---------------------------------------
+
+_SPEC = standard()
+_CALENDAR = WorkdayCalendar(_SPEC.holidays)
+_DATES = st.dates(D(2023, 1, 1), D(2027, 12, 31))
+
+
+def _next_workday(day: dt.date) -> dt.date:
+    while not _CALENDAR.is_workday(day):
+        day += dt.timedelta(days=1)
+    return day
+
+
+def _working_deadline(day: dt.date, n: int) -> dt.date:
+    counted = 0
+    while counted < n:
+        day += dt.timedelta(days=1)
+        counted += _CALENDAR.is_workday(day)
+    return day
+
+
+def _plus_years(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def _violations(rule_id: str, frame: pl.DataFrame, as_of: dt.date) -> list[bool]:
+    ctx = RuleContext(_SPEC.entity("penalty_case"), _SPEC, as_of, _CALENDAR)
+    return frame.select(ROW_RULES[rule_id](ctx).violation.fill_null(False).alias("v"))["v"].to_list()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(_DATES, st.integers(0, 200), st.one_of(st.none(), st.integers(0, 200))), min_size=1,
+                max_size=40))
+def test_overdue_handling_is_90_days_moved_on_to_a_working_day_or_the_extension(cases):
+    frame = pl.DataFrame(
+        {
+            "LARQ": [filed for filed, _, _ in cases],
+            "CF_JDRQ": [filed + dt.timedelta(days=later) for filed, later, _ in cases],
+            "YCQXZ": [None if ext is None else filed + dt.timedelta(days=ext) for filed, _, ext in cases],
+        },
+        schema={"LARQ": pl.Date, "CF_JDRQ": pl.Date, "YCQXZ": pl.Date},
+    )
+    expected = []
+    for filed, later, ext in cases:
+        deadline = _next_workday(filed + dt.timedelta(days=90))
+        if ext is not None and filed + dt.timedelta(days=ext) > deadline:
+            deadline = filed + dt.timedelta(days=ext)
+        expected.append(filed + dt.timedelta(days=later) > deadline)
+    assert _violations("finding.overdue_handling", frame, AS_OF) == expected
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(_DATES, st.integers(0, 2200), st.booleans(), st.one_of(st.none(), st.integers(0, 400))),
+                min_size=1, max_size=40))
+def test_time_barred_is_2_or_5_years_from_the_end_of_the_act_moved_on_to_a_working_day(cases):
+    frame = pl.DataFrame(
+        {
+            "WFRQ": [act for act, _, _, _ in cases],
+            "WFZLRQ": [None if end is None else act + dt.timedelta(days=end) for act, _, _, end in cases],
+            "LARQ": [act + dt.timedelta(days=later) for act, later, _, _ in cases],
+            "WHHG": ["Y" if harm else "N" for _, _, harm, _ in cases],
+        },
+        schema={"WFRQ": pl.Date, "WFZLRQ": pl.Date, "LARQ": pl.Date, "WHHG": pl.String},
+    )
+    expected = []
+    for act, later, harm, end in cases:
+        since = act if end is None else act + dt.timedelta(days=end)
+        expected.append(act + dt.timedelta(days=later) > _next_workday(_plus_years(since, 5 if harm else 2)))
+    assert _violations("finding.time_barred", frame, AS_OF) == expected
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(_DATES, st.integers(0, 25)), min_size=1, max_size=40))
+def test_late_service_is_the_7th_working_day(cases):
+    frame = pl.DataFrame(
+        {"CF_JDRQ": [day for day, _ in cases], "SDRQ": [day + dt.timedelta(days=later) for day, later in cases]},
+        schema={"CF_JDRQ": pl.Date, "SDRQ": pl.Date},
+    )
+    expected = [day + dt.timedelta(days=later) > _working_deadline(day, 7) for day, later in cases]
+    assert _violations("finding.late_service", frame, AS_OF) == expected
