@@ -14,8 +14,9 @@ What it checks, as SQL generated from the standard (`standards.loader.standard()
 - every **row rule** (kind `row`, the `finding.*` ones included) of penalty_case, written by hand in
   `row_rules()`. 公示超期 counts working days in SQL: a calendar table whose working days come from
   `quality.workdays.WorkdayCalendar(standard().holidays).is_workday` (the holiday data: 调休 included),
-  numbered with a window, so that the deadline is the working day numbered n + 7; dates outside the
-  table count Monday–Friday only, as the engine does.
+  numbered with a window, so that the deadline is the working day numbered n + 7 (n + 3 for 撤回公示),
+  and a period in days or years ends on the next working day (顺延: table `next_workday`); dates outside
+  the table count Monday–Friday only, as the engine does.
 
 Not checked (out of scope for a baseline): the 三库 reference rules, scope rules (越权报送) and batch rules
 (keys within the file, malformed rows: DuckDB's strict reader refuses such a file).
@@ -302,10 +303,12 @@ def ric_region_frame() -> pl.DataFrame:
 def workday_frame() -> tuple[pl.DataFrame, dt.date, dt.date]:
     """(day, is_workday) from a month before the first year whose holidays are known to a month after
     the last, and the first and last day of the known years."""
-    from quality.workdays import WorkdayCalendar
+    from quality.workdays import TABLE_YEARS, WorkdayCalendar
 
     calendar = WorkdayCalendar(load_standard().holidays)
-    first, last = dt.date(min(calendar.covered_years), 1, 1), dt.date(max(calendar.covered_years), 12, 31)
+    # The engine's tables also span the years not announced yet (counted provisionally).
+    first = dt.date(min(min(calendar.covered_years), TABLE_YEARS[0]), 1, 1)
+    last = dt.date(max(max(calendar.covered_years), TABLE_YEARS[-1]), 12, 31)
     days = pl.date_range(first - dt.timedelta(days=31), last + dt.timedelta(days=31), eager=True)
     return pl.DataFrame({"day": days, "is_workday": [calendar.is_workday(d) for d in days]}), first, last
 
@@ -321,6 +324,19 @@ def _weekday_offsets(working_days: int) -> dict[int, int]:
             counted += day.isoweekday() <= 5
         offsets[iso] = (day - start).days
     return offsets
+
+
+def deadline_of(date: str, working_days: int) -> str:
+    """The same as `deadline`, for any date expression, by a lookup in `deadline_<n>`."""
+    offsets = " ".join(f"WHEN {iso} THEN {days}" for iso, days in _weekday_offsets(working_days).items())
+    found = f"(SELECT x.deadline FROM deadline_{working_days} x WHERE x.day = {date})"
+    return f"coalesce({found}, {date} + CASE isodow({date}) {offsets} END)"
+
+
+def rolled(date: str) -> str:
+    """The day itself when a working day, else the next one (顺延); weekends only outside the table."""
+    found = f"(SELECT x.next_day FROM next_workday x WHERE x.day = {date})"
+    return f"coalesce({found}, {date} + CASE isodow({date}) WHEN 6 THEN 2 WHEN 7 THEN 1 ELSE 0 END)"
 
 
 def deadline(date: str, working_days: int = PUBLICITY_WORKING_DAYS) -> str:
@@ -514,6 +530,15 @@ _ORG, _PERSON, _SOLE = "'法人及非法人组织'", "'自然人'", "'个体工�
 _DECIDED = "v_AJZT IN ('3', '4', '5', '6')"  # 已决定、已送达、执行中、已结案
 _FINE, _CONFISCATION, _LICENSE = "CF_CFLB_fine", "CF_CFLB_confiscation", "CF_CFLB_license"
 _FINE_YUAN = "round(v_CF_NR_FK * 10000, 2)"
+_NINETIETH = rolled("v_LARQ + 90")
+# Art 60: 90 days from 立案 (顺延), or the approved extension when it is later.
+_HANDLING_DEADLINE = f"CASE WHEN v_YCQXZ > {_NINETIETH} THEN v_YCQXZ ELSE {_NINETIETH} END"
+_WITHDRAWN_SINCE = (
+    "CASE WHEN v_FYSS IN ('2', '3', '4') THEN v_FYSSRQ WHEN v_AJZT = '9' THEN CAST(v_GXSJ AS DATE) END"
+)
+
+
+_WITHDRAWAL_DEADLINE = deadline_of(_WITHDRAWN_SINCE, 3)
 
 
 def row_rules(as_of: dt.date) -> dict[str, list[tuple[str, str]]]:
@@ -551,7 +576,13 @@ def row_rules(as_of: dt.date) -> dict[str, list[tuple[str, str]]]:
         "penalty.decision_before_filing": [("CF_JDRQ", "v_CF_JDRQ < v_LARQ")],
         "penalty.validity_before_decision": [("CF_YXQ", "v_CF_YXQ < v_CF_JDRQ")],
         "penalty.publicity_end_before_decision": [("CF_GSJZQ", "v_CF_GSJZQ < v_CF_JDRQ")],
-        "penalty.legal_review_after_decision": [("FZSHRQ", "v_CF_JDRQ < v_FZSHRQ")],
+        "penalty.publicity_before_decision": [("GSRQ", "v_GSRQ < v_CF_JDRQ")],
+        "penalty.act_after_filing": [("WFRQ", "v_LARQ < v_WFRQ")],
+        "penalty.act_after_decision": [("WFRQ", "v_CF_JDRQ < v_WFRQ")],
+        "penalty.act_end_before_start": [("WFZLRQ", "v_WFZLRQ < v_WFRQ")],
+        "penalty.review_result_date_required": [("FYSSRQ", "v_FYSS IN ('1', '2', '3', '4') AND m_FYSSRQ")],
+        "penalty.review_result_before_decision": [("FYSSRQ", "v_FYSSRQ < v_CF_JDRQ")],
+        "penalty.withdrawal_before_publicity": [("CHGSRQ", "v_CHGSRQ < v_GSRQ")],
         "penalty.service_before_decision": [("SDRQ", "v_SDRQ < v_CF_JDRQ")],
         "penalty.payment_before_decision": [("JKRQ", "v_JKRQ < v_CF_JDRQ")],
         "penalty.closing_date_required": [("JARQ", "v_AJZT = '6' AND m_JARQ")],
@@ -560,7 +591,7 @@ def row_rules(as_of: dt.date) -> dict[str, list[tuple[str, str]]]:
         ],
         "penalty.authority_code_mismatch": [("CF_CFJGDM", "v_CF_CFJGDM <> v_ZTDM")],
         # findings
-        "finding.overdue_handling": [("CF_JDRQ", "v_CF_JDRQ - v_LARQ > 90")],
+        "finding.overdue_handling": [("CF_JDRQ", f"v_CF_JDRQ > {_HANDLING_DEADLINE}")],
         "finding.too_few_officers": [("CBRY", "NOT m_CBRY AND CBRY_n_distinct < 2")],
         "finding.summary_procedure_exceeded": [
             (
@@ -572,13 +603,46 @@ def row_rules(as_of: dt.date) -> dict[str, list[tuple[str, str]]]:
         "finding.missing_legal_review": [
             (
                 "FZSHRQ",
-                "(v_SFZD = 'Y' OR coalesce(v_SFTZ = 'Y', false)) AND v_CF_JDRQ IS NOT NULL AND v_FZSHRQ IS NULL",
+                "(v_SFZD = 'Y' OR coalesce(v_SFTZ = 'Y', false)) AND v_CF_JDRQ IS NOT NULL"
+                " AND NOT coalesce(v_FZSHRQ <= v_CF_JDRQ, false)",
             )
         ],
-        "finding.late_service": [("SDRQ", "v_SDRQ - v_CF_JDRQ > 7")],
-        "finding.time_barred": [("LARQ", "v_LARQ > CAST(v_WFRQ + INTERVAL 2 YEAR AS DATE)")],
-        "finding.late_publicity": [("GSRQ", "v_GSRQ > CF_JDRQ_deadline")],
-        "finding.case_open_too_long": [("LARQ", f"v_AJZT IN ('1', '2') AND v_CF_JDRQ IS NULL AND {day} - v_LARQ > 90")],
+        "finding.late_service": [("SDRQ", "v_SDRQ > CF_JDRQ_deadline")],
+        "finding.time_barred": [
+            (
+                "LARQ",
+                "v_LARQ > "
+                + rolled(
+                    "CAST(coalesce(v_WFZLRQ, v_WFRQ)"
+                    " + CASE WHEN v_WHHG = 'Y' THEN INTERVAL 5 YEAR ELSE INTERVAL 2 YEAR END AS DATE)"
+                ),
+            )
+        ],
+        "finding.late_publicity": [
+            (
+                "GSRQ",
+                "v_CF_JDRQ IS NOT NULL AND CASE WHEN v_GSRQ IS NOT NULL THEN v_GSRQ > CF_JDRQ_deadline"
+                " ELSE coalesce(CASE WHEN v_FYSS = '2' THEN v_FYSSRQ WHEN v_AJZT = '9' THEN CAST(v_GXSJ AS DATE) END,"
+                f" {day}) > CF_JDRQ_deadline END",
+            )
+        ],
+        "finding.late_withdrawal": [
+            (
+                "CHGSRQ",
+                f"v_GSRQ IS NOT NULL AND {_WITHDRAWN_SINCE} IS NOT NULL AND CASE WHEN v_CHGSRQ IS NOT NULL"
+                f" THEN v_CHGSRQ > {_WITHDRAWAL_DEADLINE} ELSE {day} > {_WITHDRAWAL_DEADLINE} END",
+            )
+        ],
+        "finding.fine_collection_not_separated": [
+            (
+                "SJFS",
+                f"v_SJFS = '2' AND (v_CXLX <> '1' OR (coalesce({_FINE_YUAN} > 100, false) AND NOT coalesce("
+                "v_BZ LIKE '%边远%' OR v_BZ LIKE '%水上%' OR v_BZ LIKE '%交通不便%', false)))",
+            )
+        ],
+        "finding.case_open_too_long": [
+            ("LARQ", f"v_AJZT IN ('1', '2') AND v_CF_JDRQ IS NULL AND {day} > {_HANDLING_DEADLINE}")
+        ],
     }
 
 
@@ -698,6 +762,30 @@ def _load_lookups(con: duckdb.DuckDBPyConnection, std: Standard) -> None:
         )
         SELECT d.day, w.day AS deadline
         FROM numbered d JOIN numbered w ON w.is_workday AND w.n = d.n + {PUBLICITY_WORKING_DAYS}
+        WHERE d.day <= DATE '{last.isoformat()}'
+        """
+    )
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE deadline_3 AS
+        WITH numbered AS (
+            SELECT day, is_workday, sum(CAST(is_workday AS INTEGER)) OVER (ORDER BY day) AS n FROM workday
+        )
+        SELECT d.day, w.day AS deadline
+        FROM numbered d JOIN numbered w ON w.is_workday AND w.n = d.n + 3
+        WHERE d.day <= DATE '{last.isoformat()}'
+        """
+    )
+    # 顺延: a working day is its own end; any other day ends on the next working day.
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE next_workday AS
+        WITH numbered AS (
+            SELECT day, is_workday, sum(CAST(is_workday AS INTEGER)) OVER (ORDER BY day) AS n FROM workday
+        )
+        SELECT d.day, w.day AS next_day
+        FROM numbered d JOIN numbered w
+            ON w.is_workday AND w.n = d.n + CASE WHEN d.is_workday THEN 0 ELSE 1 END
         WHERE d.day <= DATE '{last.isoformat()}'
         """
     )

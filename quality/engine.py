@@ -35,10 +35,15 @@ from standards.loader import standard as load_project_standard
 from standards.model import Standard
 
 MALFORMED_RULE = "record.malformed"
-# Rules whose deadline counts working days, and the date the count starts from.
-WORKING_DAY_RULES = {"finding.late_publicity": "CF_JDRQ"}
+# Rules whose deadline counts working days, and the date the count starts from (for the note that
+# names the years counted provisionally; each finding carries its own `provisional` flag).
+WORKING_DAY_RULES = {
+    "finding.late_publicity": "CF_JDRQ",
+    "finding.late_service": "CF_JDRQ",
+    "finding.late_withdrawal": "FYSSRQ",
+}
 ERROR_COLUMNS = {"row": pl.Int64, "field": pl.String, "rule": pl.String, "value": pl.String}
-FINDING_COLUMNS = {"row": pl.Int64, "field": pl.String, "rule": pl.String}
+FINDING_COLUMNS = {"row": pl.Int64, "field": pl.String, "rule": pl.String, "provisional": pl.Boolean}
 CHINA = ZoneInfo("Asia/Shanghai")
 
 
@@ -57,7 +62,7 @@ class ValidationResult:
     accepted: int
     rejected: int
     errors: pl.DataFrame  # row, field, rule, value  (one row per error; rejected rows only)
-    findings: pl.DataFrame  # row, field, rule       (accepted rows only)
+    findings: pl.DataFrame  # row, field, rule, provisional (accepted rows only)
     skipped_rules: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     accepted_path: Path | None = None
@@ -131,7 +136,7 @@ def validate_file(
                 on_progress(collected.rows)
         result = _assemble(entity_code, unit, source, collected, standard)
         result.skipped_rules = plan[2] if plan else []
-        result.notes = _notes(ctx, reference, unit, collected)
+        result.notes = _notes(ctx, reference, unit, collected) + _provisional_note(result.findings)
         if output_dir is not None:
             _write_outputs(result, spill, Path(output_dir), entity.field_codes, source.malformed)
         return result
@@ -299,7 +304,7 @@ def _validate_parts(
             errors=part_errors,
             findings=part_findings,
             skipped_rules=list(skipped),
-            notes=_notes_of_part(ctx, reference, part, typed, index),
+            notes=_notes_of_part(ctx, reference, part, typed, index) + _provisional_note(part_findings),
             accepted_rows=accepted_of.get(index, no_rows),
             rejected_rows=with_malformed_lines(
                 part.raw.filter(pl.col(ROW).is_in(rejected_here.implode())), part.source.malformed
@@ -435,6 +440,13 @@ def _note_calendar_years(ctx: RuleContext, typed: pl.DataFrame) -> None:
             ctx.calendar.uncovered_years(typed[column], ctx.standard.rules[rule_id].params["working_days"])
 
 
+def _provisional_note(findings: pl.DataFrame) -> list[str]:
+    count = int(findings["provisional"].sum()) if "provisional" in findings.columns else 0
+    if not count:
+        return []
+    return [f"其中 {count} 条监督发现为“暂定”：期限经过尚未公布节假日安排的年份，安排公布后重新计算，不作为确定结论"]
+
+
 def _notes(ctx: RuleContext, reference: Reference, unit: str | None, collected: _Collected) -> list[str]:
     notes = []
     if reference.is_empty:
@@ -444,7 +456,10 @@ def _notes(ctx: RuleContext, reference: Reference, unit: str | None, collected: 
     guessed = ctx.calendar.uncovered_years_seen()
     if guessed:
         years = "、".join(str(y) for y in guessed)
-        notes.append(f"{years}年的法定节假日与调休安排尚未收录，公示期限按周末推算，结果仅供参考")
+        notes.append(
+            f"{years}年的法定节假日与调休安排尚未公布，期限按周末和《全国年节及纪念日放假办法》规定的法定节假日推算；"
+            "依赖该年份的监督发现标为“暂定”，安排公布后重新计算"
+        )
     return notes
 
 

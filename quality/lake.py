@@ -296,10 +296,15 @@ def _store(
     issues = pl.concat(
         [
             result.errors.select(
-                pl.col("row").alias("row_number"), pl.lit("reject").alias("severity"), "rule", "field", "value"
+                pl.col("row").alias("row_number"),
+                pl.lit("reject").alias("severity"),
+                "rule",
+                "field",
+                "value",
+                pl.lit(False).alias("provisional"),
             ),
             result.findings.select(
-                pl.col("row").alias("row_number"), pl.lit("finding").alias("severity"), "rule", "field"
+                pl.col("row").alias("row_number"), pl.lit("finding").alias("severity"), "rule", "field", "provisional"
             ),
         ],
         how="diagonal",
@@ -346,7 +351,8 @@ def _flatten_lists(frame: pl.DataFrame, entity) -> pl.DataFrame:
 
 def _write_issues(lake: Lake, batch_id: str, issues: pl.DataFrame) -> None:
     issues = pl.concat([pl.DataFrame(schema=ISSUE_SCHEMA), issues], how="diagonal_relaxed")
-    issues = issues.with_columns(pl.lit(batch_id).alias("batch_id")).select(list(ISSUE_SCHEMA))
+    issues = issues.with_columns(pl.lit(batch_id).alias("batch_id"), pl.col("provisional").fill_null(False))
+    issues = issues.select(list(ISSUE_SCHEMA))
     _write_parquet(issues, lake.root / "issues" / f"{batch_id}.parquet")
 
 

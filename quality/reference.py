@@ -4,6 +4,16 @@ The province publishes the 执法主体, 执法人员 and 执法事项 libraries
 standard's own layout; a folder holding `enforcement_entity.csv` (or `执法主体.xlsx`, …) is a
 reference. Joining a chunk against it adds boolean/number columns (named here) that the reference
 and scope rules in quality/rules.py read.
+
+An extract may hold several versions of a body or a card (one per 更新时间): validity is judged as of
+the action's date from that history, never from today's 状态 alone (standard.md §4):
+- a body was in force on a day when its version in force then — the latest recorded version whose
+  生效日期 is on or before the day — has no 失效日期 before the day (a 撤销 version without a 失效日期
+  ends the body when it was recorded);
+- a card was valid on a day when its status then was 有效 — the status of the latest version recorded
+  on or before the day (a status changes when it is recorded; before the first record, the first) — and
+  the day lies in the 有效期 of the latest version whose 有效期起 is on or before it (a renewal or a
+  correction of the dates); the card's 执法主体 on the day is that of its status version.
 """
 
 from __future__ import annotations
@@ -21,6 +31,7 @@ from standards.model import Standard
 
 ENTITY_KNOWN = "__entity_known"
 ENTITY_ACTIVE = "__entity_active"
+ENTITY_IN_FORCE_AT_DECISION = "__entity_in_force_at_decision"
 IN_SCOPE = "__in_scope"
 SUBMITTER_MATCHES = "__submitter_matches"
 MATTER_KNOWN = "__matter_known"
@@ -30,6 +41,7 @@ MATTER_FINE_MIN = "__matter_fine_min"
 MATTER_FINE_MAX = "__matter_fine_max"
 OFFICERS_UNKNOWN = "__officers_unknown"
 OFFICERS_CARD_INVALID = "__officers_card_invalid"
+OFFICERS_OF_OTHER_ENTITY = "__officers_of_other_entity"
 OFFICER_ENTITY_KNOWN = "__officer_entity_known"
 
 REFERENCE_ENTITIES = ("enforcement_entity", "officer", "matter")
@@ -57,7 +69,9 @@ class Reference:
         """The 执法主体 a 报送单位 answers for: itself and every body that names it as 报送单位."""
         scope = {unit}
         if self.entities is not None:
-            scope.update(self.entities.filter(pl.col("BSDWDM") == unit)["TYSHXYDM"].drop_nulls().to_list())
+            # Who answers for a body now: its latest version.
+            latest = self.entities.sort("GXSJ", nulls_last=False).unique(subset="TYSHXYDM", keep="last")
+            scope.update(latest.filter(pl.col("BSDWDM") == unit)["TYSHXYDM"].drop_nulls().to_list())
         return scope
 
 
@@ -133,27 +147,53 @@ def enrich(
     return frame
 
 
-def _join_entity(frame: pl.DataFrame, entity_code: str, entities: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
-    bodies = (
-        entities.select(
-            pl.col("TYSHXYDM").alias("ZTDM"),
-            pl.col("ZT").alias("__ref_status"),
-            pl.col("SXRQ").alias("__ref_start"),
-            pl.col("SHXRQ").alias("__ref_end"),
-        )
-        .unique(subset="ZTDM", keep="last")
-        .with_columns(pl.lit(True).alias(ENTITY_KNOWN))
+def _recorded(column: str = "GXSJ") -> pl.Expr:
+    """The day a version was recorded; a version without one counts as the oldest."""
+    return pl.col(column).dt.date().fill_null(dt.date.min)
+
+
+def _entity_versions(entities: pl.DataFrame) -> pl.DataFrame:
+    """Each version of a body with the last day it was in force (null: still in force)."""
+    ended_unrecorded = pl.when(pl.col("ZT") != ACTIVE_STATUS).then(_recorded().dt.offset_by("-1d"))
+    return entities.select(
+        pl.col("TYSHXYDM").alias("ZTDM"),
+        pl.col("SXRQ").alias("__start"),
+        pl.coalesce(pl.col("SHXRQ"), ended_unrecorded).alias("__last"),
+        _recorded().alias("__recorded"),
+    ).filter(pl.col("ZTDM").is_not_null())
+
+
+def _entity_in_force(frame: pl.DataFrame, day: pl.Expr, versions: pl.DataFrame) -> pl.Series:
+    """Per row of `frame`: whether its body was in force on `day`, by the body's history (worked out
+    once per body and day: a chunk has far fewer of those than rows)."""
+    cases = frame.select("ZTDM", day.alias("__day"))
+    in_force = (
+        cases.unique()
+        .join(versions, on="ZTDM", how="inner")
+        .filter(pl.col("__start") <= pl.col("__day"))
+        .group_by("ZTDM", "__day")
+        .agg(pl.col("__last").sort_by("__recorded").last())
+        .select("ZTDM", "__day", (pl.col("__last").is_null() | (pl.col("__day") <= pl.col("__last"))).alias("__in"))
     )
+    joined = cases.join(in_force, on=["ZTDM", "__day"], how="left", maintain_order="left", nulls_equal=False)
+    return joined["__in"].fill_null(False)
+
+
+def _join_entity(frame: pl.DataFrame, entity_code: str, entities: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
+    versions = _entity_versions(entities)
+    known = versions["ZTDM"].unique().implode()
     if entity_code == "penalty_case":
         day = pl.coalesce(pl.col("LARQ"), pl.col("CF_JDRQ"), pl.lit(as_of))
     else:
         day = judged_on(entity_code, as_of)
-    joined = frame.join(bodies, on="ZTDM", how="left", maintain_order="left")
-    active = (pl.col("__ref_status") == ACTIVE_STATUS) & _valid_on(day, "__ref_start", "__ref_end")
-    return joined.with_columns(
-        pl.col(ENTITY_KNOWN).fill_null(False),
-        active.fill_null(False).alias(ENTITY_ACTIVE),
-    ).drop("__ref_status", "__ref_start", "__ref_end")
+    frame = frame.with_columns(
+        pl.col("ZTDM").is_in(known).fill_null(False).alias(ENTITY_KNOWN),
+        _entity_in_force(frame, day, versions).alias(ENTITY_ACTIVE),
+    )
+    if entity_code == "penalty_case":
+        decided = pl.coalesce(pl.col("CF_JDRQ"), pl.col("LARQ"), pl.lit(as_of))
+        frame = frame.with_columns(_entity_in_force(frame, decided, versions).alias(ENTITY_IN_FORCE_AT_DECISION))
+    return frame
 
 
 def _join_matter(frame: pl.DataFrame, entity_code: str, matters: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
@@ -197,25 +237,59 @@ def _join_officers(frame: pl.DataFrame, entity_code: str, officers: pl.DataFrame
         pl.col("ZJZT").alias("__card_status"),
         pl.col("YXQQ").alias("__card_from"),
         pl.col("YXQZ").alias("__card_to"),
-    ).unique(subset="__card", keep="last")
+        pl.col("SSZTDM").alias("__card_body"),
+        _recorded().alias("__recorded"),
+    ).filter(pl.col("__card").is_not_null())
     listed = OFFICERS_FIELD_OF[entity_code]
-    per_officer = (
-        frame.select(ROW, pl.col(listed).alias("__card"), judged_on(entity_code, as_of).alias("__day"))
+    day = pl.col("__day")
+    recorded_by_then = pl.col("__recorded") <= day
+    # The status version: the latest recorded by the day, else the first recorded.
+    status_order = pl.when(recorded_by_then).then(pl.col("__recorded").cast(pl.Int64) + 10**7).otherwise(
+        -pl.col("__recorded").cast(pl.Int64)
+    )
+    started = (pl.col("__card_from") <= day).fill_null(False)
+    listed_cards = (
+        frame.select(ROW, pl.col(listed).alias("__card"), pl.col("ZTDM"), judged_on(entity_code, as_of).alias("__day"))
         .explode("__card")
         .filter(pl.col("__card").is_not_null())
+    )
+    # Each card's state is worked out once per day it is used on, then joined back to the rows.
+    card_days = (
+        listed_cards.select("__card", "__day")
+        .unique()
         .join(cards, on="__card", how="left")
-        .with_columns(
-            pl.col("__card_status").is_null().alias("__unknown"),
+        .group_by("__card", "__day")
+        .agg(
+            pl.col("__card_status").sort_by(status_order).last(),
+            pl.col("__card_body").sort_by(status_order).last(),
+            pl.col("__card_to").filter(started).sort_by(pl.col("__recorded").filter(started)).last(),
+            pl.col("__recorded").is_not_null().any().alias("__known"),
+        )
+    )
+    per_card = listed_cards.join(card_days, on=["__card", "__day"], how="left", nulls_equal=True)
+    per_officer = (
+        per_card.with_columns(
+            (~pl.col("__known")).alias("__unknown"),
             (
-                pl.col("__card_status").is_not_null()
-                & ~((pl.col("__card_status") == VALID_CARD) & _valid_on(pl.col("__day"), "__card_from", "__card_to"))
+                pl.col("__known")
+                & ~(
+                    (pl.col("__card_status") == VALID_CARD)
+                    & (pl.col("__card_to").is_null() | (day <= pl.col("__card_to")))
+                    & pl.col("__card_to").is_not_null()
+                ).fill_null(False)
             ).alias("__invalid"),
+            (pl.col("__known") & (pl.col("__card_body") != pl.col("ZTDM")).fill_null(False)).alias("__other"),
         )
         .group_by(ROW)
-        .agg(pl.col("__unknown").any().alias(OFFICERS_UNKNOWN), pl.col("__invalid").any().alias(OFFICERS_CARD_INVALID))
+        .agg(
+            pl.col("__unknown").any().alias(OFFICERS_UNKNOWN),
+            pl.col("__invalid").any().alias(OFFICERS_CARD_INVALID),
+            pl.col("__other").any().alias(OFFICERS_OF_OTHER_ENTITY),
+        )
     )
+    flags = (OFFICERS_UNKNOWN, OFFICERS_CARD_INVALID, OFFICERS_OF_OTHER_ENTITY)
     return frame.join(per_officer, on=ROW, how="left", maintain_order="left").with_columns(
-        pl.col(OFFICERS_UNKNOWN).fill_null(False), pl.col(OFFICERS_CARD_INVALID).fill_null(False)
+        pl.col(flag).fill_null(False) for flag in flags
     )
 
 
@@ -236,5 +310,7 @@ _RULE_COLUMNS = {
     "reference.officer_unknown": (OFFICERS_UNKNOWN,),
     "reference.officer_entity_unknown": (OFFICER_ENTITY_KNOWN,),
     "finding.officer_without_valid_card": (OFFICERS_CARD_INVALID,),
+    "finding.officer_of_other_entity": (OFFICERS_OF_OTHER_ENTITY,),
+    "finding.entity_not_in_force": (ENTITY_ACTIVE, ENTITY_IN_FORCE_AT_DECISION),
     "finding.fine_out_of_range": (MATTER_FINE_MIN, MATTER_FINE_MAX),
 }

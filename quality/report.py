@@ -2,9 +2,11 @@
 
 The JSON is read by other tools: {"entity", "unit", "received", "accepted", "rejected", "errors":
 [{"row", "field", "rule", "message", "value", "hint"}], "findings": [{"row", "rule", "message",
-"basis", "field"}]} plus context keys (source, format, encoding, as_of, notes, skipped_rules). The
-lists hold at most MAX_LISTED records each; `errors_total`, `findings_total`, `error_summary` and
-`finding_summary` ([rule, message, count]) count them all. Values are echoed cut to ECHO_CHARS.
+"basis", "field", "provisional"}]} plus context keys (source, format, encoding, as_of, notes,
+skipped_rules). `provisional` is true when the finding's answer depends on a year whose holidays are
+not announced yet (standard.md §4): it is shown as 暂定 and never as a firm result. The lists hold at
+most MAX_LISTED records each; `errors_total`, `findings_total`, `error_summary` and `finding_summary`
+([rule, message, count]) count them all. Values are echoed cut to ECHO_CHARS.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ def echoed(value: str | None) -> str | None:
     if value is None or len(value) <= ECHO_CHARS:
         return value
     return value[:ECHO_CHARS] + TRUNCATED
+PROVISIONAL_LABEL = "暂定"
 
 
 def _label(standard: Standard, entity: str, code: str | None) -> str:
@@ -73,8 +76,11 @@ def finding_records(result: ValidationResult, standard: Standard, limit: int | N
             "message": standard.rules[rule_id].message,
             "basis": standard.rules[rule_id].basis,
             "field": code,
+            "provisional": bool(provisional),
         }
-        for row, code, rule_id in result.findings.head(limit).iter_rows()
+        for row, code, rule_id, provisional in (
+            result.findings.select("row", "field", "rule", "provisional").head(limit).iter_rows()
+        )
     ]
 
 
@@ -246,6 +252,7 @@ def _write_xlsx(document: dict, standard: Standard, path: Path) -> None:
         ("通过记录数", str(document["accepted"])),
         ("拒收记录数", str(document["rejected"])),
         ("监督发现数", str(document.get("findings_total", len(document["findings"])))),
+        ("其中暂定", str(sum(1 for f in document["findings"] if f.get("provisional")))),
     ]
     for offset, (name, value) in enumerate(facts, start=2):
         cells.text(summary, offset, 0, name, bold)
@@ -282,8 +289,8 @@ def _write_xlsx(document: dict, standard: Standard, path: Path) -> None:
         cells,
         "监督发现",
         document["findings"],
-        ["row", "field_label", "message", "basis", "rule"],
-        ["行号", "字段", "发现", "依据", "规则"],
+        ["row", "field_label", "message", "basis", "provisional_label", "rule"],
+        ["行号", "字段", "发现", "依据", PROVISIONAL_LABEL, "规则"],
         bold,
         wrap,
         standard,
@@ -301,7 +308,11 @@ def _records_sheet(cells: TextCells, name, records, keys, headers, bold, wrap, s
     sheet.freeze_panes(1, 0)
     ordered = sorted(records, key=lambda r: (r["rule"], r["row"]))
     for offset, record in enumerate(ordered, start=1):
-        values = dict(record, field_label=_label(standard, entity_code, record.get("field")))
+        values = dict(
+            record,
+            field_label=_label(standard, entity_code, record.get("field")),
+            provisional_label=PROVISIONAL_LABEL if record.get("provisional") else "",
+        )
         for column, key in enumerate(keys):
             if key == "row":
                 sheet.write_number(offset, column, values["row"])
@@ -347,6 +358,9 @@ def _write_html(document: dict, standard: Standard, path: Path) -> None:
             }
         )
     html = _environment.get_template("validation_report.html").render(
-        doc=document, entity=entity, groups=groups, finding_groups=finding_groups
+        doc=document,
+        entity=entity,
+        groups=groups,
+        finding_groups=finding_groups,
     )
     Path(path).write_text(html, encoding="utf-8")

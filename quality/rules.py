@@ -2,7 +2,10 @@
 
 An implementation returns the *violation*: an expression that is True for a row that breaks the rule
 (null counts as no violation, so each rule says explicitly what a missing value means). A rule that
-can fail on several fields of one row returns {field code: violation}. The catalogue says what a rule
+can fail on several fields of one row returns {field code: violation}. A finding whose deadline is
+counted in the Chinese calendar returns `Dated(violation, provisional)`: provisional is True where the
+count ran through a year whose holidays are not announced yet (standard.md §4), so the finding is not
+presented as firm. The catalogue says what a rule
 means and what the unit is told; this module only says how it is computed. Batch rules (keys within a
 file) are row-set operations and live in quality/batch.py.
 """
@@ -10,6 +13,7 @@ file) are row-set operations and live in quality/batch.py.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import polars as pl
 
@@ -17,6 +21,7 @@ from quality.codes import USCC_PLACEHOLDER, ric_is_valid
 from quality.context import RuleContext
 from quality.reference import (
     ENTITY_ACTIVE,
+    ENTITY_IN_FORCE_AT_DECISION,
     ENTITY_KNOWN,
     IN_SCOPE,
     MATTER_FINE_MAX,
@@ -26,12 +31,22 @@ from quality.reference import (
     MATTER_KNOWN,
     OFFICER_ENTITY_KNOWN,
     OFFICERS_CARD_INVALID,
+    OFFICERS_OF_OTHER_ENTITY,
     OFFICERS_UNKNOWN,
     SUBMITTER_MATCHES,
 )
 from standards.model import Field
 
-Violation = pl.Expr | dict[str, pl.Expr]
+
+@dataclass(frozen=True)
+class Dated:
+    """A violation counted in the calendar, and where its answer is provisional (an unannounced year)."""
+
+    violation: pl.Expr
+    provisional: pl.Expr
+
+
+Violation = pl.Expr | dict[str, pl.Expr] | Dated
 FieldRule = Callable[[RuleContext, Field], pl.Expr]
 RowRule = Callable[[RuleContext], Violation]
 
@@ -56,6 +71,12 @@ INSPECTION_OPENED_CASE = "3"
 LEVEL_OF_DIVISION = {"province": "1", "city": "2", "county": "3", "township": "4"}
 
 YUAN_PER_WAN = 10_000
+# Code values are named as the code lists in standards/ spell them, and resolved to codes there.
+WITHDRAWN_STATUS = ("case_status", "已撤销")
+REVIEW_CHANGED = ("review_outcome", ("撤销", "变更", "确认违法"))
+REVIEW_REVOKED = ("review_outcome", "撤销")
+REVIEW_DECIDED = ("review_outcome", ("维持", "撤销", "变更", "确认违法"))
+ON_THE_SPOT = ("fine_collection", "当场收缴")
 
 
 def limit(ctx: RuleContext, rule_id: str, name: str):
@@ -79,8 +100,32 @@ def row_rule(rule_id: str):
     return register
 
 
-def days_between(later: pl.Expr, earlier: pl.Expr) -> pl.Expr:
-    return (later - earlier).dt.total_days()
+def code(ctx: RuleContext, codelist: str, label: str) -> str:
+    """The code of `label` in a code list of the standard (KeyError when the standard lacks it)."""
+    return ctx.standard.codelists[codelist].spelling_to_code()[label]
+
+
+def codes(ctx: RuleContext, codelist: str, labels: tuple[str, ...]) -> list[str]:
+    return [code(ctx, codelist, label) for label in labels]
+
+
+def working_deadline(ctx: RuleContext, start: pl.Expr, working_days: int) -> tuple[pl.Expr, pl.Expr]:
+    """The `working_days`-th working day after `start` (调休 counted), and whether it is provisional."""
+    return ctx.calendar.deadline_expr(start, working_days), ctx.calendar.guessed_expr(start, working_days).fill_null(
+        False
+    )
+
+
+def period_end(ctx: RuleContext, start: pl.Expr, length: str | pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """The last day of a period of calendar days or years (`"90d"`, `"2y"`) after `start`, moved on to the
+    next working day when it is not one (顺延, project-defined), and whether that is provisional."""
+    last = start.dt.offset_by(length)
+    return ctx.calendar.next_workday_expr(last), ctx.calendar.rolled_guessed_expr(last).fill_null(False)
+
+
+def too_late(day: pl.Expr, deadline: pl.Expr, ctx: RuleContext) -> pl.Expr:
+    """`day` is after the deadline, or (nothing done yet) the deadline has passed as of the run's day."""
+    return pl.when(day.is_not_null()).then(day > deadline).otherwise(pl.lit(ctx.as_of) > deadline)
 
 
 def contains_any(kinds: pl.Expr, wanted: tuple[str, ...]) -> pl.Expr:
@@ -234,7 +279,12 @@ def _earlier_than(later: str, earlier: str) -> RowRule:
 ROW_RULES["penalty.decision_before_filing"] = _earlier_than("CF_JDRQ", "LARQ")
 ROW_RULES["penalty.validity_before_decision"] = _earlier_than("CF_YXQ", "CF_JDRQ")
 ROW_RULES["penalty.publicity_end_before_decision"] = _earlier_than("CF_GSJZQ", "CF_JDRQ")
-ROW_RULES["penalty.legal_review_after_decision"] = _earlier_than("CF_JDRQ", "FZSHRQ")
+ROW_RULES["penalty.publicity_before_decision"] = _earlier_than("GSRQ", "CF_JDRQ")
+ROW_RULES["penalty.act_after_filing"] = _earlier_than("LARQ", "WFRQ")
+ROW_RULES["penalty.act_after_decision"] = _earlier_than("CF_JDRQ", "WFRQ")
+ROW_RULES["penalty.act_end_before_start"] = _earlier_than("WFZLRQ", "WFRQ")
+ROW_RULES["penalty.review_result_before_decision"] = _earlier_than("FYSSRQ", "CF_JDRQ")
+ROW_RULES["penalty.withdrawal_before_publicity"] = _earlier_than("CHGSRQ", "GSRQ")
 ROW_RULES["penalty.service_before_decision"] = _earlier_than("SDRQ", "CF_JDRQ")
 ROW_RULES["penalty.payment_before_decision"] = _earlier_than("JKRQ", "CF_JDRQ")
 ROW_RULES["coercion.start_before_decision"] = _earlier_than("QSRQ", "JDRQ")
@@ -243,6 +293,11 @@ ROW_RULES["coercion.extension_before_expiry"] = _earlier_than("YCZ", "JMRQ")
 ROW_RULES["coercion.release_before_start"] = _earlier_than("JCRQ", "QSRQ")
 ROW_RULES["entity.end_before_start"] = _earlier_than("SHXRQ", "SXRQ")
 ROW_RULES["officer.card_end_before_start"] = _earlier_than("YXQZ", "YXQQ")
+
+
+@row_rule("penalty.review_result_date_required")
+def _review_result_date_required(ctx: RuleContext) -> Violation:
+    return ctx.value("FYSS").is_in(codes(ctx, *REVIEW_DECIDED)) & ctx.missing("FYSSRQ")
 
 
 @row_rule("penalty.closing_date_required")
@@ -372,9 +427,19 @@ def _officer_entity_unknown(ctx: RuleContext) -> Violation:
 # --- findings --------------------------------------------------------------------------------------
 
 
+def _handling_deadline(ctx: RuleContext, rule_id: str) -> tuple[pl.Expr, pl.Expr]:
+    """Art 60: 90 days from 立案 (顺延), or the approved extended deadline when one is recorded."""
+    ninetieth, provisional = period_end(ctx, ctx.value("LARQ"), f"{limit(ctx, rule_id, 'max_days')}d")
+    extended = ctx.value("YCQXZ")
+    extension_counts = (extended > ninetieth).fill_null(False)
+    deadline = pl.when(extension_counts).then(extended).otherwise(ninetieth)
+    return deadline, provisional & ~extension_counts
+
+
 @row_rule("finding.overdue_handling")
 def _overdue_handling(ctx: RuleContext) -> Violation:
-    return days_between(ctx.value("CF_JDRQ"), ctx.value("LARQ")) > limit(ctx, "finding.overdue_handling", "max_days")
+    deadline, provisional = _handling_deadline(ctx, "finding.overdue_handling")
+    return Dated(ctx.value("CF_JDRQ") > deadline, provisional)
 
 
 def _officer_list(ctx: RuleContext) -> pl.Expr:
@@ -395,6 +460,18 @@ def _officer_without_valid_card(ctx: RuleContext) -> Violation:
     return pl.col(OFFICERS_CARD_INVALID)
 
 
+@row_rule("finding.officer_of_other_entity")
+def _officer_of_other_entity(ctx: RuleContext) -> Violation:
+    return pl.col(OFFICERS_OF_OTHER_ENTITY)
+
+
+@row_rule("finding.entity_not_in_force")
+def _entity_not_in_force(ctx: RuleContext) -> Violation:
+    # Art 38: in force when the case was filed (else the record is rejected), gone by the decision.
+    filed = ctx.value("LARQ").is_not_null() & pl.col(ENTITY_ACTIVE)
+    return filed & ctx.value("CF_JDRQ").is_not_null() & ~pl.col(ENTITY_IN_FORCE_AT_DECISION)
+
+
 @row_rule("finding.summary_procedure_exceeded")
 def _summary_procedure_exceeded(ctx: RuleContext) -> Violation:
     # 个体工商户 counts as a 公民 here (民法典 puts it among natural persons), so its limit is 200 元.
@@ -410,7 +487,9 @@ def _summary_procedure_exceeded(ctx: RuleContext) -> Violation:
 @row_rule("finding.missing_legal_review")
 def _missing_legal_review(ctx: RuleContext) -> Violation:
     needs_review = (ctx.value("SFZD") == "Y") | (ctx.value("SFTZ") == "Y").fill_null(False)
-    return needs_review & ctx.value("CF_JDRQ").is_not_null() & ctx.value("FZSHRQ").is_null()
+    # A review dated after the decision is no review before it: the finding, not a data error.
+    reviewed_in_time = (ctx.value("FZSHRQ") <= ctx.value("CF_JDRQ")).fill_null(False)
+    return needs_review & ctx.value("CF_JDRQ").is_not_null() & ~reviewed_in_time
 
 
 @row_rule("finding.fine_out_of_range")
@@ -423,36 +502,87 @@ def _fine_out_of_range(ctx: RuleContext) -> Violation:
 
 @row_rule("finding.late_service")
 def _late_service(ctx: RuleContext) -> Violation:
-    return days_between(ctx.value("SDRQ"), ctx.value("CF_JDRQ")) > limit(ctx, "finding.late_service", "max_days")
+    # Art 85: the 七日 of Art 61 are working days.
+    working_days = limit(ctx, "finding.late_service", "working_days")
+    deadline, provisional = working_deadline(ctx, ctx.value("CF_JDRQ"), working_days)
+    return Dated(ctx.value("SDRQ") > deadline, provisional)
 
 
 @row_rule("finding.time_barred")
 def _time_barred(ctx: RuleContext) -> Violation:
-    years = limit(ctx, "finding.time_barred", "years")
-    return ctx.value("LARQ") > ctx.value("WFRQ").dt.offset_by(f"{years}y")
+    rule = "finding.time_barred"
+    # Art 36: a continuing act counts from its end; 5 years with harm to life, health or finance.
+    act = pl.coalesce(ctx.value("WFZLRQ"), ctx.value("WFRQ"))
+    harm = ctx.value("WHHG") == "Y"
+    years = pl.when(harm).then(limit(ctx, rule, "years_with_harm")).otherwise(limit(ctx, rule, "years"))
+    last, provisional = period_end(ctx, act, years.cast(pl.String) + "y")
+    return Dated(ctx.value("LARQ") > last, provisional)
 
 
 @row_rule("finding.late_publicity")
 def _late_publicity(ctx: RuleContext) -> Violation:
     working_days = limit(ctx, "finding.late_publicity", "working_days")
-    return ctx.calendar.is_late_expr(ctx.value("CF_JDRQ"), ctx.value("GSRQ"), working_days)
+    decided = ctx.value("CF_JDRQ")
+    deadline, provisional = working_deadline(ctx, decided, working_days)
+    # Never published: late once the deadline has passed — by the run's day, or by the day the decision
+    # was revoked (复议诉讼 撤销) or the case withdrawn, after which nothing is owed to the public.
+    revoked_on = (
+        pl.when(ctx.value("FYSS") == code(ctx, *REVIEW_REVOKED))
+        .then(ctx.value("FYSSRQ"))
+        .when(ctx.value("AJZT") == code(ctx, *WITHDRAWN_STATUS))
+        .then(ctx.value("GXSJ").dt.date())
+    )
+    published = ctx.value("GSRQ")
+    late = pl.when(published.is_not_null()).then(published > deadline).otherwise(
+        pl.coalesce(revoked_on, pl.lit(ctx.as_of)) > deadline
+    )
+    return Dated(decided.is_not_null() & late, provisional)
+
+
+@row_rule("finding.late_withdrawal")
+def _late_withdrawal(ctx: RuleContext) -> Violation:
+    # Art 48 with Art 85: withdraw a published decision within 3 working days of its 撤销/变更/确认违法,
+    # counted from the 复议诉讼 result, or from the change time of the version that withdrew the case.
+    changed = ctx.value("FYSS").is_in(codes(ctx, *REVIEW_CHANGED))
+    withdrawn = ctx.value("AJZT") == code(ctx, *WITHDRAWN_STATUS)
+    since = pl.when(changed).then(ctx.value("FYSSRQ")).when(withdrawn).then(ctx.value("GXSJ").dt.date())
+    deadline, provisional = working_deadline(ctx, since, limit(ctx, "finding.late_withdrawal", "working_days"))
+    published = ctx.value("GSRQ").is_not_null() & since.is_not_null()
+    return Dated(published & too_late(ctx.value("CHGSRQ"), deadline, ctx), provisional)
+
+
+@row_rule("finding.fine_collection_not_separated")
+def _fine_collection_not_separated(ctx: RuleContext) -> Violation:
+    rule = "finding.fine_collection_not_separated"
+    on_the_spot = ctx.value("SJFS") == code(ctx, *ON_THE_SPOT)
+    summary = ctx.value("CXLX") == SUMMARY_PROCEDURE
+    remote_area = ctx.value("BZ").str.contains_any(limit(ctx, rule, "remote_area_words")).fill_null(False)
+    over_limit = (fine_yuan(ctx) > limit(ctx, rule, "max_on_the_spot_yuan")).fill_null(False) & ~remote_area
+    return on_the_spot & (~summary | over_limit)
 
 
 @row_rule("finding.seizure_overdue")
 def _seizure_overdue(ctx: RuleContext) -> Violation:
-    until = pl.coalesce(ctx.value("JCRQ"), pl.lit(ctx.as_of))
+    # 行政强制法 Art 25/32: 30 days, extended by at most 30 more; released (or decided) by the end.
     rule = "finding.seizure_overdue"
-    most = pl.when(ctx.value("SFYC") == "Y").then(limit(ctx, rule, "max_days_extended")).otherwise(
-        limit(ctx, rule, "max_days")
-    )
-    return _is_seizure(ctx) & (days_between(until, ctx.value("QSRQ")) > most)
+    first_days = limit(ctx, rule, "max_days")
+    extension_days = limit(ctx, rule, "max_days_extended") - first_days
+    first_limit, first_provisional = period_end(ctx, ctx.value("QSRQ"), f"{first_days}d")
+    first_end = pl.coalesce(ctx.value("JMRQ"), first_limit)
+    extended = (ctx.value("SFYC") == "Y").fill_null(False) & ctx.value("YCZ").is_not_null()
+    extension_limit, extension_provisional = period_end(ctx, first_end, f"{extension_days}d")
+    end = pl.when(extended).then(ctx.value("YCZ")).otherwise(first_end)
+    past_end = (pl.coalesce(ctx.value("JCRQ"), pl.lit(ctx.as_of)) > end).fill_null(False)
+    too_long = (ctx.value("JMRQ") > first_limit).fill_null(False) | (extended & (ctx.value("YCZ") > extension_limit))
+    provisional = ~past_end & (first_provisional | (extended & extension_provisional))
+    return Dated(_is_seizure(ctx) & (too_long | past_end), provisional)
 
 
 @row_rule("finding.case_open_too_long")
 def _case_open_too_long(ctx: RuleContext) -> Violation:
     open_undecided = ctx.value("AJZT").is_in(OPEN_UNDECIDED_STATUSES) & ctx.value("CF_JDRQ").is_null()
-    most = limit(ctx, "finding.case_open_too_long", "max_days")
-    return open_undecided & (days_between(pl.lit(ctx.as_of), ctx.value("LARQ")) > most)
+    deadline, provisional = _handling_deadline(ctx, "finding.case_open_too_long")
+    return Dated(open_undecided & (pl.lit(ctx.as_of) > deadline), provisional)
 
 
 def implemented_rule_ids() -> set[str]:

@@ -30,7 +30,7 @@ from quality.context import RuleContext
 from quality.normalise import typed_schema
 from quality.read import ROW
 from quality.reference import required_columns
-from quality.rules import FIELD_RULES, ROW_RULES
+from quality.rules import FIELD_RULES, ROW_RULES, Dated
 from standards.model import Rule
 
 SEPARATOR = "@"
@@ -41,6 +41,7 @@ class PlannedCheck:
     rule: Rule
     field: str
     violation: pl.Expr
+    provisional: pl.Expr | None = None  # True where the answer depends on an unannounced year
 
     @property
     def name(self) -> str:
@@ -65,7 +66,9 @@ def plan_checks(ctx: RuleContext, available: set[str]) -> tuple[list[PlannedChec
             skipped.append(rule.id)
             continue
         violation = ROW_RULES[rule.id](ctx)
-        if isinstance(violation, dict):
+        if isinstance(violation, Dated):
+            planned.append(PlannedCheck(rule, rule.fields_in(entity)[0], violation.violation, violation.provisional))
+        elif isinstance(violation, dict):
             planned.extend(PlannedCheck(rule, code, expr) for code, expr in violation.items())
         else:
             planned.append(PlannedCheck(rule, rule.fields_in(entity)[0], violation))
@@ -73,10 +76,15 @@ def plan_checks(ctx: RuleContext, available: set[str]) -> tuple[list[PlannedChec
 
 
 OUTCOME_PREFIX = "__passes__"
+PROVISIONAL_PREFIX = "__provisional__"
 
 
 def outcome_column(planned: PlannedCheck) -> str:
     return OUTCOME_PREFIX + planned.name
+
+
+def provisional_column(planned: PlannedCheck) -> str:
+    return PROVISIONAL_PREFIX + planned.name
 
 
 def with_outcomes(typed: pl.DataFrame, planned: list[PlannedCheck]) -> pl.DataFrame:
@@ -85,7 +93,14 @@ def with_outcomes(typed: pl.DataFrame, planned: list[PlannedCheck]) -> pl.DataFr
     pandera runs its checks one after another, each with a few collects; measured at 1M rows, having it
     read precomputed outcomes is ~1.6× faster than having it evaluate each rule expression itself.
     """
-    return typed.with_columns([(~item.violation.fill_null(False)).alias(outcome_column(item)) for item in planned])
+    return typed.with_columns(
+        [(~item.violation.fill_null(False)).alias(outcome_column(item)) for item in planned]
+        + [
+            item.provisional.fill_null(False).alias(provisional_column(item))
+            for item in planned
+            if item.provisional is not None
+        ]
+    )
 
 
 def _check(planned: PlannedCheck) -> pa.Check:
@@ -111,7 +126,13 @@ def build_schema(ctx: RuleContext, planned: list[PlannedCheck]) -> pa.DataFrameS
 
 
 REPORTINGS = ("outcomes", "pandera")
-FAILURE_COLUMNS = {"row": pl.Int64, "position": pl.Int64, "field": pl.String, "rule": pl.String}
+FAILURE_COLUMNS = {
+    "row": pl.Int64,
+    "position": pl.Int64,
+    "field": pl.String,
+    "rule": pl.String,
+    "provisional": pl.Boolean,
+}
 
 
 def find_failures(ctx: RuleContext, planned: list[PlannedCheck], typed: pl.DataFrame, reporting: str) -> pl.DataFrame:
@@ -120,18 +141,37 @@ def find_failures(ctx: RuleContext, planned: list[PlannedCheck], typed: pl.DataF
     failing_anywhere = outcomes.select([~pl.col(outcome_column(item)).all() for item in planned]).row(0)
     failing = [item for item, failed in zip(planned, failing_anywhere, strict=True) if failed]
     if reporting == "pandera":
-        return _failures_by_pandera(ctx, failing, typed, outcomes)
-    _check_contract(ctx, outcomes)
-    parts = [
-        outcomes.select(
-            pl.arg_where(~pl.col(outcome_column(item))).cast(pl.Int64).alias("position"),
-        ).with_columns(pl.lit(item.field).alias("field"), pl.lit(item.rule.id).alias("rule"))
-        for item in failing
-    ]
-    if not parts:
-        return pl.DataFrame(schema=FAILURE_COLUMNS)
-    found = pl.concat(parts)
-    return found.with_columns(typed[ROW].gather(found["position"]).alias("row")).select(list(FAILURE_COLUMNS))
+        found = _failures_by_pandera(ctx, failing, typed, outcomes)
+    else:
+        _check_contract(ctx, outcomes)
+        parts = [
+            outcomes.select(
+                pl.arg_where(~pl.col(outcome_column(item))).cast(pl.Int64).alias("position"),
+            ).with_columns(pl.lit(item.field).alias("field"), pl.lit(item.rule.id).alias("rule"))
+            for item in failing
+        ]
+        if not parts:
+            return pl.DataFrame(schema=FAILURE_COLUMNS)
+        found = pl.concat(parts)
+        found = found.with_columns(typed[ROW].gather(found["position"]).alias("row"))
+    return _with_provisional(found, failing, outcomes).select(list(FAILURE_COLUMNS))
+
+
+def _with_provisional(found: pl.DataFrame, failing: list[PlannedCheck], outcomes: pl.DataFrame) -> pl.DataFrame:
+    """Marks each failure whose answer depends on a year whose holidays are not announced yet."""
+    flagged = {item.name: provisional_column(item) for item in failing if item.provisional is not None}
+    if not flagged or found.is_empty():
+        return found.with_columns(pl.lit(False).alias("provisional"))
+    parts = []
+    for (name,), group in found.with_columns(
+        (pl.col("rule") + SEPARATOR + pl.col("field")).alias("__check")
+    ).group_by("__check", maintain_order=True):
+        if name in flagged:
+            values = outcomes[flagged[name]].gather(group["position"])
+        else:
+            values = pl.Series([False] * group.height, dtype=pl.Boolean)
+        parts.append(group.with_columns(values.alias("provisional")).drop("__check"))
+    return pl.concat(parts)
 
 
 def _check_contract(ctx: RuleContext, frame: pl.DataFrame) -> None:

@@ -5,14 +5,21 @@ A day is a working day when the State Council's arrangement for its year says so
 chinese-calendar package (2004–2026 in 1.11.0) and from an override table for later years (the
 standard's `standards/spec/holidays.yaml`, `{year: {"holidays": [...], "workdays": [...]}}`).
 
-A year that neither knows is counted with weekends only. That is a guess, and the calendar says so:
-`guessed_expr` flags each row whose count ran through such a year, and `uncovered_years` lists the
-years for a set of dates (and remembers them for `uncovered_years_seen`).
+A year that neither knows (the State Council has not announced it yet) is counted with weekends and
+the statutory holidays that are fixed in advance by the 全国年节及纪念日放假办法 as revised in 2024
+(元旦 1-1; 春节 除夕–初三; 清明; 劳动节 5-1–5-2; 端午; 中秋; 国庆 10-1–10-3): the lunar dates come from
+`lunardate`, 清明 from chinese-calendar's solar terms; the year's 调休 is unknown. Such a count is
+provisional, and the calendar says so: `guessed_expr` flags each row whose count ran through such a
+year, and `uncovered_years` lists the years for a set of dates (and remembers them for
+`uncovered_years_seen`).
+
+Periods counted in calendar days (15, 30, 90 days, years) end on the next working day when their last
+day is not one (顺延, standard.md §4, project-defined): `next_workday_expr` / `rolled_guessed_expr`.
 
 Deadlines are looked up, not computed per row: for each number of working days a table maps every
-date from a margin before the first covered year to the last covered day onto its deadline (built
-once with a cumulative count of working days and `search_sorted`), applied with `replace_strict`;
-dates outside the table fall back to closed-form weekends-only arithmetic, which is exact there.
+date of its span (2000–2097, and every covered year) onto its deadline (built once with a cumulative
+count of working days and `search_sorted`), read by position (the date's day number); dates outside
+the table fall back to closed-form weekends-only arithmetic.
 """
 
 from __future__ import annotations
@@ -23,10 +30,13 @@ from functools import cache
 
 import chinese_calendar
 import polars as pl
+from lunardate import LunarDate
 
 __all__ = ["WorkdayCalendar"]
 
 _PROBE_YEARS = range(1900, 2200)
+# The years the lookup tables span: every plausible action date, the provisional years included.
+TABLE_YEARS = range(2000, 2098)
 _OVERRIDE_KEYS = {"holidays", "workdays"}
 
 
@@ -54,6 +64,35 @@ def _package_workdays() -> frozenset[dt.date]:
                 days.add(day)
             day += dt.timedelta(days=1)
     return frozenset(days)
+
+
+# 全国年节及纪念日放假办法 (2024): the days off known before the year's arrangement is announced.
+_SOLAR_HOLIDAYS = ((1, 1), (5, 1), (5, 2), (10, 1), (10, 2), (10, 3))
+_LUNAR_HOLIDAYS = ((1, 1), (1, 2), (1, 3), (5, 5), (8, 15))  # 春节 初一–初三, 端午, 中秋
+_LUNAR_YEARS = range(1901, 2099)  # what lunardate can convert
+
+
+@cache
+def statutory_holidays(year: int) -> frozenset[dt.date]:
+    """The statutory holidays of `year` fixed in advance (not the announced 调休 arrangement)."""
+    days = {dt.date(year, month, day) for month, day in _SOLAR_HOLIDAYS}
+    if year in _LUNAR_YEARS:
+        days.update(LunarDate(year, month, day).to_solar_date() for month, day in _LUNAR_HOLIDAYS)
+        days.add(LunarDate(year, 1, 1).to_solar_date() - dt.timedelta(days=1))  # 除夕
+        # 除夕 of next year's 春节 may fall in this year (春节 in late January).
+        days.update(
+            day for day in [LunarDate(year + 1, 1, 1).to_solar_date() - dt.timedelta(days=1)] if day.year == year
+        )
+    days.update(day for day, name in _qingming(year) if day.year == year)
+    return frozenset(day for day in days if day.year == year)
+
+
+def _qingming(year: int) -> list[tuple[dt.date, str]]:
+    try:
+        terms = chinese_calendar.get_solar_terms(dt.date(year, 4, 1), dt.date(year, 4, 10))
+    except (NotImplementedError, KeyError, ValueError):  # pragma: no cover - outside the package's range
+        return [(dt.date(year, 4, 5), "清明")]
+    return [(day, name) for day, name in terms if name == "清明"]
 
 
 def _as_date(value, year: int) -> dt.date:
@@ -120,6 +159,21 @@ def _weekends_only(date: pl.Expr, working_days: int) -> pl.Expr:
     return (date.cast(pl.Int32) - back + (7 * weeks + rest) + over_weekend).cast(pl.Date)
 
 
+def _offset(date: pl.Expr, table: pl.DataFrame) -> pl.Expr:
+    """The row of `table` (one row per consecutive day) that holds `date`."""
+    return date.cast(pl.Int32) - table["date"][0].toordinal() + dt.date(1970, 1, 1).toordinal()
+
+
+def _in_table(date: pl.Expr, table: pl.DataFrame) -> pl.Expr:
+    offset = _offset(date, table)
+    return (offset >= 0) & (offset < table.height)
+
+
+def _looked_up(date: pl.Expr, table: pl.DataFrame, column: str) -> pl.Expr:
+    """table[column] at the date's row, by position: the table has a row for every day of its span."""
+    return pl.lit(table[column]).gather(_offset(date, table).clip(0, table.height - 1))
+
+
 class WorkdayCalendar:
     """Working days per chinese-calendar, overridden/extended per year by `overrides`.
 
@@ -154,7 +208,8 @@ class WorkdayCalendar:
         return year in self._covered
 
     def is_workday(self, day: dt.date) -> bool:
-        """Whether `day` is a working day; for a year not covered, whether it is Monday–Friday."""
+        """Whether `day` is a working day; for a year not covered, whether it is Monday–Friday and not
+        a statutory holiday fixed in advance (provisional: its 调休 is not known yet)."""
         if isinstance(day, dt.datetime):
             day = day.date()
         if day.year in self._overrides:
@@ -162,7 +217,9 @@ class WorkdayCalendar:
             return day in workdays or (day.weekday() < 5 and day not in holidays)
         if day.year in _package_years():
             return day in _package_workdays()
-        return day.weekday() < 5
+        if TABLE_YEARS[0] <= day.year <= TABLE_YEARS[-1] + 1:
+            return day.weekday() < 5 and day not in statutory_holidays(day.year)
+        return day.weekday() < 5  # far from any action date: weekends only, as outside the tables
 
     # -- the lookup tables ------------------------------------------------------------------------
 
@@ -182,9 +239,10 @@ class WorkdayCalendar:
         # n working days never take more than 7n/5 + 4 calendar days when only weekends rest, so a date
         # this far before the first covered day never reaches it, and after the last covered day
         # this many days are enough to finish every count that starts inside the table.
-        margin = 7 * working_days // 5 + 7
-        first = dt.date(min(self._covered), 1, 1) - dt.timedelta(days=margin)
-        last = dt.date(max(self._covered), 12, 31)
+        # Statutory holidays of a provisional year add at most a week (春节 beside a weekend).
+        margin = 7 * working_days // 5 + 21
+        first = dt.date(min(min(self._covered), TABLE_YEARS[0]), 1, 1) - dt.timedelta(days=margin)
+        last = dt.date(max(max(self._covered), TABLE_YEARS[-1]), 12, 31)
         days = pl.date_range(first, last + dt.timedelta(days=margin), eager=True)
         work = pl.Series([self.is_workday(day) for day in days], dtype=pl.Int32).cum_sum()
         guessed = pl.Series([day.year not in self._covered for day in days], dtype=pl.Int32).cum_sum()
@@ -217,7 +275,7 @@ class WorkdayCalendar:
         fallback = _weekends_only(date, working_days)
         if table.is_empty():
             return fallback
-        return date.replace_strict(table["date"], table["deadline"], default=fallback, return_dtype=pl.Date)
+        return pl.when(_in_table(date, table)).then(_looked_up(date, table, "deadline")).otherwise(fallback)
 
     def guessed_expr(self, date_expr: pl.Expr | str, working_days: int) -> pl.Expr:
         """True where `deadline_expr` counted through a year not covered (so weekends only were
@@ -225,8 +283,19 @@ class WorkdayCalendar:
         date = _as_date_expr(date_expr)
         table = self.deadline_table(working_days)
         outside = pl.lit(working_days > 0)  # outside the table every counted day is uncovered
-        guessed = date.replace_strict(table["date"], table["guessed"], default=outside, return_dtype=pl.Boolean)
+        if table.is_empty():
+            return pl.when(date.is_null()).then(None).otherwise(outside)
+        guessed = pl.when(_in_table(date, table)).then(_looked_up(date, table, "guessed")).otherwise(outside)
         return pl.when(date.is_null()).then(None).otherwise(guessed)
+
+    def next_workday_expr(self, date_expr: pl.Expr | str) -> pl.Expr:
+        """The day itself when it is a working day, else the next working day: where a period counted
+        in calendar days ends (顺延, standard.md §4)."""
+        return self.deadline_expr(_as_date_expr(date_expr).dt.offset_by("-1d"), 1)
+
+    def rolled_guessed_expr(self, date_expr: pl.Expr | str) -> pl.Expr:
+        """True where `next_workday_expr` looked at a day of a year not announced yet (provisional)."""
+        return self.guessed_expr(_as_date_expr(date_expr).dt.offset_by("-1d"), 1)
 
     def is_late_expr(self, start: pl.Expr | str, end: pl.Expr | str, working_days: int) -> pl.Expr:
         """True when `end` falls after the deadline `working_days` working days after `start`.

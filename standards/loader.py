@@ -145,8 +145,10 @@ def _load_rules(raw: list, entities: dict[str, Entity]) -> dict[str, Rule]:
             params=dict(item.get("params") or {}),
         )
         for name, value in rule.params.items():
+            if isinstance(value, list) and value and all(isinstance(word, str) and word for word in value):
+                continue  # words a rule looks for (e.g. 边远、水上、交通不便 in 备注)
             if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-                raise SpecError(f"{where}: param {name} must be a number ≥ 0")
+                raise SpecError(f"{where}: param {name} must be a number ≥ 0 or a list of words")
         if rule.kind == "field":
             if not rule.applies_to:
                 raise SpecError(f"{where}: a field rule says what it applies_to")

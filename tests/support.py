@@ -154,3 +154,56 @@ def validate_rules_pair(tmp_path: Path, entity: str, failing: dict, passing: dic
     first.update(failing)
     second.update(passing)
     return validate_rows(tmp_path, entity, [first, second], **options)
+
+
+def validate_cli(
+    tmp_path: Path,
+    entity: str,
+    rows: list[dict[str, str]],
+    *,
+    reference: Path = REFERENCE,
+    as_of: dt.date = AS_OF,
+    unit: str = UNIT,
+    extra: tuple[str, ...] = (),
+) -> dict:
+    """Runs `zfjd validate … --json` (in this process) on `rows` and returns the JSON document."""
+    from typer.testing import CliRunner
+
+    from zfjd.cli import app
+
+    path = write_rows(tmp_path / f"{entity}.csv", [_all_keys(rows, row) for row in rows])
+    out = tmp_path / f"{entity}.json"
+    done = CliRunner().invoke(
+        app,
+        ["validate", str(path), "--entity", entity, "--unit", unit, "--reference", str(reference),
+         "--as-of", as_of.isoformat(), "--json", str(out), *extra],
+    )
+    assert done.exit_code in (0, 1), done.output
+    import json
+
+    return json.loads(out.read_text(encoding="utf-8"))
+
+
+def _all_keys(rows: list[dict[str, str]], row: dict[str, str]) -> dict[str, str]:
+    """Every row with every column any row has (blank where it has none)."""
+    keys = dict.fromkeys(key for each in rows for key in each)
+    return {key: row.get(key, "") for key in keys}
+
+
+def outcomes_by_row(document: dict) -> dict[int, tuple[str, set[str], set[str]]]:
+    """row → ("reject" | "accept", rules, provisional finding rules) from a validate JSON document."""
+    rejected: dict[int, set[str]] = {}
+    for error in document["errors"]:
+        rejected.setdefault(error["row"], set()).add(error["rule"])
+    found: dict[int, set[str]] = {}
+    provisional: dict[int, set[str]] = {}
+    for finding in document["findings"]:
+        found.setdefault(finding["row"], set()).add(finding["rule"])
+        if finding["provisional"]:
+            provisional.setdefault(finding["row"], set()).add(finding["rule"])
+    rows = range(1, document["received"] + 1)
+    return {
+        row: ("reject", rejected[row], set()) if row in rejected else ("accept", found.get(row, set()),
+                                                                       provisional.get(row, set()))
+        for row in rows
+    }

@@ -78,12 +78,14 @@ def field_csv(spec: Standard) -> str:
 
 
 def workday_csv(spec: Standard) -> str:
+    """The validator's calendar as a seed: a year not announced yet has its weekends and the statutory
+    holidays fixed in advance, and `is_guessed` (provisional) on each of its days."""
     calendar = WorkdayCalendar(spec.holidays)
     day, last = dt.date(CALENDAR_YEARS[0], 1, 1), dt.date(CALENDAR_YEARS[1], 12, 31)
     rows = []
     while day <= last:
         covered = calendar.is_covered(day.year)
-        workday = calendar.is_workday(day) if covered else day.weekday() < 5
+        workday = calendar.is_workday(day)
         rows.append([day.isoformat(), "true" if workday else "false", "false" if covered else "true"])
         day += dt.timedelta(days=1)
     return _csv(rows, ["calendar_date", "is_workday", "is_guessed"])

@@ -257,7 +257,6 @@ class Province:
                 self.held.setdefault((holder, matter.kind), []).append(matter)
         for body in self.bodies:
             self.bodies_of_unit.setdefault(body.unit, []).append(body)
-        self.all_bad_officers = [o for group in self.bad_officers.values() for o in group]
         self.matters_by_kind = {k: [m for m in self.matters if m.kind == k] for k in ("CF", "QZ", "JC")}
         self.unit_codes = [u.code for u in self.units]
 
@@ -986,15 +985,24 @@ def _unknown_officer(code: str) -> Callable[[dict, _Ctx], None]:
     return apply
 
 
+def _bad_cards_of_body(row: dict, ctx: _Ctx) -> list:
+    """The body's own officers whose card is not valid on the record's date (another body's card would
+    also be 非本主体执法人员)."""
+    body = ctx.province.body_by_code[row["ZTDM"]]
+    judged = _date(
+        row,
+        "CF_JDRQ" if row.get("CF_JDRQ") else "LARQ" if row.get("LARQ") else "JDRQ" if row.get("JDRQ") else "JCRQ",
+    )
+    return [o for o in ctx.province.bad_officers.get(body.code, ()) if not o.valid_on(judged)]
+
+
+def _has_bad_card(row: dict, ctx: _Ctx) -> bool:
+    return row.get("ZTDM") in ctx.province.body_by_code and bool(_bad_cards_of_body(row, ctx))
+
+
 def _bad_card(code: str) -> Callable[[dict, _Ctx], None]:
     def apply(row: dict, ctx: _Ctx) -> None:
-        body = ctx.province.body_by_code[row["ZTDM"]]
-        judged = _date(
-            row,
-            "CF_JDRQ" if row.get("CF_JDRQ") else "LARQ" if row.get("LARQ") else "JDRQ" if row.get("JDRQ") else "JCRQ",
-        )
-        pool = [o for o in ctx.province.bad_officers.get(body.code, ()) if not o.valid_on(judged)]
-        pool = pool or [o for o in ctx.province.all_bad_officers if not o.valid_on(judged)]
+        pool = _bad_cards_of_body(row, ctx)
         row[code] = f"{row[code]};{pool[ctx.rng.randrange(len(pool))].card}"
 
     return apply
@@ -1021,7 +1029,7 @@ def _common(entity: str) -> list[Defect]:
         ("scope.submitter", lambda row, ctx: len(ctx.province.units) > 1, _other_unit),
         _foreign_body(kind, officers),
         ("batch.duplicate", _always, lambda row, ctx: None),  # handled by the caller: a repeat of the row
-        ("finding.officer_without_valid_card", _always, _bad_card(officers)),
+        ("finding.officer_without_valid_card", _has_bad_card, _bad_card(officers)),
     ]
 
 
@@ -1094,7 +1102,8 @@ def _penalty_defects() -> list[Defect]:
         ("penalty.decision_before_filing", ordinary_decided, _shift("LARQ", "CF_JDRQ", 3)),
         ("penalty.validity_before_decision", _decided, _shift("CF_YXQ", "CF_JDRQ", -1)),
         ("penalty.publicity_end_before_decision", _decided, _shift("CF_GSJZQ", "CF_JDRQ", -1)),
-        ("penalty.legal_review_after_decision", _decided, _shift("FZSHRQ", "CF_JDRQ", 1)),
+        # (a 法制审核 dated after the decision is the finding 未经法制审核 since the corrected §4, not a reject)
+        ("penalty.publicity_before_decision", _both(_decided, _has("GSRQ")), _shift("GSRQ", "CF_JDRQ", -1)),
         ("penalty.service_before_decision", _has("SDRQ"), _shift("SDRQ", "CF_JDRQ", -1)),
         ("penalty.payment_before_decision", _has("JKRQ"), _shift("JKRQ", "CF_JDRQ", -1)),
         ("penalty.closing_date_required", _closed, _set(JARQ=None)),
@@ -1121,7 +1130,8 @@ def _penalty_defects() -> list[Defect]:
             _both(fine, _is("CXLX", "2")),
             lambda row, ctx: row.update(CF_NR_FK=_wan(2 * ctx.matters[row["SXBM"]].fine_max)),
         ),
-        ("finding.late_service", _closed_long_after(10), _shift("SDRQ", "CF_JDRQ", 9)),
+        # 七日 are working days (Art 85): 24 calendar days are more than 7 working days even around 春节
+        ("finding.late_service", _closed_long_after(25), _shift("SDRQ", "CF_JDRQ", 24)),
         (
             "finding.time_barred",
             _has("LARQ"),

@@ -44,8 +44,9 @@ def test_some_rejected_exits_1_and_lists_every_error_and_finding(tmp_path):
     assert (error["field"], error["value"]) == ("CF_JDRQ", "2024-13-45")
     assert "处罚决定日期（CF_JDRQ）" in error["message"]
     finding = next(f for f in document["findings"] if f["rule"] == "finding.overdue_handling")
-    assert set(finding) >= {"row", "rule", "message", "basis"}
+    assert set(finding) >= {"row", "rule", "message", "basis", "provisional"}
     assert finding["basis"] == "行政处罚法第六十条"
+    assert finding["provisional"] is False  # 2024 is an announced year
     assert "收到 38 条" in done.stdout
 
 
@@ -107,3 +108,25 @@ def test_a_hostile_name_and_header_through_the_real_entry_point_give_one_line_an
     assert document is None and not (tmp_path / "r.html").exists()
     lines = [line for line in done.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "[/]" in lines[0] and "标准以外的列" in lines[0], done.stderr
+
+
+def test_a_finding_counted_through_an_unannounced_year_is_provisional_in_the_json(tmp_path):
+    from build_samples import clean_case
+
+    # Decided Wed 30 Dec 2026, published Tue 12 Jan 2027: with 元旦 a holiday in every year, the 7th working
+    # day is Mon 11 Jan; 2027's arrangement is not known yet, so the finding is provisional.
+    row = clean_case(1)
+    row.update({"违法行为发生日期": "2026-11-01", "立案日期": "2026-12-01", "处罚决定日期": "2026-12-30",
+                "处罚有效期": "2027-12-30", "公示截止期": "2029-12-30", "送达日期": "2026-12-30",
+                "公示日期": "2027-01-12", "缴款日期": "", "实缴金额（元）": "", "执行方式": "", "案件状态": "4",
+                "结案日期": "", "更新时间": "2027-01-20 09:00:00"})
+    on_time = dict(row, 案件编号="TH-SJ-2024-0002", 行政处罚决定书文号="穗天市监处罚〔2024〕2号",
+                   公示日期="2027-01-11")
+    path = write_rows(tmp_path / "p.csv", [row, on_time])
+    out = tmp_path / "p.json"
+    done = zfjd("validate", str(path), "--entity", "penalty_case", "--unit", UNIT, "--reference", str(REFERENCE),
+                "--json", str(out), "--as-of", "2027-01-31")
+    assert done.returncode == 0, done.stderr
+    document = json.loads(out.read_text(encoding="utf-8"))
+    found = [(f["row"], f["rule"], f["provisional"]) for f in document["findings"]]
+    assert found == [(1, "finding.late_publicity", True)]

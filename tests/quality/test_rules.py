@@ -7,7 +7,7 @@ record 2 the change that must not. Both start from a record that is clean on its
 from __future__ import annotations
 
 import pytest
-from build_samples import BODY_A, BODY_B, BODY_C, COMPANY, PERSON, UNKNOWN_BODY, broken_check
+from build_samples import BODY_A, BODY_B, BODY_C, BODY_D, COMPANY, PERSON, UNKNOWN_BODY, broken_check
 from support import CLEAN, findings_by_row, rules_by_row, validate_rules_pair
 
 from quality.rules import FIELD_RULES, ROW_RULES
@@ -15,6 +15,7 @@ from standards.loader import standard
 
 ORGANISATION_TO_PERSON = {"行政相对人类别": "自然人", "统一社会信用代码": "", "法定代表人": "", "证件类型": "身份证", "证件号码": PERSON}
 SIMPLE = {"程序类型": "简易程序", "立案日期": ""}
+BODY_D_CASE = {"执法主体代码": BODY_D, "处罚机关统一社会信用代码": BODY_D, "立案日期": "2023-11-01", "违法行为发生日期": "2023-10-20"}
 
 # (entity, rule, failing change, passing change)
 CASES = [
@@ -60,7 +61,17 @@ CASES = [
     ("penalty_case", "penalty.decision_before_filing", {"立案日期": "2024-04-16"}, {"立案日期": "2024-04-15"}),
     ("penalty_case", "penalty.validity_before_decision", {"处罚有效期": "2024-04-14"}, {"处罚有效期": "2024-04-15"}),
     ("penalty_case", "penalty.publicity_end_before_decision", {"公示截止期": "2024-04-14"}, {"公示截止期": "2024-04-15"}),
-    ("penalty_case", "penalty.legal_review_after_decision", {"法制审核日期": "2024-04-16"}, {"法制审核日期": "2024-04-15"}),
+    # standard.md §4 (corrected): a review dated after the decision is the finding 未经法制审核, not a reject.
+    ("penalty_case", "penalty.publicity_before_decision", {"公示日期": "2024-04-14"}, {"公示日期": "2024-04-15"}),
+    ("penalty_case", "penalty.act_after_filing", {"违法行为发生日期": "2024-03-02"}, {"违法行为发生日期": "2024-03-01"}),
+    ("penalty_case", "penalty.act_after_decision", {**SIMPLE, "罚款金额（万元）": "0.02", "违法行为发生日期": "2024-04-16"},
+     {**SIMPLE, "罚款金额（万元）": "0.02", "违法行为发生日期": "2024-04-15"}),
+    ("penalty_case", "penalty.act_end_before_start", {"违法行为终了日期": "2024-02-19"}, {"违法行为终了日期": "2024-02-20"}),
+    ("penalty_case", "penalty.review_result_date_required", {"复议诉讼结果": "维持", "复议诉讼结果日期": ""},
+     {"复议诉讼结果": "维持", "复议诉讼结果日期": "2024-06-01"}),
+    ("penalty_case", "penalty.review_result_before_decision", {"复议诉讼结果": "1", "复议诉讼结果日期": "2024-04-14"},
+     {"复议诉讼结果": "1", "复议诉讼结果日期": "2024-04-15"}),
+    ("penalty_case", "penalty.withdrawal_before_publicity", {"撤回公示日期": "2024-04-18"}, {"撤回公示日期": "2024-04-19"}),
     ("penalty_case", "penalty.service_before_decision", {"送达日期": "2024-04-14"}, {"送达日期": "2024-04-15"}),
     ("penalty_case", "penalty.payment_before_decision", {"缴款日期": "2024-04-14"}, {"缴款日期": "2024-04-15"}),
     ("penalty_case", "penalty.closing_date_required", {"结案日期": ""}, {"结案日期": "", "案件状态": "执行中"}),
@@ -98,7 +109,13 @@ CASES = [
 
 # (entity, finding, failing change, passing change)
 FINDINGS = [
-    ("penalty_case", "finding.overdue_handling", {"立案日期": "2024-01-15"}, {"立案日期": "2024-01-16"}),
+    # Decided Mon 15 Apr 2024. Filed 13 Jan: the 90th day is Fri 12 Apr, so the 15th is late; filed 14 Jan:
+    # the 90th day is Sat 13 Apr, which moves on (顺延) to Mon 15 Apr: in time.
+    ("penalty_case", "finding.overdue_handling", {"立案日期": "2024-01-13", "违法行为发生日期": "2023-12-20"},
+     {"立案日期": "2024-01-14", "违法行为发生日期": "2023-12-20"}),
+    ("penalty_case", "finding.overdue_handling",
+     {"立案日期": "2024-01-13", "违法行为发生日期": "2023-12-20", "延长办案期限至": "2024-04-14"},
+     {"立案日期": "2024-01-13", "违法行为发生日期": "2023-12-20", "延长办案期限至": "2024-04-15"}),
     ("penalty_case", "finding.too_few_officers", {"承办执法人员执法证号": "GD-TH-0001;GD-TH-0001"},
      {"承办执法人员执法证号": "GD-TH-0001;GD-TH-0003"}),
     ("coercion_case", "finding.too_few_officers_coercion", {"承办执法人员执法证号": "GD-TH-0002"},
@@ -107,6 +124,12 @@ FINDINGS = [
      {"检查人员执法证号": "GD-TH-0001;GD-TH-0002"}),
     ("inspection", "finding.officer_without_valid_card", {"检查人员执法证号": "GD-TH-0001;GD-TH-0004"},
      {"检查人员执法证号": "GD-TH-0001;GD-TH-0004", "检查日期": "2024-01-31"}),
+    # GD-TH-0006 holds a card of 天河区城市管理和综合执法局 (BODY_B), not of BODY_A.
+    ("inspection", "finding.officer_of_other_entity", {"检查人员执法证号": "GD-TH-0001;GD-TH-0006"},
+     {"检查人员执法证号": "GD-TH-0001;GD-TH-0003"}),
+    # BODY_D was in force 2015-01-01 – 2023-12-31: a case filed in 2023 and decided in 2024 (Art 38).
+    ("penalty_case", "finding.entity_not_in_force", {**BODY_D_CASE, "处罚决定日期": "2024-01-02"},
+     {**BODY_D_CASE, "处罚决定日期": "2023-12-29"}),
     ("penalty_case", "finding.summary_procedure_exceeded", {**SIMPLE, "罚款金额（万元）": "0.3001"},
      {**SIMPLE, "罚款金额（万元）": "0.3"}),
     ("penalty_case", "finding.summary_procedure_exceeded",
@@ -116,10 +139,19 @@ FINDINGS = [
      "罚款金额（万元）": "0.02", "没收违法所得、没收非法财物的金额（万元）": "0.01"},
      {**SIMPLE, "处罚类别": "警告;罚款", "罚款金额（万元）": "0.02"}),
     ("penalty_case", "finding.missing_legal_review", {"是否听证": "是"}, {"是否听证": "是", "法制审核日期": "2024-04-12"}),
+    ("penalty_case", "finding.missing_legal_review", {"是否重大执法决定": "Y", "法制审核日期": "2024-04-16"},
+     {"是否重大执法决定": "Y", "法制审核日期": "2024-04-15"}),
     ("penalty_case", "finding.fine_out_of_range", {"罚款金额（万元）": "0.0499"}, {"罚款金额（万元）": "0.05"}),
-    ("penalty_case", "finding.late_service", {"送达日期": "2024-04-23"}, {"送达日期": "2024-04-22"}),
-    ("penalty_case", "finding.time_barred", {"违法行为发生日期": "2022-02-29" if False else "2022-02-28"},
-     {"违法行为发生日期": "2022-03-01"}),
+    # Decided Mon 15 Apr 2024: the 7th working day is Wed 24 Apr (Art 85: 七日 are working days).
+    ("penalty_case", "finding.late_service", {"送达日期": "2024-04-25"}, {"送达日期": "2024-04-24"}),
+    ("penalty_case", "finding.time_barred", {"违法行为发生日期": "2022-02-28"}, {"违法行为发生日期": "2022-03-01"}),
+    ("penalty_case", "finding.time_barred", {"违法行为发生日期": "2019-02-28", "是否有危害后果": "Y"},
+     {"违法行为发生日期": "2019-03-01", "是否有危害后果": "Y"}),
+    ("penalty_case", "finding.time_barred", {"违法行为发生日期": "2021-01-01", "违法行为终了日期": "2022-02-28"},
+     {"违法行为发生日期": "2021-01-01", "违法行为终了日期": "2022-03-01"}),
+    # Filed Mon 4 Mar 2024: two years from 2 Mar 2022 end on Sat 2 Mar 2024, moved on (顺延) to Mon 4 Mar.
+    ("penalty_case", "finding.time_barred", {"立案日期": "2024-03-04", "违法行为发生日期": "2022-03-01"},
+     {"立案日期": "2024-03-04", "违法行为发生日期": "2022-03-02"}),
     # Decided Fri 27 Sep 2024: Sun 29 and Mon 30 Sep (调休) count, 1–7 Oct is 国庆, so the 7th working day
     # is Sat 12 Oct (调休 again); 14 Oct is late.
     ("penalty_case", "finding.late_publicity",
@@ -127,14 +159,43 @@ FINDINGS = [
       "缴款日期": "2024-10-15", "结案日期": "2024-10-20", "处罚有效期": "2025-09-27"},
      {"立案日期": "2024-08-01", "处罚决定日期": "2024-09-27", "送达日期": "2024-09-29", "公示日期": "2024-10-12",
       "缴款日期": "2024-10-15", "结案日期": "2024-10-20", "处罚有效期": "2025-09-27"}),
-    ("coercion_case", "finding.seizure_overdue", {"解除日期": "2024-04-04"}, {"解除日期": "2024-04-03"}),
-    ("coercion_case", "finding.seizure_overdue", {"是否延长": "Y", "延长至": "2024-05-02", "解除日期": "2024-05-04"},
-     {"是否延长": "Y", "延长至": "2024-05-02", "解除日期": "2024-05-03"}),
+    ("penalty_case", "finding.late_publicity", {"公示日期": ""}, {"公示日期": "2024-04-24"}),
+    # Published 19 Apr 2024; revoked on 复议 Mon 3 Jun: withdraw by the 3rd working day, Thu 6 Jun.
+    ("penalty_case", "finding.late_withdrawal",
+     {"复议诉讼结果": "撤销", "复议诉讼结果日期": "2024-06-03", "撤回公示日期": "2024-06-07"},
+     {"复议诉讼结果": "撤销", "复议诉讼结果日期": "2024-06-03", "撤回公示日期": "2024-06-06"}),
+    ("penalty_case", "finding.late_withdrawal", {"复议诉讼结果": "变更", "复议诉讼结果日期": "2024-06-03", "撤回公示日期": ""},
+     {"复议诉讼结果": "维持", "复议诉讼结果日期": "2024-06-03", "撤回公示日期": ""}),
+    ("penalty_case", "finding.late_withdrawal",
+     {"案件状态": "已撤销", "更新时间": "2024-06-03 10:00:00", "撤回公示日期": "2024-06-07"},
+     {"案件状态": "已撤销", "更新时间": "2024-06-03 10:00:00", "撤回公示日期": "2024-06-06"}),
+    ("penalty_case", "finding.fine_collection_not_separated", {"收缴方式": "当场收缴"}, {"收缴方式": "指定银行或电子支付"}),
+    ("penalty_case", "finding.fine_collection_not_separated",
+     {**SIMPLE, "罚款金额（万元）": "0.015", "收缴方式": "当场收缴"}, {**SIMPLE, "罚款金额（万元）": "0.01", "收缴方式": "当场收缴"}),
+    ("penalty_case", "finding.fine_collection_not_separated",
+     {**SIMPLE, "罚款金额（万元）": "0.015", "收缴方式": "当场收缴", "备注": "城区"},
+     {**SIMPLE, "罚款金额（万元）": "0.015", "收缴方式": "当场收缴", "备注": "水上执法，当场收缴"}),
+    # Seized Mon 4 Mar 2024 until Tue 2 Apr: released after the end of the period is overdue (§4).
+    ("coercion_case", "finding.seizure_overdue", {"解除日期": "2024-04-03"}, {"解除日期": "2024-04-02"}),
+    # The first period may run to day 30 (Wed 3 Apr), not longer.
+    ("coercion_case", "finding.seizure_overdue", {"措施期限届满日期": "2024-04-04"}, {"措施期限届满日期": "2024-04-03"}),
+    # Seized 7 Mar: day 30 is Sat 6 Apr, 顺延 to Sun 7 Apr (a 调休 working day after 清明).
+    ("coercion_case", "finding.seizure_overdue",
+     {"决定日期": "2024-03-07", "措施起始日期": "2024-03-07", "措施期限届满日期": "2024-04-08", "解除日期": "2024-04-01"},
+     {"决定日期": "2024-03-07", "措施起始日期": "2024-03-07", "措施期限届满日期": "2024-04-07", "解除日期": "2024-04-01"}),
+    ("coercion_case", "finding.seizure_overdue", {"是否延长": "Y", "延长至": "2024-05-02", "解除日期": "2024-05-03"},
+     {"是否延长": "Y", "延长至": "2024-05-02", "解除日期": "2024-05-02"}),
+    # Extended from Tue 2 Apr: 30 more days end Thu 2 May, in 劳动节, so on Mon 6 May (顺延).
+    ("coercion_case", "finding.seizure_overdue", {"是否延长": "Y", "延长至": "2024-05-07", "解除日期": "2024-05-01"},
+     {"是否延长": "Y", "延长至": "2024-05-06", "解除日期": "2024-05-01"}),
+    # 冻结 never released (nor decided) long after its 30 days.
+    ("coercion_case", "finding.seizure_overdue", {"强制方式": "冻结存款汇款", "解除日期": ""},
+     {"强制方式": "冻结存款汇款", "解除日期": "2024-04-02"}),
     ("penalty_case", "finding.case_open_too_long",
-     {"案件状态": "调查中", "立案日期": "2025-03-31", "处罚决定日期": "", "行政处罚决定书文号": "", "处罚类别": "",
+     {"案件状态": "调查中", "立案日期": "2025-03-29", "处罚决定日期": "", "行政处罚决定书文号": "", "处罚类别": "",
       "处罚内容": "", "处罚依据": "", "处罚有效期": "", "罚款金额（万元）": "", "送达日期": "", "缴款日期": "",
       "结案日期": "", "公示日期": "", "违法行为发生日期": "2025-03-01"},
-     {"案件状态": "调查中", "立案日期": "2025-04-01", "处罚决定日期": "", "行政处罚决定书文号": "", "处罚类别": "",
+     {"案件状态": "调查中", "立案日期": "2025-03-30", "处罚决定日期": "", "行政处罚决定书文号": "", "处罚类别": "",
       "处罚内容": "", "处罚依据": "", "处罚有效期": "", "罚款金额（万元）": "", "送达日期": "", "缴款日期": "",
       "结案日期": "", "公示日期": "", "违法行为发生日期": "2025-03-01"}),
 ]

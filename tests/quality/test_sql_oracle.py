@@ -172,6 +172,7 @@ UNDECIDED = {
     **NO_FINE,
 }
 SUMMARY = {"程序类型": "1", "立案日期": ""}
+WITHDRAWN_3_JUNE = {"案件状态": "9", "更新时间": "2024-06-03 10:00:00"}
 
 
 def _decided_on(decision: str, publicity: str, **other: str) -> dict[str, str]:
@@ -391,6 +392,7 @@ EDGES: dict[str, dict[str, str]] = {
         "结案日期": "2024-02-01",
     },
     "legal review after decision": {"法制审核日期": "2024-04-16"},
+    "major decision reviewed after it": {"是否重大执法决定": "Y", "法制审核日期": "2024-04-16"},
     "legal review on decision day": {"是否重大执法决定": "Y", "法制审核日期": "2024-04-15"},
     "served before decision": {"送达日期": "2024-04-14"},
     "paid before decision": {"缴款日期": "2024-04-14"},
@@ -400,8 +402,22 @@ EDGES: dict[str, dict[str, str]] = {
     "authority code wrong": {"处罚机关统一社会信用代码": broken_check(BODY_A)},
     "decided 90 days after filing": {"立案日期": "2024-01-16"},
     "decided 91 days after filing": {"立案日期": "2024-01-15"},
+    "decided 92 days after filing, day 90 a Saturday (顺延)": {
+        "立案日期": "2024-01-14", "违法行为发生日期": "2023-12-20"
+    },
+    "decided 93 days after filing, day 90 a Friday": {"立案日期": "2024-01-13", "违法行为发生日期": "2023-12-20"},
+    "decided on the approved extended deadline": {
+        "立案日期": "2024-01-13", "违法行为发生日期": "2023-12-20", "延长办案期限至": "2024-04-15"
+    },
+    "decided after the approved extended deadline": {
+        "立案日期": "2024-01-13", "违法行为发生日期": "2023-12-20", "延长办案期限至": "2024-04-14"
+    },
     "served 7 days after decision": {"送达日期": "2024-04-22"},
     "served 8 days after decision": {"送达日期": "2024-04-23"},
+    "served on the 7th working day": {"送达日期": "2024-04-24"},
+    "served on the 8th working day": {"送达日期": "2024-04-25"},
+    "served over National Day": _decided_on("2024-09-27", "2024-10-12", 送达日期="2024-10-12"),
+    "served over National Day, late": _decided_on("2024-09-27", "2024-10-12", 送达日期="2024-10-14"),
     "filed 2 years and a day after 28 Feb": {"违法行为发生日期": "2022-02-28", "立案日期": "2024-02-29"},
     "filed 2 years after 29 Feb": {
         **_decided_on("2022-04-15", "2022-04-19"),
@@ -409,6 +425,43 @@ EDGES: dict[str, dict[str, str]] = {
         "立案日期": "2022-03-01",
     },
     "filed exactly 2 years after": {"违法行为发生日期": "2022-03-01", "立案日期": "2024-03-01"},
+    "filed 2 years after, the last day a Saturday (顺延)": {"违法行为发生日期": "2022-03-02", "立案日期": "2024-03-04"},
+    "filed 2 years and a working day after": {"违法行为发生日期": "2022-03-01", "立案日期": "2024-03-04"},
+    "filed 5 years after, with harm": {"违法行为发生日期": "2019-03-01", "是否有危害后果": "Y"},
+    "filed 5 years and a day after, with harm": {"违法行为发生日期": "2019-02-28", "是否有危害后果": "Y"},
+    "filed 2 years after a continuing act ended": {"违法行为发生日期": "2020-01-01", "违法行为终了日期": "2022-03-01"},
+    "filed 2 years and a day after a continuing act ended": {
+        "违法行为发生日期": "2020-01-01", "违法行为终了日期": "2022-02-28"
+    },
+    "continuing act ending before it began": {"违法行为终了日期": "2024-02-19"},
+    "act after filing": {"违法行为发生日期": "2024-03-02"},
+    "act after decision": {**SUMMARY, "违法行为发生日期": "2024-04-16", "罚款金额（万元）": "0.02"},
+    "published before decision": {"公示日期": "2024-04-14"},
+    "never published": {"公示日期": ""},
+    "never published, withdrawn after the deadline": {"公示日期": "", "案件状态": "9"},
+    "never published, withdrawn in time": {"公示日期": "", "案件状态": "9", "更新时间": "2024-04-24 18:00:00"},
+    "never published, revoked on review": {"公示日期": "", "复议诉讼结果": "2", "复议诉讼结果日期": "2024-06-03"},
+    "never published, revoked in time": {"公示日期": "", "复议诉讼结果": "2", "复议诉讼结果日期": "2024-04-24"},
+    "review outcome without its date": {"复议诉讼结果": "2"},
+    "review outcome before decision": {"复议诉讼结果": "1", "复议诉讼结果日期": "2024-04-14"},
+    "withdrawn before published": {"撤回公示日期": "2024-04-18"},
+    "revoked, withdrawn on the 3rd working day": {
+        "复议诉讼结果": "2", "复议诉讼结果日期": "2024-06-03", "撤回公示日期": "2024-06-06"
+    },
+    "revoked, withdrawn on the 4th working day": {
+        "复议诉讼结果": "2", "复议诉讼结果日期": "2024-06-03", "撤回公示日期": "2024-06-07"
+    },
+    "changed, never withdrawn": {"复议诉讼结果": "3", "复议诉讼结果日期": "2024-06-03"},
+    "upheld, never withdrawn": {"复议诉讼结果": "1", "复议诉讼结果日期": "2024-06-03"},
+    "withdrawn case, withdrawn late": {**WITHDRAWN_3_JUNE, "撤回公示日期": "2024-06-07"},
+    "withdrawn case, withdrawn in time": {**WITHDRAWN_3_JUNE, "撤回公示日期": "2024-06-06"},
+    "fine collected on the spot, ordinary procedure": {"收缴方式": "当场收缴"},
+    "fine paid at the bank": {"收缴方式": "1"},
+    "summary fine of 100 元 collected on the spot": {**SUMMARY, "罚款金额（万元）": "0.01", "收缴方式": "2"},
+    "summary fine of 150 元 collected on the spot": {**SUMMARY, "罚款金额（万元）": "0.015", "收缴方式": "2"},
+    "summary fine of 150 元 collected on the water": {
+        **SUMMARY, "罚款金额（万元）": "0.015", "收缴方式": "2", "备注": "水上执法"
+    },
     "major decision without legal review": {"是否重大执法决定": "Y"},
     "hearing without legal review": {"是否听证": "Y"},
     "major decision unknown": {"是否重大执法决定": "X"},
@@ -431,13 +484,16 @@ EDGES: dict[str, dict[str, str]] = {
 }
 
 DATE_COLUMNS = [f.name for f in standard().entity("penalty_case").fields if f.type == "date"]
+# The optional fields the corrected standard added (§2): written too, blank unless a case fills them.
+NEW_HEADERS = ["违法行为终了日期", "是否有危害后果", "延长办案期限至", "收缴方式", "复议诉讼结果日期", "撤回公示日期"]
+HEADERS = PENALTY_HEADERS + NEW_HEADERS
 
 
 def _filler(number: int, days_back: int) -> dict[str, str]:
     """A clean case with every date moved back, so that date columns have mostly distinct values."""
     row = clean_case(number)
     for column in DATE_COLUMNS:
-        if row[column]:
+        if row.get(column):
             row[column] = (dt.date.fromisoformat(row[column]) - dt.timedelta(days=days_back)).isoformat()
     stamp = dt.datetime(2024, 5, 10, 9, 30) - dt.timedelta(minutes=7 * days_back)
     row["更新时间"] = stamp.strftime("%Y-%m-%d %H:%M:%S")
@@ -447,14 +503,14 @@ def _filler(number: int, days_back: int) -> dict[str, str]:
 def write_cases(path: Path, cases: dict[str, dict[str, str]], fillers: int = 0) -> Path:
     rows = []
     for changes in cases.values():
-        row = clean_case(len(rows) + 1)
+        row = dict.fromkeys(NEW_HEADERS, "") | clean_case(len(rows) + 1)
         row.update(changes)
         rows.append(row)
     rows += [_filler(len(rows) + 1, k) for k in range(1, fillers + 1)]
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(PENALTY_HEADERS)
-        writer.writerows([row[header] for header in PENALTY_HEADERS] for row in rows)
+        writer.writerow(HEADERS)
+        writer.writerows([row.get(header, "") for header in HEADERS] for row in rows)
     return path
 
 
@@ -501,12 +557,14 @@ def test_edge_file_fillers(edge_outcome):
 BEYOND_THE_CALENDAR = {  # judged as of 2030-06-30: dates past the last year with known holidays, and long before
     "publicity before the calendar": _decided_on("2003-06-06", "2003-06-17"),
     "publicity before the calendar, late": _decided_on("2003-06-06", "2003-06-18"),
-    "publicity into the first unknown year": _decided_on("2026-12-25", "2027-01-05"),
-    "publicity into the first unknown year, late": _decided_on("2026-12-25", "2027-01-06"),
+    # 元旦 2027 is a holiday before the year's arrangement is announced: the 7th working day is 6 Jan.
+    "publicity into the first unknown year": _decided_on("2026-12-25", "2027-01-06"),
+    "publicity into the first unknown year, late": _decided_on("2026-12-25", "2027-01-07"),
     "publicity in an unknown year": _decided_on("2028-02-24", "2028-03-06"),
     "publicity in an unknown year, late": _decided_on("2028-02-24", "2028-03-07"),
-    "publicity of a Sunday decision in an unknown year": _decided_on("2029-09-30", "2029-10-09"),
-    "publicity of a Sunday decision in an unknown year, late": _decided_on("2029-09-30", "2029-10-10"),
+    # 国庆 1–3 Oct 2029 (Mon–Wed) are statutory holidays: Thu 4 Oct is the 1st working day, 12 Oct the 7th.
+    "publicity of a Sunday decision in an unknown year": _decided_on("2029-09-30", "2029-10-12"),
+    "publicity of a Sunday decision in an unknown year, late": _decided_on("2029-09-30", "2029-10-15"),
 }
 
 
@@ -514,7 +572,7 @@ def test_publicity_beyond_the_calendar(tmp_path):
     result = outcome(write_cases(tmp_path / "penalty_case.csv", BEYOND_THE_CALENDAR), as_of=dt.date(2030, 6, 30))
     assert_agree(result)
     late = result.sql.filter(pl.col("rule") == "finding.late_publicity")["row"].to_list()
-    assert late == [2, 4, 6, 8], "every `late` case and no other (weekends only, beyond the calendar)"
+    assert late == [2, 4, 6, 8], "every `late` case and no other (weekends and known statutory holidays)"
     assert result.rejected == {1, 2}, "the 2003 cases predate the 执法主体 and 事项: compared on errors only"
 
 
@@ -535,3 +593,57 @@ def test_year_zero(tmp_path, name, layout):
     # beside clean cases (the same dates: typed by value) or shifted ones (distinct dates: row by row)
     cases = {name: YEAR_ZERO[name], **{f"clean {n}": {} for n in range(3)}}
     assert_agree(outcome(write_cases(tmp_path / "penalty_case.csv", cases, fillers=16 if LAYOUTS[layout] else 0)))
+
+
+# The corrected §4 edges say in their names which side of a boundary they sit on: both passes must agree
+# (above) and the answer must be the one the standard gives.
+CORRECTED_EDGES = {
+    "decided 92 days after filing, day 90 a Saturday (顺延)": None,
+    "decided 93 days after filing, day 90 a Friday": "finding.overdue_handling",
+    "decided on the approved extended deadline": None,
+    "decided after the approved extended deadline": "finding.overdue_handling",
+    "served 8 days after decision": None,
+    "served on the 7th working day": None,
+    "served on the 8th working day": "finding.late_service",
+    "served over National Day": None,
+    "served over National Day, late": "finding.late_service",
+    "filed 2 years after, the last day a Saturday (顺延)": None,
+    "filed 2 years and a working day after": "finding.time_barred",
+    "filed 5 years after, with harm": None,
+    "filed 5 years and a day after, with harm": "finding.time_barred",
+    "filed 2 years after a continuing act ended": None,
+    "filed 2 years and a day after a continuing act ended": "finding.time_barred",
+    "continuing act ending before it began": "penalty.act_end_before_start",
+    "act after filing": "penalty.act_after_filing",
+    "act after decision": "penalty.act_after_decision",
+    "published before decision": "penalty.publicity_before_decision",
+    "never published": "finding.late_publicity",
+    "never published, withdrawn after the deadline": "finding.late_publicity",
+    "never published, withdrawn in time": None,
+    "never published, revoked on review": "finding.late_publicity",
+    "never published, revoked in time": None,
+    "review outcome without its date": "penalty.review_result_date_required",
+    "review outcome before decision": "penalty.review_result_before_decision",
+    "withdrawn before published": "penalty.withdrawal_before_publicity",
+    "revoked, withdrawn on the 3rd working day": None,
+    "revoked, withdrawn on the 4th working day": "finding.late_withdrawal",
+    "changed, never withdrawn": "finding.late_withdrawal",
+    "upheld, never withdrawn": None,
+    "withdrawn case, withdrawn late": "finding.late_withdrawal",
+    "withdrawn case, withdrawn in time": None,
+    "fine collected on the spot, ordinary procedure": "finding.fine_collection_not_separated",
+    "fine paid at the bank": None,
+    "summary fine of 100 元 collected on the spot": None,
+    "summary fine of 150 元 collected on the spot": "finding.fine_collection_not_separated",
+    "summary fine of 150 元 collected on the water": None,
+    "legal review after decision": None,
+    "major decision reviewed after it": "finding.missing_legal_review",
+}
+
+
+@pytest.mark.parametrize("name", list(CORRECTED_EDGES))
+def test_corrected_edges_sit_where_their_names_say(edge_outcome, name):
+    row = list(EDGES).index(name) + 1
+    found = {rule for at, rule, _ in edge_outcome.engine_errors | edge_outcome.engine_findings if at == row}
+    expected = CORRECTED_EDGES[name]
+    assert found == ({expected} if expected else set()), found

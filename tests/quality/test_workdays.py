@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from pathlib import Path
 
 import chinese_calendar
@@ -11,18 +12,35 @@ import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from lunardate import LunarDate
 
-from quality.workdays import WorkdayCalendar
+from quality.workdays import TABLE_YEARS, WorkdayCalendar, statutory_holidays
 
 D = dt.date
 HOLIDAYS_YAML = Path(__file__).resolve().parents[2] / "standards" / "spec" / "holidays.yaml"
 
 
+@functools.cache
+def oracle_statutory(year: int) -> set[dt.date]:
+    """全国年节及纪念日放假办法 (2024), straight from lunardate and the solar terms."""
+    new_year = LunarDate(year, 1, 1).to_solar_date()
+    lunar = [LunarDate(year, m, d).to_solar_date() for m, d in ((1, 2), (1, 3), (5, 5), (8, 15))]
+    qingming = [d for d, name in chinese_calendar.get_solar_terms(D(year, 3, 30), D(year, 4, 10)) if name == "清明"]
+    fixed = [D(year, 1, 1), D(year, 5, 1), D(year, 5, 2), D(year, 10, 1), D(year, 10, 2), D(year, 10, 3)]
+    eve = LunarDate(year + 1, 1, 1).to_solar_date() - dt.timedelta(days=1)
+    return {*fixed, new_year - dt.timedelta(days=1), new_year, *lunar, *qingming, eve} & set(
+        days(D(year, 1, 1), D(year, 12, 31))
+    )
+
+
 def oracle_is_workday(day: dt.date) -> bool:
-    """chinese_calendar where it knows the year, Monday–Friday where it raises."""
+    """chinese_calendar where it knows the year; else Monday–Friday without the statutory holidays
+    known in advance (within the calendar's tables, 2000–2098; weekends only far outside them)."""
     try:
         return chinese_calendar.is_workday(day)
     except NotImplementedError:
+        if 2000 <= day.year <= 2098:
+            return day.weekday() < 5 and day not in oracle_statutory(day.year)
         return day.weekday() < 5
 
 
@@ -137,11 +155,12 @@ def test_deadline_matches_oracle_anywhere(starts, working_days):
 # -- uncovered years -----------------------------------------------------------------------------------
 
 
-def test_2027_is_counted_with_weekends_only_and_reported():
+def test_2027_is_counted_with_its_known_statutory_holidays_and_reported():
     calendar = WorkdayCalendar()
-    thursday = D(2027, 9, 30)  # weekends only: Fri 1 Oct (1), Mon 4 Oct (2), whatever 国庆 2027 will be
+    # 国庆 1–3 Oct is fixed in advance (its 调休 is not): Mon 4 Oct (1), Tue 5 Oct (2).
+    thursday = D(2027, 9, 30)
     assert thursday.weekday() == 3
-    assert deadlines(calendar, [thursday], 2) == [D(2027, 10, 4)]
+    assert deadlines(calendar, [thursday], 2) == [D(2027, 10, 5)]
     assert guessed(calendar, [thursday, D(2024, 9, 27)], 2) == [True, False]
     assert calendar.uncovered_years([thursday, D(2024, 9, 27), None]) == [2027]
     assert calendar.uncovered_years_seen() == [2027]
@@ -285,7 +304,7 @@ def test_lazy_and_deadline_table():
     calendar = WorkdayCalendar()
     table = calendar.deadline_table(7)
     assert table.columns == ["date", "deadline", "guessed"]
-    assert table["date"].min() < D(2004, 1, 1) and table["date"].max() == D(2026, 12, 31)
+    assert table["date"].min() < D(2000, 1, 1) and table["date"].max() == D(TABLE_YEARS[-1], 12, 31)
     row = table.filter(pl.col("date") == D(2024, 9, 27)).row(0)
     assert row == (D(2024, 9, 27), D(2024, 10, 12), False)
     lazy = pl.LazyFrame({"d": [D(2024, 9, 27)]}).select(calendar.deadline_expr("d", 7)).collect()
@@ -297,3 +316,40 @@ def test_working_days_must_be_a_whole_number():
     for bad in (-1, 1.5, True):
         with pytest.raises(ValueError):
             calendar.deadline_expr("d", bad)
+
+
+# -- the statutory holidays of a year not announced yet -----------------------------------------------
+
+
+def test_statutory_holidays_of_2027_by_hand():
+    # 元旦; 除夕 Fri 5 Feb – 初三 Mon 8 Feb (春节 is 6 Feb 2027); 清明 5 Apr; 劳动节; 端午 9 Jun; 中秋 15 Sep; 国庆.
+    expected = {D(2027, 1, 1), D(2027, 2, 5), D(2027, 2, 6), D(2027, 2, 7), D(2027, 2, 8), D(2027, 4, 5),
+                D(2027, 5, 1), D(2027, 5, 2), D(2027, 6, 9), D(2027, 9, 15), D(2027, 10, 1), D(2027, 10, 2),
+                D(2027, 10, 3)}
+    assert statutory_holidays(2027) == expected
+
+
+@pytest.mark.parametrize("year", [2025, 2026])
+def test_statutory_holidays_are_days_off_in_the_announced_years_since_the_2024_revision(year):
+    # The revised 办法 applies from 2025: every day it fixes was a day off in the State Council's notice.
+    assert all(not chinese_calendar.is_workday(day) for day in statutory_holidays(year))
+    assert len(statutory_holidays(year)) == 13
+
+
+def test_new_year_2027_is_a_holiday_before_the_arrangement_is_announced():
+    calendar = WorkdayCalendar()
+    # standard.md §4: a 2026-12-30 decision published 2027-01-11 is not late (元旦 is always a holiday)…
+    assert deadlines(calendar, [D(2026, 12, 30)], 7) == [D(2027, 1, 11)]
+    # …and the answer is provisional.
+    assert guessed(calendar, [D(2026, 12, 30)], 7) == [True]
+
+
+def test_next_workday_moves_a_period_on_over_weekends_and_holidays():
+    calendar = WorkdayCalendar()
+    frame = pl.DataFrame({"d": [D(2024, 4, 13), D(2024, 4, 15), D(2024, 10, 1), D(2024, 4, 6), D(2027, 10, 2)]})
+    out = frame.select(
+        calendar.next_workday_expr("d").alias("next"), calendar.rolled_guessed_expr("d").alias("guess")
+    )
+    # Sat → Mon; a working day stays; 国庆 2024 → 8 Oct; Sat 6 Apr 2024 → Sun 7 Apr (调休); 2027 provisional.
+    assert out["next"].to_list() == [D(2024, 4, 15), D(2024, 4, 15), D(2024, 10, 8), D(2024, 4, 7), D(2027, 10, 4)]
+    assert out["guess"].to_list() == [False, False, False, False, True]

@@ -92,3 +92,14 @@ def test_code_list_facts_the_rules_rely_on_are_in_the_standard():
     statuses = set(spec.codelists["case_status"].codes)
     assert {*rules.DECIDED_STATUSES, *rules.OPEN_UNDECIDED_STATUSES, rules.CLOSED_STATUS} <= statuses
     assert rules.INSPECTION_OPENED_CASE in spec.codelists["inspection_result"].codes
+
+
+def test_code_values_the_rules_name_resolve_in_their_code_lists():
+    from quality import rules
+
+    spec = standard()
+    for codelist, labels in (rules.WITHDRAWN_STATUS, rules.REVIEW_CHANGED, rules.REVIEW_REVOKED,
+                             rules.REVIEW_DECIDED, rules.ON_THE_SPOT):
+        labels = (labels,) if isinstance(labels, str) else labels
+        known = {value.label for value in spec.codelists[codelist].values}
+        assert set(labels) <= known, (codelist, labels)

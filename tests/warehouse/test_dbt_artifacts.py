@@ -23,7 +23,11 @@ def test_the_workday_seed_knows_the_national_day_adjustments():
     assert rows["2024-09-29"]["is_workday"] == "true"  # a Sunday worked for 国庆
     assert rows["2024-10-12"]["is_workday"] == "true"  # a Saturday worked for 国庆
     assert rows["2024-10-07"]["is_workday"] == "false"  # a Monday of the holiday
-    assert rows["2030-06-03"]["is_guessed"] == "true"  # beyond the calendar package: weekends only, flagged
+    assert rows["2030-06-03"]["is_guessed"] == "true"  # beyond the calendar package: provisional, flagged
+    # A year not announced yet still has its statutory holidays fixed in advance (元旦, 国庆 1–3 Oct).
+    assert rows["2027-01-01"]["is_workday"] == "false" and rows["2027-01-01"]["is_guessed"] == "true"
+    assert rows["2027-10-01"]["is_workday"] == "false"
+    assert rows["2027-01-04"]["is_workday"] == "true"  # Monday after 元旦: its 调休 is not known yet
 
 
 def test_the_code_macro_resolves_every_label_of_every_code_list_to_its_code():
