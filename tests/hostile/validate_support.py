@@ -114,15 +114,34 @@ class ChildOutcome:
     seconds: float
 
 
+# Runs `python -m zfjd.cli ARGS…` and, at exit, writes the process's VmHWM (kB) to the file named first.
+PEAK_REPORTER = """
+import atexit, runpy, sys
+peak_file = sys.argv[1]
+def report():
+    with open("/proc/self/status") as status:
+        peak = next(line.split()[1] for line in status if line.startswith("VmHWM:"))
+    with open(peak_file, "w") as out:
+        out.write(peak)
+atexit.register(report)
+sys.argv = ["zfjd", *sys.argv[2:]]
+runpy.run_module("zfjd.cli", run_name="__main__")
+"""
+
+
 def validate_in_child(
     path: Path, tmp_path: Path, *extra: str, entity: str = "inspection", timeout: float = 60
 ) -> ChildOutcome:
-    """`zfjd validate` in a child process: a crash (SIGABRT) or a memory blow-up stays there, and the
-    child's own peak RSS is read from wait4 (not the maximum over every child this session ran)."""
+    """`zfjd validate` in a child process: a crash (SIGABRT) or a memory blow-up stays there. The
+    child's peak is its own image's high-water mark (VmHWM, written at exit by PEAK_REPORTER): wait4's
+    ru_maxrss would also count the pytest process it was forked from (Linux carries it across exec), so
+    it grows with whatever the session ran before. A child killed by a signal falls back to ru_maxrss."""
+    peak_file = tmp_path / f".peak-{time.monotonic_ns()}"
     args = [
         sys.executable,
-        "-m",
-        "zfjd.cli",
+        "-c",
+        PEAK_REPORTER,
+        str(peak_file),
         "validate",
         str(path),
         "--entity",
@@ -150,7 +169,8 @@ def validate_in_child(
     stderr = child.stderr.read().decode("utf-8", "replace")
     child.stderr.close()
     child.returncode = os.waitstatus_to_exitcode(status)
-    return ChildOutcome(child.returncode, stderr, usage.ru_maxrss / 1024, time.perf_counter() - started)
+    peak_kb = int(peak_file.read_text()) if peak_file.exists() else usage.ru_maxrss
+    return ChildOutcome(child.returncode, stderr, peak_kb / 1024, time.perf_counter() - started)
 
 
 def raw_xlsx(
