@@ -14,6 +14,7 @@ the month's 通报 from the published copy alone (`zfjd report monthly` writes t
 from __future__ import annotations
 
 import datetime as dt
+import os
 from datetime import timedelta
 
 from airflow.sdk import Asset, Param, dag, get_current_context, task
@@ -30,7 +31,7 @@ MONTHLY_REPORT = Asset(name="zfjd_monthly_report", uri="file:///zfjd/reports/mon
 
 default_args = {
     "owner": "zfjd-data-engineering",
-    "retries": 2,
+    "retries": int(os.environ.get("ZFJD_TASK_RETRIES", "2")),  # 0 under the embedded `zfjd run`
     "retry_delay": timedelta(minutes=5),
     "execution_timeout": timedelta(hours=2),
     "on_failure_callback": alert_failure,

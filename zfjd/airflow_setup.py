@@ -313,6 +313,11 @@ def run_dag(
     watcher = threading.Thread(target=watch, daemon=True) if on_progress else None
     if watcher:
         watcher.start()
+    # In-process runs report to a person waiting at the terminal: fail fast, no retry delays (the DAG file
+    # reads this when it is parsed below; restored after, so the process's later DAG loads keep theirs).
+    fail_fast = not use_executor and "ZFJD_TASK_RETRIES" not in os.environ
+    if fail_fast:
+        os.environ["ZFJD_TASK_RETRIES"] = "0"
     try:
         with output_to(log or log_path(dag_id)):
             dag = load_dag(dag_id)
@@ -324,6 +329,8 @@ def run_dag(
 
             run = dag.test(logical_date=timezone.utcnow(), run_conf=conf, use_executor=use_executor)
     finally:
+        if fail_fast:
+            os.environ.pop("ZFJD_TASK_RETRIES", None)
         stop.set()
         if watcher:
             watcher.join()
