@@ -10,6 +10,7 @@ import duckdb
 import openpyxl
 import pytest
 
+from standards.model import REFERENCE_UNIT
 from zfjd.home import Home
 from zfjd.reports.feedback import load_feedback, write_unit_feedback
 from zfjd.reports.monthly import PROVISIONAL_NOTE
@@ -47,8 +48,8 @@ def test_every_unit_with_a_batch_this_cycle_gets_an_xlsx_and_an_html(feedback):
     home, _, paths, as_of = feedback
     with duckdb.connect(str(home.published), read_only=True) as con:
         units = {u for (u,) in con.execute(
-            "select distinct unit from ops.ops_batch where validated_as_of = ? and unit <> 'province'",
-            [as_of]).fetchall()}
+            "select distinct unit from ops.ops_batch where validated_as_of = ? and unit <> ?",
+            [as_of, REFERENCE_UNIT]).fetchall()}
     expected = set()
     for unit in units:
         folder = home.reports / "feedback" / unit

@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from quality.report import TextCells
+from standards.model import REFERENCE_UNIT  # the province's 三库 extract: not a unit to give feedback to
 from zfjd.home import Home
 from zfjd.reports import template_environment
 from zfjd.reports.monthly import PROVINCE_LEVEL, PROVISIONAL_NOTE, add_months, fmt_rate, month_label, short_kind
 
-REFERENCE_UNIT = "province"  # the province's 三库 extract: not a unit to give feedback to
 HTML_ROWS_PER_RULE = 500
 ENTITY_NAMES = {  # the standard's names of what units report; others fall back to the standard, then the code
     "penalty_case": "行政处罚案件",
