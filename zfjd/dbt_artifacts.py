@@ -10,7 +10,7 @@
     dbt_project/models/staging/_sources.yml      the lake's `raw` tables, every column named and described
     dbt_project/models/staging/_staging.yml      staging columns described by the standard field they rename
 
-`zfjd dbt-artifacts` (or `write_all()`) rewrites them; a test fails when a committed file is stale.
+`uv run python -m zfjd.dbt_artifacts` (or `write_all()`) rewrites them; a test fails when a committed file is stale.
 """
 
 from __future__ import annotations
