@@ -177,3 +177,26 @@ def test_provisional_findings_are_counted_apart_and_never_shown_as_firm(report):
 def test_a_bad_month_is_refused_in_chinese(published, tmp_path):
     with pytest.raises(ValueError, match="月份格式应为 YYYY-MM"):
         write_monthly_html(published.published, "2025-13", tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("month", "years", "expected"),
+    [
+        ("2026-06", {2024: True, 2025: True, 2026: False}, (2025, True)),
+        # rebuilt after 2025 ended, the 通报 of June 2025 still names 2024
+        ("2025-06", {2024: True, 2025: True, 2026: False}, (2024, True)),
+        ("2025-12", {2024: True, 2025: True}, (2025, True)),
+        # December's 通报 built before the year is over: 2025 is in progress, never shown
+        ("2025-12", {2024: True, 2025: False}, (2024, True)),
+        ("2025-03", {2025: False}, (2024, False)),
+    ],
+)
+def test_the_zero_enforcement_year_is_the_last_complete_one_by_the_reported_month(month, years, expected):
+    from zfjd.reports.monthly import last_complete_year, parse_month
+
+    with duckdb.connect() as con:
+        con.execute("create schema marts")
+        con.execute("create table marts.mart_indicators_province_yearly "
+                    "(report_year integer, is_year_complete boolean)")
+        con.executemany("insert into marts.mart_indicators_province_yearly values (?, ?)", list(years.items()))
+        assert last_complete_year(con, parse_month(month)) == expected

@@ -246,19 +246,21 @@ def _indicators(con, month_start: dt.date, cities: _Cities) -> dict:
 
 
 def last_complete_year(con, month_start: dt.date) -> tuple[int, bool]:
-    """The last whole year that had ended by the reported month, and whether the warehouse holds it complete.
+    """The last whole year that had ended by the end of the reported month, and whether the warehouse holds
+    it complete.
 
-    零执法 is judged by whole year only (standard.md §6): the mart never lists a year in progress, so the
-    通报 of any month shows the last year the warehouse marks complete, at the latest the reported
-    month's own year (a 通报 for December written once the year is over)."""
+    零执法 is judged by whole year only (standard.md §6): the mart never lists a year in progress. The
+    year is fixed by the month, not by the build day, so a 通报 rebuilt later names the same year: the
+    year before, or the month's own year for December (once the build day is past it)."""
+    latest = month_start.year if month_start.month == 12 else month_start.year - 1
     row = con.execute(
         "select max(report_year) from marts.mart_indicators_province_yearly "
         "where is_year_complete and report_year <= ?",
-        [month_start.year],
+        [latest],
     ).fetchone()
     if row and row[0] is not None:
         return int(row[0]), True
-    return month_start.year - 1, False
+    return latest, False
 
 
 def _zero_enforcement(con, month_start: dt.date, cities: _Cities) -> dict:
