@@ -42,9 +42,9 @@ from standards.model import LIST_SEPARATOR, Standard
 
 UNUSABLE_RULE = "batch.unusable"
 # What units report (validated as the unit that sent it: scope applies), and what the province's 三库
-# extract carries (no 报送单位 scope). Together: every entity the lake holds.
-UNIT_REPORTED_ENTITIES = ("penalty_case", "coercion_case", "inspection", "case_event", "review_result")
-EXTRACT_ENTITIES = ("enforcement_entity", "officer", "matter", "law", "law_article")
+# extract carries (no 报送单位 scope): entities.yaml `reported_by`. Together: every entity the lake holds.
+UNIT_REPORTED_ENTITIES = load_standard().unit_reported_entities
+EXTRACT_ENTITIES = load_standard().extract_entities
 # Rows validated in one engine pass: one chunk of validate_file, so memory stays as for a big file.
 GROUP_ROWS = 100_000
 ISSUE_SCHEMA = {

@@ -13,6 +13,7 @@ from standards.model import (
     CODED_TYPES,
     FIELD_TYPES,
     PRESENCES,
+    REPORTERS,
     RULE_KINDS,
     SEVERITIES,
     CodeList,
@@ -97,7 +98,13 @@ def _load_entities(raw: dict, codelists: dict[str, CodeList]) -> dict[str, Entit
             updated_at=body.get("updated_at"),
             is_reference=bool(body.get("reference", False)),
             origin=body.get("origin", ""),
+            reported_by=body.get("reported_by"),
         )
+        if entity.reported_by is not None and entity.reported_by not in REPORTERS:
+            raise SpecError(
+                f"entities.yaml: {entity_code}: reported_by must be one of {sorted(REPORTERS)}, "
+                f"not {entity.reported_by!r}"
+            )
         for column in (*entity.key, *(c for group in entity.unique for c in group), entity.updated_at):
             if column is not None and not entity.has_field(column):
                 raise SpecError(f"entities.yaml: {entity_code}: key/unique/updated_at names unknown field {column}")

@@ -52,6 +52,13 @@ class Field:
         return self.presence == "R"
 
 
+# Who sends an entity (entities.yaml `reported_by`): each 报送单位, or the province (its 三库 / law extract,
+# landed under REFERENCE_UNIT: the province's, not a unit to scope or give feedback to).
+REPORTED_BY_UNIT = "unit"
+REFERENCE_UNIT = "province"
+REPORTERS = frozenset({REPORTED_BY_UNIT, REFERENCE_UNIT})
+
+
 @dataclass(frozen=True)
 class Entity:
     code: str
@@ -62,6 +69,7 @@ class Entity:
     updated_at: str | None = None
     is_reference: bool = False
     origin: str = ""
+    reported_by: str | None = None
 
     def field(self, code: str) -> Field:
         for candidate in self.fields:
@@ -164,6 +172,16 @@ class Standard:
         except KeyError:
             known = "、".join(self.entities)
             raise KeyError(f"未知的数据类型 {code!r}（可用：{known}）") from None
+
+    @property
+    def unit_reported_entities(self) -> tuple[str, ...]:
+        """What 报送单位 send (validated as the unit that sent it), in entities.yaml order."""
+        return tuple(code for code, entity in self.entities.items() if entity.reported_by == REPORTED_BY_UNIT)
+
+    @property
+    def extract_entities(self) -> tuple[str, ...]:
+        """What the province's extract carries (三库 and laws), landed under REFERENCE_UNIT."""
+        return tuple(code for code, entity in self.entities.items() if entity.reported_by == REFERENCE_UNIT)
 
     def rules_for(self, entity: str, *, kind: str | None = None, severity: str | None = None) -> list[Rule]:
         return [

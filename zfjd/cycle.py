@@ -14,9 +14,9 @@ import time
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass
 
+from standards.model import REFERENCE_UNIT  # the 三库 extract lands under this name
 from zfjd.home import Home, owner_only, write_secret
 
-REFERENCE_UNIT = "province"  # the 三库 extract lands under this name: it is the province's, not a unit's
 # A dropped or pushed file is taken only once unchanged for this long (docs/intake.md, "Uploading a
 # file"): a file still being written must not land part of its records. Uploads that write to a
 # `.part` name and rename when done are taken at once whatever this is.

@@ -10,7 +10,7 @@
     dbt_project/models/staging/_sources.yml      the lake's `raw` tables, every column named and described
     dbt_project/models/staging/_staging.yml      staging columns described by the standard field they rename
 
-`zfjd dbt-artifacts` (or `write_all()`) rewrites them; a test fails when a committed file is stale.
+`uv run python -m zfjd.dbt_artifacts` (or `write_all()`) rewrites them; a test fails when a committed file is stale.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ import csv
 import datetime as dt
 import io
 import json
-import re
 from pathlib import Path
 
 import yaml
@@ -189,22 +188,23 @@ STAGED_ENTITIES = {
     "stg_lake__matters": ("matter", "matter_version_id"),
     "stg_lake__laws": ("law", "law_id"),
 }
-_RENAMED = re.compile(r'"([A-Z0-9_]+)"[^,\n]*? as ([a-z_]+),?$', re.MULTILINE)
-
-
 def staging_yml(spec: Standard) -> str:
-    """Describes each staging column by the standard field it renames (read from the model's SQL, the one
-    place the English name of a field is chosen), so dbt docs show 中文名（代码） beside every column."""
+    """Describes each staging column by the standard field(s) it is made from, read from the model's SQL
+    (the one place the English name of a field is chosen), so dbt docs show 中文名（代码） beside every
+    column: a rename or cast as the field itself, any other expression as derived from its fields."""
     models = []
     for model, (entity_code, key) in STAGED_ENTITIES.items():
         entity = spec.entity(entity_code)
         sql = (PROJECT_DIR / "models" / "staging" / f"{model}.sql").read_text(encoding="utf-8")
         columns = []
-        for code, name in _RENAMED.findall(sql):
-            if name == key or not entity.has_field(code) or any(c["name"] == name for c in columns):
+        for name, codes, renamed in staging_columns(sql, model):
+            fields = [entity.field(code) for code in codes if entity.has_field(code)]
+            if name == key or not fields or any(c["name"] == name for c in columns):
                 continue
-            field = entity.field(code)
-            columns.append({"name": name, "description": f"{field.name}（{field.code}）{_personal(field)}"})
+            named = "、".join(f"{field.name}（{field.code}）" for field in fields)
+            personal = _personal(fields[0]) if any(f.personal for f in fields) else ""
+            description = named if renamed and len(fields) == 1 else f"由{named}得出"
+            columns.append({"name": name, "description": description + personal})
         if key:
             columns.insert(0, {"name": key, "description": "记录键（自然键）", "data_tests": ["unique", "not_null"]})
         models.append(
@@ -216,6 +216,54 @@ def staging_yml(spec: Standard) -> str:
         )
     header = "# Generated from standards/spec/ and the staging SQL by zfjd/dbt_artifacts.py: do not edit.\n"
     return header + yaml.safe_dump({"version": 2, "models": models}, allow_unicode=True, sort_keys=False, width=200)
+
+
+# A dbt call in a staging model ({{ source(...) }}, {{ latest_versions(...) }}, {{ code(...) }} …) stands
+# for a relation or a value; a scalar subquery is valid SQL in every such place, so the model parses
+# without dbt, and DuckDB's own parser (not a pattern) says what each output column is made of.
+_DBT_CALL = "(select * from dbt_call)"
+
+
+def staging_columns(sql: str, model: str = "model") -> list[tuple[str, tuple[str, ...], bool]]:
+    """The final select's columns: (name, the raw columns it reads in order, whether it only renames or casts
+    one of them). Jinja is rendered with every macro standing for `_DBT_CALL`; the SQL is parsed by DuckDB
+    (`json_serialize_sql`)."""
+    import duckdb
+    import jinja2
+    import jinja2.meta
+
+    environment = jinja2.Environment()
+    calls = jinja2.meta.find_undeclared_variables(environment.parse(sql))
+    rendered = environment.from_string(sql).render({name: lambda *_, **__: _DBT_CALL for name in calls})
+    with duckdb.connect() as con:
+        tree = json.loads(con.execute("select json_serialize_sql(?)", [rendered]).fetchone()[0])
+    if tree.get("error"):
+        raise ValueError(f"{model}: DuckDB cannot parse the staging SQL: {tree.get('error_message')}")
+    node = tree["statements"][0]["node"]
+    while node.get("type") == "SET_OPERATION_NODE":
+        node = node["left"]
+    result = []
+    for item in node["select_list"]:
+        codes = tuple(dict.fromkeys(_column_refs(item)))
+        name = item.get("alias") or (item["column_names"][-1] if item["class"] == "COLUMN_REF" else "")
+        child = item.get("child") if item["class"] == "CAST" else item
+        renamed = child is not None and child.get("class") == "COLUMN_REF"
+        if name:
+            result.append((name, codes, renamed))
+    return result
+
+
+def _column_refs(node) -> list[str]:
+    """Every column an expression reads, left to right; a subquery (a dbt call) is not looked into."""
+    if isinstance(node, list):
+        return [code for child in node for code in _column_refs(child)]
+    if not isinstance(node, dict):
+        return []
+    if node.get("class") == "SUBQUERY":
+        return []
+    if node.get("class") == "COLUMN_REF":
+        return [node["column_names"][-1]]
+    return [code for value in node.values() for code in _column_refs(value)]
 
 
 _LATEST_VERSION = "每个自然键的最新版本（更新时间最晚者，其次批次、行号靠后者）；未脱敏，受限模式"

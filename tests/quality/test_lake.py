@@ -20,6 +20,7 @@ from connectors.simulator.outbox import write_reference
 from quality.engine import BatchFile, UnusableFile, validate_batches, validate_file
 from quality.lake import Lake, validate_landed
 from standards.loader import standard
+from standards.model import REFERENCE_UNIT
 
 UNITS, DAYS, SEED = 20, 10, 3
 START = dt.date(2025, 3, 1)
@@ -92,7 +93,7 @@ def province(tmp_path_factory):
     bodies = exchange.province.reference_frames()["enforcement_entity"]
     half = bodies.height // 2
     for part in (bodies.head(half), bodies.tail(bodies.height - half)):
-        batch = RawBatch("province", "enforcement_entity", "reference", part.write_csv().encode(), part)
+        batch = RawBatch(REFERENCE_UNIT, "enforcement_entity", "reference", part.write_csv().encode(), part)
         landing.land(batch, received_at=RECEIVED_AT)
     return root, landing, crafted
 

@@ -61,6 +61,7 @@ def test_the_division_list_is_the_statistics_bureau_copy_unchanged():
                                                                    "presence": "O", "codelist": "nope"}),
          "unknown codelist"),
         ("entities.yaml", lambda d: d["officer"].update(key=["NOPE"]), "unknown field NOPE"),
+        ("entities.yaml", lambda d: d["officer"].update(reported_by="city"), "reported_by must be one of"),
         ("codelists.yaml", lambda d: d["case_status"]["values"].append(["1", "重复"]), "code twice"),
     ],
 )
@@ -103,3 +104,12 @@ def test_code_values_the_rules_name_resolve_in_their_code_lists():
         labels = (labels,) if isinstance(labels, str) else labels
         known = {value.label for value in spec.codelists[codelist].values}
         assert set(labels) <= known, (codelist, labels)
+
+
+def test_who_reports_each_entity_is_named_once_in_the_spec():
+    spec = standard()
+    assert spec.unit_reported_entities == ("penalty_case", "coercion_case", "inspection", "case_event",
+                                           "review_result")
+    assert spec.extract_entities == ("enforcement_entity", "officer", "matter", "law", "law_article")
+    # 行政许可 arrives from 广东政务服务网, not through the lake
+    assert spec.entity("license").reported_by is None

@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from quality.report import TextCells
+from standards.model import REFERENCE_UNIT  # the province's 三库 extract: not a unit to give feedback to
 from zfjd.home import Home
 from zfjd.reports import template_environment
-from zfjd.reports.monthly import PROVINCE_LEVEL, add_months, fmt_rate, month_label, short_kind
+from zfjd.reports.monthly import PROVINCE_LEVEL, PROVISIONAL_NOTE, add_months, fmt_rate, month_label, short_kind
 
-REFERENCE_UNIT = "province"  # the province's 三库 extract: not a unit to give feedback to
 HTML_ROWS_PER_RULE = 500
 ENTITY_NAMES = {  # the standard's names of what units report; others fall back to the standard, then the code
     "penalty_case": "行政处罚案件",
@@ -65,6 +65,10 @@ class UnitFeedback:
     @property
     def rejected(self) -> int:
         return sum(b["rejected"] or 0 for b in self.batches)
+
+    @property
+    def provisional(self) -> int:
+        return sum(1 for f in self.findings if f["is_provisional"])
 
     @property
     def unusable(self) -> list[dict]:
@@ -138,9 +142,9 @@ def load_feedback(published_db: Path, as_of: dt.date) -> list[UnitFeedback]:
             "  union all select inspection_id, batch_id, inspection_number from marts.fct_inspection"
             ") "
             "select f.reporting_unit_id as unit, f.rule_id, coalesce(r.message, f.message) as message, "
-            "f.legal_basis, f.record_kind, f.record_id, "
+            "coalesce(r.legal_basis, f.legal_basis) as legal_basis, f.record_kind, f.record_id, "
             "coalesce(rec.record_number, split_part(f.record_id, '|', 2)) as record_number, f.entity_id, "
-            "f.field_code, fld.field_name, f.finding_date, f.finding_source, b.source_name "
+            "f.field_code, fld.field_name, f.finding_date, f.finding_source, f.is_provisional, b.source_name "
             "from marts.fct_finding f "
             "left join reference.rule r on r.rule_id = f.rule_id "
             "left join records rec on rec.record_id = f.record_id "
@@ -202,13 +206,16 @@ def rule_groups(records: list[dict], key: str = "rule") -> list[dict]:
     """Records grouped by rule, the most frequent first (ties by rule id)."""
     groups: dict[str, dict] = {}
     for record in records:
-        group = groups.setdefault(record[key], {"rule": record[key], "message": record["message"],
+        # The message is the rule seed's (reference.rule); a rule the seed lacks is named, not worded here.
+        message = record["message"] or f"{record[key]}（规则目录未收录此规则的说明）"
+        group = groups.setdefault(record[key], {"rule": record[key], "message": message,
                                                 "hint": record.get("hint"), "basis": record.get("legal_basis"),
                                                 "rows": []})
         group["rows"].append(record)
     ordered = sorted(groups.values(), key=lambda g: (-len(g["rows"]), g["rule"]))
     for group in ordered:
         group["count"] = len(group["rows"])
+        group["provisional"] = sum(1 for r in group["rows"] if r.get("is_provisional"))
         group["kind"] = short_kind(group["message"], group["rule"])
     return ordered
 
@@ -226,6 +233,8 @@ def summary_facts(feedback: UnitFeedback) -> list[tuple[str, str]]:
         ("通过记录数", str(feedback.accepted)),
         ("退回记录数", str(feedback.rejected)),
         ("监督发现数", str(len(feedback.findings))),
+        ("其中暂定", str(feedback.provisional) + (f"（{PROVISIONAL_NOTE}）" if feedback.provisional else "")),
+        ("整批无法读取的批次", str(len(feedback.unusable))),
         (f"数据精准率（{quality_label}）", feedback.accuracy_text(feedback.quality)),
         (f"数据精准率（{previous_label}）", feedback.accuracy_text(feedback.quality_previous)),
     ]
@@ -267,6 +276,11 @@ def workbook_bytes(feedback: UnitFeedback) -> bytes:
         row += 1
         cells.text(summary, row, 0, group["rule"])
         cells.text(summary, row, 1, f"{group['count']} 条 · {group['message']}", WRAP)
+    for batch in feedback.unusable:
+        row += 1
+        cells.text(summary, row, 0, "整批无法读取")
+        cells.text(summary, row, 1, f"{batch['source_name'] or batch['batch_id']}：{batch['unusable_reason']}"
+                   f"（{batch['received'] or 0} 条全部退回，请修正后重新报送整批）", WRAP)
     row += 2
     cells.text(summary, row, 0, "说明", HEADER)
     cells.text(summary, row, 1, "“退回明细”中的记录未入库，请按修改建议改正后重新报送；“监督发现”中的记录已入库，"
@@ -299,6 +313,7 @@ def workbook_bytes(feedback: UnitFeedback) -> bytes:
         ("record_number", "编号", 30, None),
         ("field_name", "字段", 18, lambda f: f["field_name"] or f["field_code"] or ""),
         ("message", "发现", 50, None),
+        ("is_provisional", "暂定", 40, lambda f: f"暂定：{PROVISIONAL_NOTE}" if f["is_provisional"] else ""),
         ("legal_basis", "依据", 30, None),
         ("finding_date", "发现日期", 12, lambda f: f["finding_date"].isoformat() if f["finding_date"] else ""),
         ("source_name", "来源", 32, None),
@@ -355,4 +370,5 @@ def render_html(feedback: UnitFeedback) -> str:
         entity_name=entity_name, channel_names=CHANNEL_NAMES,
         quality_label=month_label(feedback.quality_month),
         previous_label=month_label(add_months(feedback.quality_month, -1)),
+        provisional_note=PROVISIONAL_NOTE,
     )
