@@ -437,7 +437,7 @@ def _filler(number: int, days_back: int) -> dict[str, str]:
     """A clean case with every date moved back, so that date columns have mostly distinct values."""
     row = clean_case(number)
     for column in DATE_COLUMNS:
-        if row[column]:
+        if row.get(column):
             row[column] = (dt.date.fromisoformat(row[column]) - dt.timedelta(days=days_back)).isoformat()
     stamp = dt.datetime(2024, 5, 10, 9, 30) - dt.timedelta(minutes=7 * days_back)
     row["更新时间"] = stamp.strftime("%Y-%m-%d %H:%M:%S")
