@@ -23,7 +23,6 @@ from standards.model import (
     Rule,
     Standard,
 )
-
 from standards.rule_language import CheckError, load_checks
 
 SPEC_DIR = Path(__file__).parent / "spec"

@@ -393,9 +393,9 @@ class _Typer:
         for side, other in ((left, right), (right, left)):
             if isinstance(other, Literal) and self.codelist_of(side):
                 raise self.fail(f"{_show(side)} is a code: compare it with code({self.codelist_of(side)}, name)")
-            if isinstance(other, Literal) and isinstance(side, FieldRef):
-                if self.entity.field(side.code).type == "yn" and other.value not in ("Y", "N"):
-                    raise self.fail(f"{side.code} is Y or N, never {other.value!r}")
+            is_yn = isinstance(side, FieldRef) and self.entity.field(side.code).type == "yn"
+            if is_yn and isinstance(other, Literal) and other.value not in ("Y", "N"):
+                raise self.fail(f"{side.code} is Y or N, never {other.value!r}")
         return "bool"
 
     def call(self, node: Call) -> str:
@@ -487,6 +487,6 @@ def load_checks(raw: dict | None, rules: dict[str, Rule], codelists, entities) -
             raise CheckError(f"rule_checks.yaml: {rule_id}: engine_specific says why the language cannot state it")
     for rule in rules.values():
         if rule.kind in ENGINE_KINDS and rule.id not in sources and rule.id not in excused:
-            raise CheckError(f"rule_checks.yaml: {rule.id}: a {rule.kind} rule with neither a check nor engine_specific")
+            raise CheckError(f"rule_checks.yaml: {rule.id}: a {rule.kind} rule has no check and no engine_specific")
     checks = {rule_id: parse_check(rules[rule_id], text, codelists, entities) for rule_id, text in sources.items()}
     return checks, dict(excused)

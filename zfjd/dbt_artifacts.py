@@ -6,6 +6,7 @@
     dbt_project/seeds/field.csv                  every field of every entity: Chinese name, type, personal or not
     dbt_project/seeds/workday.csv                the working-day calendar (调休 included) the deadlines count in
     dbt_project/macros/generated/rule_params.sql the law's limits (90 days, 7 working days, …) as a macro
+    dbt_project/macros/generated/rules.sql       every row rule's check compiled to SQL, and code values by name
     dbt_project/models/staging/_sources.yml      the lake's `raw` tables, every column named and described
     dbt_project/models/staging/_staging.yml      staging columns described by the standard field they rename
 
@@ -23,12 +24,16 @@ from pathlib import Path
 
 import yaml
 
+from quality.rule_sql import CLOSE, OPEN, compile_check
 from quality.workdays import WorkdayCalendar
 from standards.loader import standard as load_standard
 from standards.model import Standard
 from zfjd.warehouse import LAKE_ENTITIES, PROJECT_DIR, RAW_SCHEMA, RECORD_META
 
-CALENDAR_YEARS = (2015, 2030)
+# From before the first year the calendar package knows (2004), so that a working-day count in SQL
+# meets the same days as quality/workdays.py from there on; the years it does not know are weekends
+# only and marked is_guessed, as quality/workdays.py counts them.
+CALENDAR_YEARS = (2000, 2030)
 _META_DESCRIPTIONS = {
     "row_number": "批次内记录序号（报送文件中的数据行，表头下第一行为 1）",
     "batch_id": "批次号（落地时由报送单位、数据类别和内容摘要生成）",
@@ -98,6 +103,107 @@ def rule_params_macro(spec: Standard) -> str:
         "  {{- return(params[rule_id][name]) -}}\n"
         "{%- endmacro %}\n"
     )
+
+
+def rule_checks_macro(spec: Standard) -> str:
+    """Every check of rule_checks.yaml as SQL with placeholders, and the macros that fill them in."""
+    checks = {}
+    for rule_id in sorted(spec.checks):
+        check = spec.checks[rule_id]
+        compiled = [compile_check(check, spec.entity(e), spec) for e in spec.rules[rule_id].entities]
+        if any(other != compiled[0] for other in compiled[1:]):
+            raise ValueError(f"{rule_id}: the check compiles differently for {spec.rules[rule_id].entities}")
+        checks[rule_id] = {
+            "fields": sorted(check.fields_used),
+            "parts": {code or "": list(pair) for code, pair in compiled[0].items()},
+        }
+    codes = {
+        list_id: {value.label: value.code for value in codelist.values} for list_id, codelist in spec.codelists.items()
+    }
+    return _RULES_SQL.format(
+        checks=_jinja_dict(checks),
+        codes=_jinja_dict(codes),
+        open=OPEN,
+        close=CLOSE,
+    )
+
+
+def _jinja_dict(mapping: dict) -> str:
+    """A dict literal Jinja reads, one entry a line so that a diff shows which rule changed."""
+    lines = [
+        f"      {json.dumps(key, ensure_ascii=False)}: {json.dumps(value, ensure_ascii=False)}"
+        for key, value in mapping.items()
+    ]
+    return "{\n" + ",\n".join(lines) + "\n  }"
+
+
+_RULES_SQL = """\
+{{#- Generated from standards/spec/rule_checks.yaml and codelists.yaml by zfjd/dbt_artifacts.py: do not edit.
+    How a model calls a rule: dbt_project/README.md. -#}}
+
+{{#- True where the record breaks the rule (never null). `relation`: the alias whose columns are named by
+    field code; `columns`: {{field code: SQL}} for columns named otherwise; `field`: one field of a rule
+    checked per field (default: any); `as_of`: the checking day (default as_of_date()); `calendar`: the
+    workday relation (default ref('workday')). -#}}
+{{% macro rule_violation(rule_id, relation=none, columns={{}}, field=none, as_of=none, calendar=none) -%}}
+  {{{{- _zfjd_rule_sql(rule_id, 0, relation, columns, field, as_of, calendar) -}}}}
+{{%- endmacro %}}
+
+{{#- True where the rule's answer counted working days through a year whose holidays are not announced
+    (is_guessed in the workday seed): the finding is provisional. -#}}
+{{% macro rule_provisional(rule_id, relation=none, columns={{}}, field=none, as_of=none, calendar=none) -%}}
+  {{{{- _zfjd_rule_sql(rule_id, 1, relation, columns, field, as_of, calendar) -}}}}
+{{%- endmacro %}}
+
+{{% macro _zfjd_rule_sql(rule_id, part, relation, columns, field, as_of, calendar) -%}}
+  {{%- set checks = {checks} -%}}
+  {{%- if rule_id not in checks -%}}
+    {{{{ exceptions.raise_compiler_error("rule " ~ rule_id ~ " has no check in standards/spec/rule_checks.yaml") }}}}
+  {{%- endif -%}}
+  {{%- set check = checks[rule_id] -%}}
+  {{%- if field is not none and "" not in check["parts"] and field not in check["parts"] -%}}
+    {{{{ exceptions.raise_compiler_error("rule " ~ rule_id ~ " has no check for field " ~ field) }}}}
+  {{%- endif -%}}
+  {{%- set ns = namespace(parts=[]) -%}}
+  {{%- for code, pair in check["parts"].items() -%}}
+    {{%- if field is none or code == "" or code == field -%}}
+      {{%- set ns.parts = ns.parts + [pair[part]] -%}}
+    {{%- endif -%}}
+  {{%- endfor -%}}
+  {{%- set ns.sql = ns.parts[0] if ns.parts | length == 1 else "(" ~ ns.parts | join(" or ") ~ ")" -%}}
+  {{%- for code in check["fields"] -%}}
+    {{%- set named = ((relation ~ ".") if relation else "") ~ '"' ~ code ~ '"' -%}}
+    {{%- set column = columns[code] if code in columns else named -%}}
+    {{%- set ns.sql = ns.sql.replace("{open}" ~ code ~ "{close}", column) -%}}
+  {{%- endfor -%}}
+  {{%- if "{open}as_of{close}" in ns.sql -%}}
+    {{%- set ns.sql = ns.sql.replace("{open}as_of{close}", as_of if as_of is not none else as_of_date()) -%}}
+  {{%- endif -%}}
+  {{%- if "{open}calendar{close}" in ns.sql -%}}
+    {{%- set workdays = calendar if calendar is not none else ref("workday") | string -%}}
+    {{%- set ns.sql = ns.sql.replace("{open}calendar{close}", workdays) -%}}
+  {{%- endif -%}}
+  {{{{- ns.sql -}}}}
+{{%- endmacro %}}
+
+{{#- A code value named in its code list, as a SQL literal: code_value('case_status', '已撤销') → '9';
+    several names give a parenthesised list for `in`: code_values('case_status', ['已决定', '已送达']). -#}}
+{{% macro code_value(codelist, name) -%}}
+  {{{{- _zfjd_code(codelist, name) -}}}}
+{{%- endmacro %}}
+
+{{% macro code_values(codelist, names) -%}}
+  ({{%- for name in names -%}}{{{{ _zfjd_code(codelist, name) }}}}{{{{ ", " if not loop.last }}}}{{%- endfor -%}})
+{{%- endmacro %}}
+
+{{% macro _zfjd_code(codelist, name) -%}}
+  {{%- set codes = {codes} -%}}
+  {{%- if codelist not in codes or name not in codes[codelist] -%}}
+    {{{{ exceptions.raise_compiler_error(name ~ " is not a name in code list " ~ codelist) }}}}
+  {{%- endif -%}}
+  '{{{{ codes[codelist][name] }}}}'
+{{%- endmacro %}}
+"""
 
 
 def sources_yml(spec: Standard) -> str:
@@ -203,6 +309,7 @@ def artifacts(spec: Standard | None = None) -> dict[Path, str]:
         PROJECT_DIR / "seeds" / "workday.csv": workday_csv(spec),
         PROJECT_DIR / "seeds" / "field.csv": field_csv(spec),
         PROJECT_DIR / "macros" / "generated" / "rule_params.sql": rule_params_macro(spec),
+        PROJECT_DIR / "macros" / "generated" / "rules.sql": rule_checks_macro(spec),
         PROJECT_DIR / "models" / "staging" / "_sources.yml": sources_yml(spec),
         PROJECT_DIR / "models" / "staging" / "_staging.yml": staging_yml(spec),
     }
