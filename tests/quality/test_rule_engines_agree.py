@@ -271,3 +271,65 @@ def test_other_entities_agree(entity):
     check()
     assert sum(seen) >= 2_000
     assert_both_answers_seen(outcomes)
+
+
+# --- PostgreSQL: the same macros, the other engine the warehouse runs on -------------------------
+
+PG_TYPES = {
+    pl.Date: "date",
+    pl.Datetime: "timestamp",
+    pl.Float64: "double precision",
+    pl.Int64: "bigint",
+    pl.UInt32: "bigint",
+    pl.String: "text",
+    pl.Boolean: "boolean",
+}
+
+
+@cache
+def postgres():
+    psycopg = pytest.importorskip("psycopg")
+    try:
+        con = psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=postgres", connect_timeout=3)
+    except psycopg.OperationalError:
+        pytest.skip("no PostgreSQL on 127.0.0.1:5432")
+    con.autocommit = True
+    seed = pl.read_csv(
+        WORKDAY_SEED, schema={"calendar_date": pl.Date, "is_workday": pl.Boolean, "is_guessed": pl.Boolean}
+    )
+    _pg_table(con, "workday", seed)
+    return con
+
+
+def _pg_table(con, name: str, frame: pl.DataFrame) -> None:
+    columns = ", ".join(
+        f'"{c}" {PG_TYPES[type(t) if isinstance(t, pl.Datetime) else t]}' for c, t in frame.schema.items()
+    )
+    con.execute(f"drop table if exists pg_temp.{name}")
+    con.execute(f"create temporary table {name} ({columns})")
+    with con.cursor().copy(f"copy {name} from stdin") as copy:
+        for row in frame.iter_rows():
+            copy.write_row(row)
+
+
+def test_postgres_agrees_too():
+    con = postgres()
+    outcomes: dict[str, set] = {}
+
+    @settings(max_examples=4, **SETTINGS)
+    @given(batch("penalty_case", 250))
+    def check(drawn):
+        as_of, records = drawn
+        frame = typed_frame("penalty_case", records)
+        ours = polars_answers("penalty_case", frame, as_of)
+        _pg_table(con, "records", lake_table(frame, as_of).with_row_index("__i"))
+        cursor = con.execute(sql_of("penalty_case"))
+        names = [d.name for d in cursor.description]
+        theirs = pl.DataFrame(cursor.fetchall(), schema=dict.fromkeys(names, pl.Boolean), orient="row")
+        for column in ours.columns:
+            differs = (ours[column] != theirs[column]).arg_true()
+            assert differs.len() == 0, f"{column} differs on {records[differs[0]]} as of {as_of}"
+            outcomes.setdefault(column, set()).update(ours[column].unique().to_list())
+
+    check()
+    assert outcomes["finding.late_publicity@"] == {True, False}
