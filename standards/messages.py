@@ -5,7 +5,8 @@ code the entity does not have) names it by its code, or not at all. Used by `zfj
 XLSX and HTML, quality/report.py). The warehouse words rejections in SQL (ops_rejection.sql) and the
 feedback reads them from there; today they differ from this function in one way: ops_rejection's
 hint names the field without its code (名称 only), the message is the same. They should call this
-wording (or the SQL it generates) when they are next changed.
+wording when they are next changed: the generated dbt macro `rule_text(text, field_name, field_code)`
+(dbt_project/macros/generated/rules.sql) words it the same in SQL (tested against this function).
 """
 
 from __future__ import annotations

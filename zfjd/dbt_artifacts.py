@@ -196,6 +196,13 @@ _RULES_SQL = """\
   ({{%- for name in names -%}}{{{{ _zfjd_code(codelist, name) }}}}{{{{ ", " if not loop.last }}}}{{%- endfor -%}})
 {{%- endmacro %}}
 
+{{#- A rule's message or hint about a field, worded as standards/messages.py words it for validation:
+    {{field}} → 名称（代码）; the bare code when the field is not known; nothing when there is no field. -#}}
+{{% macro rule_text(text, field_name, field_code) -%}}
+  replace({{{{ text }}}}, '{{field}}',
+          coalesce({{{{ field_name }}}} || '（' || {{{{ field_code }}}} || '）', {{{{ field_code }}}}, ''))
+{{%- endmacro %}}
+
 {{% macro _zfjd_code(codelist, name) -%}}
   {{%- set codes = {codes} -%}}
   {{%- if codelist not in codes or name not in codes[codelist] -%}}

@@ -333,3 +333,37 @@ def test_postgres_agrees_too():
 
     check()
     assert outcomes["finding.late_publicity@"] == {True, False}
+
+
+def test_rule_text_in_sql_words_messages_as_validation_does():
+    from standards.messages import field_label, rule_hint, rule_message
+
+    rows = []
+    for rule in spec().rules.values():
+        for entity_code in rule.entities[:1]:
+            entity = spec().entity(entity_code)
+            for code in [*rule.fields_in(entity), "NOT_A_FIELD", None]:
+                known = entity.has_field(code) if code else False
+                rows.append(
+                    {
+                        "message": rule.message,
+                        "hint": rule.hint,
+                        "field_name": entity.field(code).name if known else None,
+                        "field_code": code,
+                        "expected_message": rule_message(rule, entity, code),
+                        "expected_hint": rule_hint(rule, entity, code),
+                        "label": field_label(entity, code),
+                    }
+                )
+    texts = pl.DataFrame(rows)
+    template = MACROS.read_text(encoding="utf-8") + (
+        "select {{ rule_text('message', 'field_name', 'field_code') }} as message,"
+        " {{ rule_text('hint', 'field_name', 'field_code') }} as hint from texts"
+    )
+    sql = jinja2.Environment(undefined=jinja2.StrictUndefined).from_string(template).render()
+    con = duckdb.connect()
+    con.register("texts", texts)
+    worded = pl.from_arrow(con.sql(sql).to_arrow_table())
+    assert worded["message"].to_list() == texts["expected_message"].to_list()
+    assert worded["hint"].to_list() == texts["expected_hint"].to_list()
+    assert any("（CF_JDRQ）" in text for text in worded["message"].to_list())

@@ -102,6 +102,13 @@
   ({%- for name in names -%}{{ _zfjd_code(codelist, name) }}{{ ", " if not loop.last }}{%- endfor -%})
 {%- endmacro %}
 
+{#- A rule's message or hint about a field, worded as standards/messages.py words it for validation:
+    {field} → 名称（代码）; the bare code when the field is not known; nothing when there is no field. -#}
+{% macro rule_text(text, field_name, field_code) -%}
+  replace({{ text }}, '{field}',
+          coalesce({{ field_name }} || '（' || {{ field_code }} || '）', {{ field_code }}, ''))
+{%- endmacro %}
+
 {% macro _zfjd_code(codelist, name) -%}
   {%- set codes = {
       "case_source": {"监督检查": "1", "投诉举报": "2", "上级交办": "3", "部门移送": "4", "其他": "5"},
