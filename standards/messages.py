@@ -2,11 +2,9 @@
 
 `{field}` becomes the field's 名称（代码）, e.g. 处罚决定日期（CF_JDRQ）; a rule reported on no field (or on a
 code the entity does not have) names it by its code, or not at all. Used by `zfjd validate` (JSON,
-XLSX and HTML, quality/report.py). The warehouse words rejections in SQL (ops_rejection.sql) and the
-feedback reads them from there; today they differ from this function in one way: ops_rejection's
-hint names the field without its code (名称 only), the message is the same. They should call this
-wording when they are next changed: the generated dbt macro `rule_text(text, field_name, field_code)`
-(dbt_project/macros/generated/rules.sql) words it the same in SQL (tested against this function).
+XLSX and HTML, quality/report.py) and, through the generated dbt macro `rule_text(text, field_name,
+field_code)` (dbt_project/macros/generated/rules.sql, tested against this function), by the warehouse's
+ops_rejection, from which the units' feedback files are built.
 """
 
 from __future__ import annotations
