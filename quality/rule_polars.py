@@ -11,6 +11,7 @@ import polars as pl
 
 from quality.context import RuleContext
 from standards.rule_language import (
+    CALENDAR_FUNCTIONS,
     AsOf,
     BoolOp,
     Call,
@@ -88,6 +89,10 @@ class PolarsCompiler:
                 return self.compile(args[0]).dt.offset_by(pl.format("{}y", self.compile(years).cast(pl.Int64)))
             case "workdays_after":
                 return self.ctx.calendar.deadline_expr(self.compile(args[0]), args[1].value)
+            case "next_workday":
+                return self.ctx.calendar.next_workday_expr(self.compile(args[0]))
+            case "first":
+                return pl.coalesce([self.compile(arg) for arg in args])
             case "latest":
                 return pl.max_horizontal([self.compile(arg) for arg in args])
             case "yuan":
@@ -109,13 +114,14 @@ class PolarsCompiler:
                 )
         raise TypeError(f"cannot compile {node.function}()")  # pragma: no cover - the parser knows the functions
 
+    def _guessed(self, node: Call) -> pl.Expr:
+        if node.function == "next_workday":
+            return self.ctx.calendar.rolled_guessed_expr(self.compile(node.args[0]))
+        return self.ctx.calendar.guessed_expr(self.compile(node.args[0]), node.args[1].value)
+
     def provisional(self, node: Node) -> pl.Expr:
         """True where a working-day count of the check ran through a year not announced yet."""
-        guessed = [
-            self.ctx.calendar.guessed_expr(self.compile(n.args[0]), n.args[1].value)
-            for n in node.walk()
-            if isinstance(n, Call) and n.function == "workdays_after"
-        ]
+        guessed = [self._guessed(n) for n in node.walk() if isinstance(n, Call) and n.function in CALENDAR_FUNCTIONS]
         if not guessed:
             return pl.lit(False)
         return pl.any_horizontal(guessed).fill_null(False)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from standards.model import Entity, Standard
 from standards.rule_language import (
+    CALENDAR_FUNCTIONS,
     AsOf,
     BoolOp,
     Call,
@@ -104,6 +105,10 @@ class SqlCompiler:
                 return f"cast({first} + {self.compile(args[1])} * interval '1 year' as date)"
             case "workdays_after":
                 return self.workdays_after(first, args[1].value)
+            case "next_workday":
+                return self.workdays_after(f"({first} - 1)", 1)
+            case "first":
+                return "coalesce(" + ", ".join(self.compile(arg) for arg in args) + ")"
             case "latest":
                 return "greatest(" + ", ".join(self.compile(arg) for arg in args) + ")"
             case "yuan":
@@ -161,12 +166,14 @@ class SqlCompiler:
             f"and counted.calendar_date <= {deadline}) end)"
         )
 
+    def _guessed(self, node: Call) -> str:
+        # 顺延 is the first working day from the day itself: one working day after the day before.
+        if node.function == "next_workday":
+            return self.workdays_guessed(f"({self.compile(node.args[0])} - 1)", 1)
+        return self.workdays_guessed(self.compile(node.args[0]), node.args[1].value)
+
     def provisional(self, node: Node) -> str:
-        guessed = [
-            self.workdays_guessed(self.compile(n.args[0]), n.args[1].value)
-            for n in node.walk()
-            if isinstance(n, Call) and n.function == "workdays_after"
-        ]
+        guessed = [self._guessed(n) for n in node.walk() if isinstance(n, Call) and n.function in CALENDAR_FUNCTIONS]
         if not guessed:
             return "false"
         return "coalesce(" + " or ".join(guessed) + ", false)"

@@ -309,17 +309,6 @@ def _overdue_handling(ctx: RuleContext) -> Violation:
     return Dated(ctx.value("CF_JDRQ") > deadline, provisional)
 
 
-@row_rule("finding.time_barred")
-def _time_barred(ctx: RuleContext) -> Violation:
-    rule = "finding.time_barred"
-    # Art 36: a continuing act counts from its end; 5 years with harm to life, health or finance.
-    act = pl.coalesce(ctx.value("WFZLRQ"), ctx.value("WFRQ"))
-    harm = ctx.value("WHHG") == "Y"
-    years = pl.when(harm).then(limit(ctx, rule, "years_with_harm")).otherwise(limit(ctx, rule, "years"))
-    last, provisional = period_end(ctx, act, years.cast(pl.String) + "y")
-    return Dated(ctx.value("LARQ") > last, provisional)
-
-
 @row_rule("finding.late_publicity")
 def _late_publicity(ctx: RuleContext) -> Violation:
     working_days = limit(ctx, "finding.late_publicity", "working_days")

@@ -18,6 +18,10 @@ A check (standards/spec/rule_checks.yaml) is a Python-syntax expression that is 
                                       n is a number or a limit. Where the count runs through a year
                                       whose holidays are not announced the result is *provisional*:
                                       every check that uses it carries that flag (`uses_workdays`)
+    next_workday(D)                   D when it is a working day, else the next one (顺延 of a period's
+                                      end); provisional like workdays_after when it looked at a day of
+                                      an unannounced year
+    first(A, B, …)                    the first of the values given that is not null
     latest(A, B, …)                   the latest of the dates given (nulls ignored)
     yuan(X)                           an amount in 万元 as 元, to the fen
     contains(L, v) / contains(L, set) the list field holds the value / any of the values
@@ -153,6 +157,8 @@ FUNCTIONS = {
     "days_after": (("date", "number"), "date"),
     "years_after": (("date", "number"), "date"),
     "workdays_after": (("date", "const"), "date"),
+    "next_workday": (("date",), "date"),
+    "first": (("date...",), "date"),
     "latest": (("date...",), "date"),
     "yuan": (("number",), "number"),
     "contains": (("list", "codes"), "bool"),
@@ -161,6 +167,8 @@ FUNCTIONS = {
     "distinct_count": (("list",), "number"),
     "group": (("field:code",), "text"),
 }
+# Functions that count in the Chinese calendar, so that their answer can be provisional.
+CALENDAR_FUNCTIONS = frozenset({"workdays_after", "next_workday"})
 _COMPARISONS = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
 _TYPE_OF_FIELD = {
     "date": "date",
@@ -193,7 +201,7 @@ class RuleCheck:
     def uses_workdays(self) -> bool:
         """Whether a result can be provisional (a working-day count through an unannounced year)."""
         return any(
-            isinstance(n, Call) and n.function == "workdays_after"
+            isinstance(n, Call) and n.function in CALENDAR_FUNCTIONS
             for tree in self.violations.values()
             for n in tree.walk()
         )
