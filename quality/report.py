@@ -22,6 +22,7 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from quality.engine import ValidationResult
+from standards.messages import field_label, rule_heading, rule_hint, rule_message
 from standards.model import Standard
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -44,36 +45,34 @@ PROVISIONAL_LABEL = "暂定"
 
 
 def _label(standard: Standard, entity: str, code: str | None) -> str:
-    if not code:
-        return ""
-    spec_entity = standard.entity(entity)
-    return spec_entity.field(code).label if spec_entity.has_field(code) else code
+    return field_label(standard.entity(entity), code)
 
 
 def error_records(result: ValidationResult, standard: Standard, limit: int | None = None) -> list[dict]:
     records = []
+    entity = standard.entity(result.entity)
     for row, code, rule_id, value in result.errors.head(limit).iter_rows():
         rule = standard.rules[rule_id]
-        label = _label(standard, result.entity, code)
         records.append(
             {
                 "row": row,
                 "field": code,
                 "rule": rule_id,
-                "message": rule.message.format(field=label),
+                "message": rule_message(rule, entity, code),
                 "value": echoed(value),
-                "hint": rule.hint.format(field=label),
+                "hint": rule_hint(rule, entity, code),
             }
         )
     return records
 
 
 def finding_records(result: ValidationResult, standard: Standard, limit: int | None = None) -> list[dict]:
+    entity = standard.entity(result.entity)
     return [
         {
             "row": row,
             "rule": rule_id,
-            "message": standard.rules[rule_id].message,
+            "message": rule_message(standard.rules[rule_id], entity, code),
             "basis": standard.rules[rule_id].basis,
             "field": code,
             "provisional": bool(provisional),
@@ -338,9 +337,12 @@ def _write_html(document: dict, standard: Standard, path: Path) -> None:
         rows = [r for r in document["errors"] if r["rule"] == rule_id]
         for record in rows:
             record["field_label"] = _label(standard, document["entity"], record["field"])
+        heading, heading_hint = rule_heading(rule)
         groups.append(
             {
                 "rule": rule,
+                "heading": heading,
+                "heading_hint": heading_hint,
                 "count": count,
                 "rows": rows[:HTML_ROWS_PER_RULE],
                 "hidden": max(0, count - HTML_ROWS_PER_RULE),
@@ -352,6 +354,7 @@ def _write_html(document: dict, standard: Standard, path: Path) -> None:
         finding_groups.append(
             {
                 "rule": standard.rules[rule_id],
+                "heading": rule_heading(standard.rules[rule_id])[0],
                 "count": count,
                 "rows": rows[:HTML_ROWS_PER_RULE],
                 "hidden": max(0, count - HTML_ROWS_PER_RULE),

@@ -30,7 +30,7 @@ from quality.context import RuleContext
 from quality.normalise import typed_schema
 from quality.read import ROW
 from quality.reference import required_columns
-from quality.rules import FIELD_RULES, ROW_RULES, Dated
+from quality.rules import FIELD_RULES, Dated, row_violation
 from standards.model import Rule
 
 SEPARATOR = "@"
@@ -65,7 +65,7 @@ def plan_checks(ctx: RuleContext, available: set[str]) -> tuple[list[PlannedChec
         if any(column not in available for column in required_columns(rule.id)):
             skipped.append(rule.id)
             continue
-        violation = ROW_RULES[rule.id](ctx)
+        violation = row_violation(ctx, rule.id)
         if isinstance(violation, Dated):
             planned.append(PlannedCheck(rule, rule.fields_in(entity)[0], violation.violation, violation.provisional))
         elif isinstance(violation, dict):

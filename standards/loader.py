@@ -24,6 +24,7 @@ from standards.model import (
     Rule,
     Standard,
 )
+from standards.rule_language import CheckError, load_checks
 
 SPEC_DIR = Path(__file__).parent / "spec"
 _PLACEHOLDER = re.compile(r"{(\w*)}")
@@ -191,7 +192,19 @@ def load_standard(spec_dir: Path = SPEC_DIR) -> Standard:
     rules = _load_rules(_read_yaml(spec_dir / "rules.yaml"), entities)
     divisions = _load_divisions(spec_dir / "divisions.csv")
     holidays = _read_yaml(spec_dir / "holidays.yaml") or {}
-    return Standard(entities=entities, codelists=codelists, divisions=divisions, rules=rules, holidays=holidays)
+    try:
+        checks, engine_specific = load_checks(_read_yaml(spec_dir / "rule_checks.yaml"), rules, codelists, entities)
+    except CheckError as exc:
+        raise SpecError(str(exc)) from None
+    return Standard(
+        entities=entities,
+        codelists=codelists,
+        divisions=divisions,
+        rules=rules,
+        holidays=holidays,
+        checks=checks,
+        engine_specific=engine_specific,
+    )
 
 
 @lru_cache(maxsize=1)

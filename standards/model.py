@@ -165,6 +165,10 @@ class Standard:
     divisions: dict[str, Division]
     rules: dict[str, Rule]
     holidays: dict = field(default_factory=dict)
+    # rule id → its check in the rule language (standards/rule_language.py, spec/rule_checks.yaml)
+    checks: dict = field(default_factory=dict)
+    # rule id → why it is implemented per engine instead (a row rule the language does not state)
+    engine_specific: dict = field(default_factory=dict)
 
     def entity(self, code: str) -> Entity:
         try:

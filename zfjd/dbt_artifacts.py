@@ -7,6 +7,7 @@
     dbt_project/seeds/workday.csv                the working-day calendar (调休 included) the deadlines count in
     dbt_project/macros/generated/rule_params.sql the law's limits (90 days, 7 working days, …) as a macro
     dbt_project/macros/generated/codes.sql       code('case_status', '已撤销') → '9': models name codes by label
+    dbt_project/macros/generated/rules.sql       row rules compiled to SQL: rule_violation, rule_provisional, rule_text
     dbt_project/models/staging/_sources.yml      the lake's `raw` tables, every column named and described
     dbt_project/models/staging/_staging.yml      staging columns described by the standard field they rename
 
@@ -23,12 +24,16 @@ from pathlib import Path
 
 import yaml
 
-from quality.workdays import WorkdayCalendar
+from quality.rule_sql import CLOSE, OPEN, compile_check
+from quality.workdays import TABLE_YEARS, WorkdayCalendar
 from standards.loader import standard as load_standard
 from standards.model import Standard
 from zfjd.warehouse import LAKE_ENTITIES, PROJECT_DIR, RAW_SCHEMA, RECORD_META
 
-CALENDAR_YEARS = (2015, 2030)
+# The span quality/workdays.py tabulates (TABLE_YEARS): within it a working-day count in SQL meets the
+# same days as validation — the statutory holidays fixed in advance included in years not announced
+# yet, which are marked is_guessed; outside it both engines count weekends only.
+CALENDAR_YEARS = (TABLE_YEARS[0], TABLE_YEARS[-1])
 _META_DESCRIPTIONS = {
     "row_number": "批次内记录序号（报送文件中的数据行，表头下第一行为 1）",
     "batch_id": "批次号（落地时由报送单位、数据类别和内容摘要生成）",
@@ -128,6 +133,95 @@ def codes_macro(spec: Standard) -> str:
         "  ({% for label in labels %}{{ code(codelist_id, label) }}{% if not loop.last %}, {% endif %}{% endfor %})\n"
         "{%- endmacro %}\n"
     )
+
+
+def rule_checks_macro(spec: Standard) -> str:
+    """Every check of rule_checks.yaml as SQL with placeholders, and the macros that fill them in.
+
+    Code values are not here: models name them with `code()` / `codes()` of codes.sql, the one generator.
+    """
+    checks = {}
+    for rule_id in sorted(spec.checks):
+        check = spec.checks[rule_id]
+        compiled = [compile_check(check, spec.entity(e), spec) for e in spec.rules[rule_id].entities]
+        if any(other != compiled[0] for other in compiled[1:]):
+            raise ValueError(f"{rule_id}: the check compiles differently for {spec.rules[rule_id].entities}")
+        checks[rule_id] = {
+            "fields": sorted(check.fields_used),
+            "parts": {code or "": list(pair) for code, pair in compiled[0].items()},
+        }
+    return _RULES_SQL.format(
+        checks=_jinja_dict(checks),
+        open=OPEN,
+        close=CLOSE,
+    )
+
+
+def _jinja_dict(mapping: dict) -> str:
+    """A dict literal Jinja reads, one entry a line so that a diff shows which rule changed."""
+    lines = [
+        f"      {json.dumps(key, ensure_ascii=False)}: {json.dumps(value, ensure_ascii=False)}"
+        for key, value in mapping.items()
+    ]
+    return "{\n" + ",\n".join(lines) + "\n  }"
+
+
+_RULES_SQL = """\
+{{#- Generated from standards/spec/rule_checks.yaml and codelists.yaml by zfjd/dbt_artifacts.py: do not edit.
+    How a model calls a rule: dbt_project/README.md. -#}}
+
+{{#- True where the record breaks the rule (never null). `relation`: the alias whose columns are named by
+    field code; `columns`: {{field code: SQL}} for columns named otherwise; `field`: one field of a rule
+    checked per field (default: any); `as_of`: the checking day (default as_of_date()); `calendar`: the
+    workday relation (default ref('workday')). -#}}
+{{% macro rule_violation(rule_id, relation=none, columns={{}}, field=none, as_of=none, calendar=none) -%}}
+  {{{{- _zfjd_rule_sql(rule_id, 0, relation, columns, field, as_of, calendar) -}}}}
+{{%- endmacro %}}
+
+{{#- True where the rule's answer counted working days through a year whose holidays are not announced
+    (is_guessed in the workday seed): the finding is provisional. -#}}
+{{% macro rule_provisional(rule_id, relation=none, columns={{}}, field=none, as_of=none, calendar=none) -%}}
+  {{{{- _zfjd_rule_sql(rule_id, 1, relation, columns, field, as_of, calendar) -}}}}
+{{%- endmacro %}}
+
+{{% macro _zfjd_rule_sql(rule_id, part, relation, columns, field, as_of, calendar) -%}}
+  {{%- set checks = {checks} -%}}
+  {{%- if rule_id not in checks -%}}
+    {{{{ exceptions.raise_compiler_error("rule " ~ rule_id ~ " has no check in standards/spec/rule_checks.yaml") }}}}
+  {{%- endif -%}}
+  {{%- set check = checks[rule_id] -%}}
+  {{%- if field is not none and "" not in check["parts"] and field not in check["parts"] -%}}
+    {{{{ exceptions.raise_compiler_error("rule " ~ rule_id ~ " has no check for field " ~ field) }}}}
+  {{%- endif -%}}
+  {{%- set ns = namespace(parts=[]) -%}}
+  {{%- for code, pair in check["parts"].items() -%}}
+    {{%- if field is none or code == "" or code == field -%}}
+      {{%- set ns.parts = ns.parts + [pair[part]] -%}}
+    {{%- endif -%}}
+  {{%- endfor -%}}
+  {{%- set ns.sql = ns.parts[0] if ns.parts | length == 1 else "(" ~ ns.parts | join(" or ") ~ ")" -%}}
+  {{%- for code in check["fields"] -%}}
+    {{%- set named = ((relation ~ ".") if relation else "") ~ '"' ~ code ~ '"' -%}}
+    {{%- set column = columns[code] if code in columns else named -%}}
+    {{%- set ns.sql = ns.sql.replace("{open}" ~ code ~ "{close}", column) -%}}
+  {{%- endfor -%}}
+  {{%- if "{open}as_of{close}" in ns.sql -%}}
+    {{%- set ns.sql = ns.sql.replace("{open}as_of{close}", as_of if as_of is not none else as_of_date()) -%}}
+  {{%- endif -%}}
+  {{%- if "{open}calendar{close}" in ns.sql -%}}
+    {{%- set workdays = calendar if calendar is not none else ref("workday") | string -%}}
+    {{%- set ns.sql = ns.sql.replace("{open}calendar{close}", workdays) -%}}
+  {{%- endif -%}}
+  {{{{- ns.sql -}}}}
+{{%- endmacro %}}
+
+{{#- A rule's message or hint about a field, worded as standards/messages.py words it for validation:
+    {{field}} → 名称（代码）; the bare code when the field is not known; nothing when there is no field. -#}}
+{{% macro rule_text(text, field_name, field_code) -%}}
+  replace({{{{ text }}}}, '{{field}}',
+          coalesce({{{{ field_name }}}} || '（' || {{{{ field_code }}}} || '）', {{{{ field_code }}}}, ''))
+{{%- endmacro %}}
+"""
 
 
 def sources_yml(spec: Standard) -> str:
@@ -283,6 +377,7 @@ def artifacts(spec: Standard | None = None) -> dict[Path, str]:
         PROJECT_DIR / "seeds" / "field.csv": field_csv(spec),
         PROJECT_DIR / "macros" / "generated" / "rule_params.sql": rule_params_macro(spec),
         PROJECT_DIR / "macros" / "generated" / "codes.sql": codes_macro(spec),
+        PROJECT_DIR / "macros" / "generated" / "rules.sql": rule_checks_macro(spec),
         PROJECT_DIR / "models" / "staging" / "_sources.yml": sources_yml(spec),
         PROJECT_DIR / "models" / "staging" / "_staging.yml": staging_yml(spec),
     }

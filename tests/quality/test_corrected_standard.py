@@ -22,7 +22,7 @@ from openpyxl import load_workbook
 from support import REFERENCE, outcomes_by_row, validate_cli, validate_rows
 
 from quality.context import RuleContext
-from quality.rules import ROW_RULES
+from quality.rules import row_violation
 from quality.workdays import WorkdayCalendar
 from standards.loader import standard
 
@@ -582,7 +582,7 @@ def _plus_years(day: dt.date, years: int) -> dt.date:
 
 def _violations(rule_id: str, frame: pl.DataFrame, as_of: dt.date) -> list[bool]:
     ctx = RuleContext(_SPEC.entity("penalty_case"), _SPEC, as_of, _CALENDAR)
-    return frame.select(ROW_RULES[rule_id](ctx).violation.fill_null(False).alias("v"))["v"].to_list()
+    return frame.select(row_violation(ctx, rule_id).violation.fill_null(False).alias("v"))["v"].to_list()
 
 
 @settings(max_examples=60, deadline=None)

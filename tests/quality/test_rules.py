@@ -10,7 +10,7 @@ import pytest
 from build_samples import BODY_A, BODY_B, BODY_C, BODY_D, COMPANY, PERSON, UNKNOWN_BODY, broken_check
 from support import CLEAN, findings_by_row, rules_by_row, validate_rules_pair
 
-from quality.rules import FIELD_RULES, ROW_RULES
+from quality.rules import FIELD_RULES, ROW_RULES, implemented_rule_ids
 from standards.loader import standard
 
 ORGANISATION_TO_PERSON = {"行政相对人类别": "自然人", "统一社会信用代码": "", "法定代表人": "", "证件类型": "身份证", "证件号码": PERSON}
@@ -228,7 +228,17 @@ def test_finding(tmp_path, entity, rule, failing, passing):
 
 def test_every_rule_of_the_catalogue_is_implemented_and_nothing_else():
     catalogue = {rule.id for rule in standard().rules.values() if rule.kind != "batch"}
-    assert catalogue == set(FIELD_RULES) | set(ROW_RULES)
+    assert catalogue == implemented_rule_ids(standard())
+
+
+def test_python_implementations_are_only_for_what_the_language_does_not_state():
+    spec = standard()
+    assert not set(ROW_RULES) & set(spec.checks), "a rule with a check must not also be registered in Python"
+    for rule_id in ROW_RULES:
+        rule = spec.rules[rule_id]
+        assert rule.kind in ("scope", "reference") or rule_id in spec.engine_specific, rule_id
+    assert set(spec.engine_specific) <= set(ROW_RULES)
+    assert {rule.id for rule in spec.rules.values() if rule.kind == "field"} == set(FIELD_RULES)
 
 
 def test_every_reject_and_finding_rule_has_a_case_here_or_in_the_sample():

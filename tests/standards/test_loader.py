@@ -80,27 +80,29 @@ def test_every_code_field_names_a_codelist_and_every_field_has_a_chinese_name():
                 assert field.codelist in spec.codelists
 
 
-def test_code_list_facts_the_rules_rely_on_are_in_the_standard():
+def test_code_values_named_by_the_rules_are_resolved_from_the_code_lists():
     from quality import rules
 
     spec = standard()
-    parties = set(spec.codelists["counterparty_type"].codes)
-    assert {rules.ORGANISATION, rules.NATURAL_PERSON, rules.SOLE_TRADER} <= parties
-    kinds = set(spec.codelists["penalty_kind"].codes)
-    assert {rules.FINE, *rules.CONFISCATIONS, *rules.LICENSE_ACTIONS, *rules.SUMMARY_PROCEDURE_KINDS} <= kinds
-    assert set(rules.SEIZURES) <= set(spec.codelists["coercion_method"].codes)
-    assert rules.RESIDENT_ID in spec.codelists["id_document_type"].codes
-    statuses = set(spec.codelists["case_status"].codes)
-    assert {*rules.DECIDED_STATUSES, *rules.OPEN_UNDECIDED_STATUSES, rules.CLOSED_STATUS} <= statuses
-    assert rules.INSPECTION_OPENED_CASE in spec.codelists["inspection_result"].codes
+    level_labels = {value.label for value in spec.codelists["admin_level"].values}
+    assert set(rules.LEVEL_OF_DIVISION.values()) <= level_labels
+    assert {d.level for d in spec.divisions.values()} == set(rules.LEVEL_OF_DIVISION)
+    summary = spec.checks["finding.summary_procedure_exceeded"].violations[None]
+    resolved = [n.codes for n in summary.walk() if type(n).__name__ == "CodeValues"]
+    code = {cl: spec.codelists[cl].spelling_to_code() for cl in ("procedure_type", "counterparty_type", "penalty_kind")}
+    assert resolved == [
+        (code["procedure_type"]["简易程序"],),
+        (code["counterparty_type"]["自然人"], code["counterparty_type"]["个体工商户"]),
+        (code["penalty_kind"]["警告"], code["penalty_kind"]["罚款"]),
+    ]
 
 
 def test_code_values_the_rules_name_resolve_in_their_code_lists():
     from quality import rules
 
     spec = standard()
-    for codelist, labels in (rules.WITHDRAWN_STATUS, rules.REVIEW_CHANGED, rules.REVIEW_REVOKED,
-                             rules.REVIEW_DECIDED, rules.ON_THE_SPOT):
+    for codelist, labels in (rules.WITHDRAWN_STATUS, (rules.REVIEW_OUTCOME, rules.REVIEW_CHANGED),
+                             rules.REVIEW_REVOKED, rules.ON_THE_SPOT, ("coercion_method", rules.SEIZURES)):
         labels = (labels,) if isinstance(labels, str) else labels
         known = {value.label for value in spec.codelists[codelist].values}
         assert set(labels) <= known, (codelist, labels)

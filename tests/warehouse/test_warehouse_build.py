@@ -78,6 +78,24 @@ def test_build_passes_on_duckdb_and_the_marts_are_filled(duckdb_build):
 
 
 @pytest.mark.slow
+def test_rejections_are_worded_as_zfjd_validate_words_them(duckdb_build):
+    from standards.loader import standard
+    from standards.messages import rule_hint, rule_message
+
+    home, _ = duckdb_build
+    spec = standard()
+    rejections = table(home.warehouse, "ops.ops_rejection").select("entity", "rule", "field", "message", "hint")
+    assert rejections.height > 0
+    assert rejections["field"].null_count() < rejections.height  # some rejections name a field
+    for entity, rule_id, field, message, hint in rejections.unique().iter_rows():
+        rule, spec_entity = spec.rules[rule_id], spec.entity(entity)
+        assert (message, hint) == (rule_message(rule, spec_entity, field), rule_hint(rule, spec_entity, field)), (
+            rule_id,
+            field,
+        )
+
+
+@pytest.mark.slow
 def test_every_indicator_agrees_with_an_independent_recomputation(duckdb_build):
     home, spec = duckdb_build
     mart = table(home.warehouse, "marts.mart_supervision_indicators").with_columns(

@@ -19,8 +19,9 @@ select
     rejections.rule_id as rule,
     rejections.field_code as field,
     fields.field_name,
-    replace(rules.message, '{field}', coalesce(fields.field_name || '（' || rejections.field_code || '）', '')) as message,
-    replace(rules.hint, '{field}', coalesce(fields.field_name, '')) as hint,
+    -- Worded as `zfjd validate` words it (standards/messages.py), through the generated rule_text.
+    {{ rule_text('rules.message', 'fields.field_name', 'rejections.field_code') }} as message,
+    {{ rule_text('rules.hint', 'fields.field_name', 'rejections.field_code') }} as hint,
     case when coalesce(fields.is_personal, false) then null
          else {{ masked_column('ops_rejection', 'value_as_received', 'rejections') }} end as value,
     {{ masked_column('ops_rejection', 'detail', 'rejections') }} as detail
