@@ -371,6 +371,7 @@ VALUE_FACTS = {
         "confiscation": "list_has_any(v, ['没收违法所得', '没收非法财物'])",
         "license": "list_has_any(v, ['暂扣许可证件', '吊销许可证件'])",
         "beyond_summary": "len(list_filter(v, lambda k: k NOT IN ('警告', '罚款'))) > 0",
+        "warning_only": "len(v) = 1 AND list_contains(v, '警告')",
     }
 }
 
@@ -623,7 +624,10 @@ def row_rules(as_of: dt.date) -> dict[str, list[tuple[str, str]]]:
                 "GSRQ",
                 "v_CF_JDRQ IS NOT NULL AND CASE WHEN v_GSRQ IS NOT NULL THEN v_GSRQ > CF_JDRQ_deadline"
                 " ELSE coalesce(CASE WHEN v_FYSS = '2' THEN v_FYSSRQ WHEN v_AJZT = '9' THEN CAST(v_GXSJ AS DATE) END,"
-                f" {day}) > CF_JDRQ_deadline END",
+                f" {day}) > CF_JDRQ_deadline END"
+                # §8: a 市场监管 body does not publish a 警告-only case; this oracle has no 三库, so the body's
+                # 执法领域 is unknown and such a case is not judged (as in the engine).
+                " AND NOT coalesce(CF_CFLB_warning_only, false)",
             )
         ],
         "finding.late_withdrawal": [

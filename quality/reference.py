@@ -32,6 +32,9 @@ from standards.model import Standard
 ENTITY_KNOWN = "__entity_known"
 ENTITY_ACTIVE = "__entity_active"
 ENTITY_IN_FORCE_AT_DECISION = "__entity_in_force_at_decision"
+# The 执法领域 of the body as recorded for the decision day (null: no 三库 given) — §8: a 市场监管 body does
+# not publish a case whose only penalty is a 警告, so no 公示 deadline runs for it.
+ENTITY_DOMAIN_AT_DECISION = "__entity_domain_at_decision"
 IN_SCOPE = "__in_scope"
 SUBMITTER_MATCHES = "__submitter_matches"
 MATTER_KNOWN = "__matter_known"
@@ -127,6 +130,8 @@ def enrich(
 ) -> pl.DataFrame:
     """Adds the reference/scope columns the entity's rules need (absent reference → column absent)."""
     columns = set(frame.columns)
+    if entity_code == "penalty_case":
+        frame = frame.with_columns(pl.lit(None, pl.String).alias(ENTITY_DOMAIN_AT_DECISION))
     if unit is not None and "BSDWDM" in columns:
         frame = frame.with_columns((pl.col("BSDWDM") == unit).fill_null(True).alias(SUBMITTER_MATCHES))
     if reference.entities is not None and "ZTDM" in columns:
@@ -192,8 +197,31 @@ def _join_entity(frame: pl.DataFrame, entity_code: str, entities: pl.DataFrame, 
     )
     if entity_code == "penalty_case":
         decided = pl.coalesce(pl.col("CF_JDRQ"), pl.col("LARQ"), pl.lit(as_of))
-        frame = frame.with_columns(_entity_in_force(frame, decided, versions).alias(ENTITY_IN_FORCE_AT_DECISION))
+        frame = frame.with_columns(
+            _entity_in_force(frame, decided, versions).alias(ENTITY_IN_FORCE_AT_DECISION),
+            _entity_domain(frame, decided, entities).alias(ENTITY_DOMAIN_AT_DECISION),
+        )
     return frame
+
+
+def _entity_domain(frame: pl.DataFrame, day: pl.Expr, entities: pl.DataFrame) -> pl.Series:
+    """Per row: the body's 执法领域 in its latest version that had started by `day` (else its earliest
+    version), worked out once per body and day."""
+    versions = entities.select(
+        pl.col("TYSHXYDM").alias("ZTDM"), pl.col("SXRQ").alias("__start"), _recorded().alias("__recorded"),
+        pl.col("ZFLY").alias("__domain"),
+    ).filter(pl.col("ZTDM").is_not_null())
+    cases = frame.select("ZTDM", day.alias("__day"))
+    candidates = cases.unique().join(versions, on="ZTDM", how="inner")
+    started = (pl.col("__start") <= pl.col("__day")).fill_null(False)
+    domain = candidates.group_by("ZTDM", "__day").agg(
+        pl.when(started.any())
+        .then(pl.col("__domain").filter(started).sort_by(pl.col("__recorded").filter(started)).last())
+        .otherwise(pl.col("__domain").sort_by("__start").first())
+        .alias("__domain")
+    )
+    joined = cases.join(domain, on=["ZTDM", "__day"], how="left", maintain_order="left", nulls_equal=False)
+    return joined["__domain"]
 
 
 def _join_matter(frame: pl.DataFrame, entity_code: str, matters: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:

@@ -29,6 +29,7 @@ from quality.codes import ric_is_valid
 from quality.context import RuleContext
 from quality.reference import (
     ENTITY_ACTIVE,
+    ENTITY_DOMAIN_AT_DECISION,
     ENTITY_IN_FORCE_AT_DECISION,
     ENTITY_KNOWN,
     IN_SCOPE,
@@ -74,6 +75,8 @@ REVIEW_REVOKED = (REVIEW_OUTCOME, "撤销")
 ON_THE_SPOT = ("fine_collection", "当场收缴")
 OPEN_UNDECIDED = ("已立案", "调查中")
 SEIZURES = ("查封场所设施或者财物", "扣押财物", "冻结存款汇款")
+WARNING = ("penalty_kind", "警告")
+MARKET_REGULATION = ("enforcement_domain", "市场监管")
 
 
 def limit(ctx: RuleContext, rule_id: str, name: str):
@@ -328,7 +331,13 @@ def _late_publicity(ctx: RuleContext) -> Violation:
         .then(published > deadline)
         .otherwise(pl.coalesce(revoked_on, pl.lit(ctx.as_of)) > deadline)
     )
-    return Dated(decided.is_not_null() & late, provisional)
+    # §8: a 市场监管 body does not publish a case whose only penalty is a 警告 — no deadline runs for it
+    # (without the 三库 the body's 执法领域 is unknown, and such a case is not judged).
+    kinds = ctx.value("CF_CFLB")
+    warning_only = (kinds.list.len() == 1) & kinds.list.contains(code_of(ctx, *WARNING)).fill_null(False)
+    domain = pl.col(ENTITY_DOMAIN_AT_DECISION)
+    not_due = warning_only & (domain.is_null() | (domain == code_of(ctx, *MARKET_REGULATION)))
+    return Dated(decided.is_not_null() & late & ~not_due.fill_null(False), provisional)
 
 
 @row_rule("finding.late_withdrawal")

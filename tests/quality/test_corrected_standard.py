@@ -203,6 +203,28 @@ def test_never_published_is_late_once_the_7th_working_day_has_passed(tmp_path):
     )
 
 
+def test_a_warning_only_case_of_a_market_regulation_body_owes_no_publication(tmp_path):
+    # §8: 市场监管 bodies do not publish a case whose only penalty is a 警告, so no 公示 deadline runs for it;
+    # a 警告-only case of another body, and a 市场监管 case with a fine, still owe theirs.
+    warning = {"处罚类别": "警告", "处罚内容": "警告", "罚款金额（万元）": ""}
+    other_body = {
+        "执法主体代码": "11440106MB5F6G7H82", "处罚机关统一社会信用代码": "11440106MB5F6G7H82",
+        "处罚机关": "广州市天河区城市管理和综合执法局", "事项编码": "CF-CGZF-0002", "承办执法人员执法证号": "GD-TH-0006",
+    }
+    run(
+        tmp_path,
+        [
+            (decided("2026-11-16", published="", **warning), ACCEPT),
+            (decided("2026-11-02", published="2026-11-25", **warning), ACCEPT),  # published anyway: not late
+            (decided("2026-11-16", published=""), finding("finding.late_publicity")),
+            (
+                decided("2026-11-16", published="", **warning, **other_body),
+                finding("finding.late_publicity", "finding.too_few_officers"),
+            ),
+        ],
+    )
+
+
 # -- 撤回超期 (Art 48 with Art 85) ------------------------------------------------------------------------
 
 
