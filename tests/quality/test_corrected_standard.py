@@ -209,7 +209,8 @@ def test_a_warning_only_case_of_a_market_regulation_body_owes_no_publication(tmp
     warning = {"处罚类别": "警告", "处罚内容": "警告", "罚款金额（万元）": ""}
     other_body = {
         "执法主体代码": "11440106MB5F6G7H82", "处罚机关统一社会信用代码": "11440106MB5F6G7H82",
-        "处罚机关": "广州市天河区城市管理和综合执法局", "事项编码": "CF-CGZF-0002", "承办执法人员执法证号": "GD-TH-0006",
+        "处罚机关": "广州市天河区城市管理和综合执法局", "事项编码": "CF-CGZF-0002",
+        "承办执法人员执法证号": "GD-TH-0006",
     }
     run(
         tmp_path,
