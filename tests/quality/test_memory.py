@@ -11,12 +11,14 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 CHILD = """
-import json, resource, sys, datetime as dt
+import json, sys, datetime as dt
 sys.path[:0] = [{samples!r}]
 from quality.engine import validate_file
 result = validate_file(sys.argv[1], "penalty_case", unit="11440106MB2C3D4E5D", reference={reference!r},
                        as_of=dt.date(2025, 6, 30), chunk_rows=int(sys.argv[2]))
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+# This image's own high-water mark: ru_maxrss would also count the (big) pytest process this child was
+# started from, which Linux carries across exec.
+peak = int(next(l.split()[1] for l in open("/proc/self/status") if l.startswith("VmHWM:"))) // 1024
 print(json.dumps({{"received": result.received, "accepted": result.accepted, "rejected": result.rejected,
                    "peak_mb": peak}}))
 """
