@@ -8,8 +8,10 @@ select
     is_workday,
     is_guessed,
     sum(case when is_workday then 1 else 0 end) over (order by calendar_date rows unbounded preceding) as workday_number,
+    -- a running minimum from the far end (a frame that starts unbounded is computed in one pass; "current
+    -- row and unbounded following" made PostgreSQL rescan the rest of the calendar for every day)
     min(case when is_workday then calendar_date end) over (
-        order by calendar_date rows between current row and unbounded following
+        order by calendar_date desc rows between unbounded preceding and current row
     ) as next_workday,
     sum(case when is_guessed then 1 else 0 end) over (order by calendar_date rows unbounded preceding) as guessed_through,
     sum(case when is_guessed then 1 else 0 end) over (order by calendar_date rows unbounded preceding)
