@@ -27,9 +27,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from connectors.landing import Landing  # noqa: E402
-from quality.lake import GROUP_ROWS, Lake, validate_landed  # noqa: E402
 from zfjd import cycle  # noqa: E402
 from zfjd.home import Home  # noqa: E402
+from zfjd.lake import GROUP_ROWS, Lake, validate_landed  # noqa: E402
 
 DOCS = ROOT / "docs" / "benchmarks.md"
 BEGIN, END = "<!-- lake-benchmark -->", "<!-- /lake-benchmark -->"

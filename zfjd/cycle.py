@@ -161,7 +161,7 @@ def intake_and_validate(
     from connectors.registry import Registry
     from connectors.sql import FrontDbSource
     from connectors.watermarks import WatermarkStore
-    from quality.lake import Lake, LakeReport, validate_landed
+    from zfjd.lake import Lake, LakeReport, validate_landed
 
     full = registry(home)
     chosen = Registry({code: full.units[code] for code in units if code in full.units})
@@ -234,7 +234,7 @@ def land_reference(home: Home, *, as_of: dt.date) -> int:
     the warehouse keeps its history (SCD2). Returns the number of new batches."""
     from connectors.file_drop import decode
     from connectors.landing import Landing, RawBatch
-    from quality.lake import EXTRACT_ENTITIES, Lake, validate_landed
+    from zfjd.lake import EXTRACT_ENTITIES, Lake, validate_landed
 
     landing = Landing(home.landing)
     new = 0
@@ -292,7 +292,7 @@ class LakeTotals:
 
 def lake_totals(home: Home) -> LakeTotals:
     """What the lake holds from the units (the province's 三库 extract not counted)."""
-    from quality.lake import Lake
+    from zfjd.lake import Lake
 
     entries = [e for e in Lake(home.lake).entries() if e.unit != REFERENCE_UNIT]
     return LakeTotals(

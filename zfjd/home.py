@@ -2,7 +2,7 @@
 
     DIR/province/                 the simulated province (zfjd simulate): units.yaml, reference/, drop/, push/, …
     DIR/landing/                  batches as received (connectors/landing.py) and the watermarks
-    DIR/lake/                     validated batches: accepted/, rejected/, issues/, ledger/ (quality/lake.py)
+    DIR/lake/                     validated batches: accepted/, rejected/, issues/, ledger/ (zfjd/lake.py)
     DIR/warehouse/warehouse.duckdb  the warehouse, written by the dbt step only
     DIR/published/warehouse.duckdb  the analysts' read-only copy, swapped in atomically after checks
     DIR/reports/                  per-unit feedback, the monthly 通报, dbt docs and GX Data Docs

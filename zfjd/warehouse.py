@@ -25,10 +25,10 @@ from pathlib import Path
 
 import polars as pl
 
-from quality.lake import EXTRACT_ENTITIES, ISSUE_SCHEMA, UNIT_REPORTED_ENTITIES, LedgerEntry
 from standards.loader import standard as load_standard
 from standards.model import Entity
 from zfjd.home import Home, owner_only
+from zfjd.lake import EXTRACT_ENTITIES, ISSUE_SCHEMA, UNIT_REPORTED_ENTITIES, LedgerEntry
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
 RAW_SCHEMA = "raw"
@@ -39,7 +39,7 @@ SQL_TYPES = {
     "decimal": "double precision",
     "integer": "bigint",
 }
-# The ledger's and the issues' columns are those the lake writes (quality/lake.py), not retyped here.
+# The ledger's and the issues' columns are those the lake writes (zfjd/lake.py), not retyped here.
 LEDGER_COLUMNS = {f.name: "bigint" if f.type in (int, "int") else "varchar" for f in dataclasses.fields(LedgerEntry)}
 _POLARS_SQL_TYPES = {pl.Int64: "bigint", pl.Boolean: "boolean"}
 ISSUE_COLUMNS = {name: _POLARS_SQL_TYPES.get(dtype, "varchar") for name, dtype in ISSUE_SCHEMA.items()}

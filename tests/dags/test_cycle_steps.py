@@ -40,7 +40,7 @@ def province(tmp_path_factory) -> Home:
 
 
 def lake_units(home: Home) -> set[str]:
-    from quality.lake import Lake
+    from zfjd.lake import Lake
 
     return {entry.unit for entry in Lake(home.lake).entries()} - {cycle.REFERENCE_UNIT}
 

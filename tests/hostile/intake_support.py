@@ -24,10 +24,10 @@ from build_samples import OTHER_UNIT, UNIT
 from support import AS_OF, REFERENCE, clean_inspection
 
 from connectors.landing import Landing
-from quality.lake import Lake, LedgerEntry, validate_landed
 from standards.loader import standard
 from zfjd import cycle
 from zfjd.home import Home
+from zfjd.lake import Lake, LedgerEntry, validate_landed
 
 ENTITY = "inspection"
 SETTLE_ENV = "ZFJD_DROP_SETTLE_SECONDS"

@@ -663,7 +663,7 @@ def test_the_lake_records_the_channels_reason_not_missing_columns(tmp_path):
 
 
 def test_a_batch_the_validator_crashes_on_is_quarantined_and_the_next_validates(tmp_path, monkeypatch):
-    import quality.lake as lake_module
+    import zfjd.lake as lake_module
 
     landing = Landing(tmp_path / "landing")
     frame = pl.DataFrame({f: [v] for f, v in GOOD[0].items()})

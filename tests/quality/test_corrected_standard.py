@@ -553,7 +553,7 @@ def test_adding_the_year_to_holidays_yaml_recomputes_exactly_the_affected_findin
 
 def test_the_lakes_issue_rows_carry_the_provisional_flag(tmp_path):
     from connectors.landing import Landing, RawBatch
-    from quality.lake import Lake, validate_landed
+    from zfjd.lake import Lake, validate_landed
 
     rows = [
         dict(row, 案件编号=f"TH-SJ-L-{n}", 行政处罚决定书文号=f"L〔{n}〕号")

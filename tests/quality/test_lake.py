@@ -12,15 +12,15 @@ import pytest
 from build_samples import OTHER_UNIT, UNIT
 from support import AS_OF, REFERENCE, SAMPLES
 
-import quality.lake as lake_module
+import zfjd.lake as lake_module
 from connectors.file_drop import decode
 from connectors.landing import Landing, RawBatch
 from connectors.simulator.exchange import Exchange
 from connectors.simulator.outbox import write_reference
 from quality.engine import BatchFile, UnusableFile, validate_batches, validate_file
-from quality.lake import Lake, validate_landed
 from standards.loader import standard
 from standards.model import REFERENCE_UNIT
+from zfjd.lake import Lake, validate_landed
 
 UNITS, DAYS, SEED = 20, 10, 3
 START = dt.date(2025, 3, 1)
