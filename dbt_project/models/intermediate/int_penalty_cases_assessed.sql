@@ -7,7 +7,12 @@
 {#- The current version's fields by code; a withdrawal counts from the version that withdrew the case
     (not the latest re-sending of it), and the body's 执法领域 is the one it had on the decision day. -#}
 {%- set fields = field_columns('penalty_case', 'exemptions') -%}
-{%- do fields.update({'GXSJ': 'exemptions.withdrawn_on', 'body.ZFLY': 'exemptions.enforcement_domain'}) %}
+{%- do fields.update({
+    'GXSJ': 'exemptions.withdrawn_on',
+    'body.ZFLY': 'exemptions.enforcement_domain',
+    'SFZD': "case when exemptions.is_major_decision then 'Y' when not exemptions.is_major_decision then 'N' end",
+    'SFTZ': "case when exemptions.had_hearing then 'Y' else 'N' end",
+}) %}
 with cases as (
     select * from {{ ref('stg_lake__penalty_cases') }}
 ),
@@ -65,6 +70,7 @@ judged as (
         exemptions.is_decided and not exemptions.is_publicity_exempt as needs_publication,
         exemptions.is_decided and exemptions.is_ordinary_procedure
             and {{ rule_violation('finding.overdue_handling', columns=fields) }} as is_overdue,
+        {{ rule_violation('finding.missing_legal_review', columns=fields) }} as lacks_legal_review,
         {{ rule_provisional('finding.overdue_handling', columns=fields) }} as is_handling_deadline_provisional,
         {{ rule_violation('finding.case_open_too_long', columns=fields) }} as is_open_too_long,
         {{ rule_provisional('finding.case_open_too_long', columns=fields) }} as is_open_case_deadline_provisional,
@@ -91,9 +97,7 @@ select
     publicity_withdrawn_date,
     -- 法制审核 (Art 58): 重大 or 听证 needs a review on or before the decision.
     is_decided and (is_major_decision or had_hearing) as needs_legal_review,
-    is_decided and (is_major_decision or had_hearing)
-        and legal_review_date is not null
-        and legal_review_date <= decision_date as had_legal_review,
+    is_decided and (is_major_decision or had_hearing) and not lacks_legal_review as had_legal_review,
     handling_deadline,
     is_handling_deadline_provisional,
     -- 超期办案率 counts 普通程序 only: 简易程序 has no 立案 and no 90-day period.
