@@ -27,7 +27,7 @@ import yaml
 from quality.rule_sql import CLOSE, OPEN, body_column, compile_check
 from quality.workdays import TABLE_YEARS, WorkdayCalendar
 from standards.loader import standard as load_standard
-from standards.model import Standard
+from standards.model import REFERENCE_UNIT, Standard
 from zfjd.warehouse import LAKE_ENTITIES, PROJECT_DIR, RAW_SCHEMA, RECORD_META
 
 # The span quality/workdays.py tabulates (TABLE_YEARS): within it a working-day count in SQL meets the
@@ -131,6 +131,11 @@ def codes_macro(spec: Standard) -> str:
         "\n"
         "{% macro codes(codelist_id, labels) -%}\n"
         "  ({% for label in labels %}{{ code(codelist_id, label) }}{% if not loop.last %}, {% endif %}{% endfor %})\n"
+        "{%- endmacro %}\n"
+        "\n"
+        "{#- The 报送单位 code the province's own extract (三库, laws) lands under: not a unit. -#}\n"
+        "{% macro reference_unit() -%}\n"
+        f"  '{REFERENCE_UNIT}'\n"
         "{%- endmacro %}\n"
     )
 
