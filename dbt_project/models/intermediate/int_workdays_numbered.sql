@@ -3,6 +3,11 @@
 -- working day on or after it (顺延 of a period whose last day is a rest day); and how many days of a
 -- year whose holidays are not announced yet (is_guessed) lie before and up to it, so a deadline that
 -- ran through such a day is known to be provisional by one subtraction.
+{#- The rule macros look a day up here once per record and working-day count (quality/rule_sql.py):
+    PostgreSQL runs such a lookup per row, so it gets the indexes; DuckDB turns it into a hash join. -#}
+{%- if target.type == 'postgres' -%}
+{{ config(indexes=[{'columns': ['calendar_date'], 'unique': true}, {'columns': ['workday_number']}]) }}
+{%- endif %}
 select
     calendar_date,
     is_workday,
