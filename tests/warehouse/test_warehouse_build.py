@@ -21,32 +21,10 @@ from stdnum.cn import ric
 from warehouse_compare import analyst_tables, contents_digest, raw_frames, table
 from warehouse_recompute import COUNTS, RATES, STOCKS, indicators, yearly
 
-from zfjd import cycle, publish, warehouse
-from zfjd.home import Home
+from zfjd import publish, warehouse
 
-UNITS = int(os.environ.get("ZFJD_TEST_WAREHOUSE_UNITS", "200"))
-DAYS = int(os.environ.get("ZFJD_TEST_WAREHOUSE_DAYS", "90"))
 PG_DATABASE = "zfjd_warehouse_test"
 ID_SHAPE = re.compile(r"\d{6}(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx]")
-
-
-@pytest.fixture(scope="module")
-def province(tmp_path_factory):
-    home = Home.at(tmp_path_factory.mktemp("warehouse"))
-    spec = cycle.ProvinceSpec(units=UNITS, days=DAYS, seed=11, start="2025-01-01")
-    cycle.prepare_province(home, spec)
-    cycle.land_reference(home, as_of=spec.last_day)
-    outcome = cycle.intake_and_validate(home, cycle.discover_units(home), as_of=spec.last_day)
-    assert not outcome.problems and outcome.received > 1_000
-    return home, spec
-
-
-@pytest.fixture(scope="module")
-def duckdb_build(province):
-    home, spec = province
-    result = warehouse.build(home, as_of=spec.last_day)
-    assert result.success, "\n".join(result.failures)
-    return home, spec
 
 
 @pytest.fixture(scope="module")
