@@ -143,7 +143,14 @@ RECORDS_PER_UNIT = 10.0
 SHARE_INSPECTION, SHARE_PENALTY_CASES, SHARE_COERCION = 0.80, 0.075, 0.008
 SUMMARY_SHARE, MAJOR_SHARE, WITHDRAW_SHARE = 0.35, 0.04, 0.03
 DECISION_LAG, CLOSING_LAG = (5, 85), (10, 60)  # days: 立案 → 决定 (≤ 90, so clean), 决定 → 结案
-MAX_LAG = DECISION_LAG[1] + CLOSING_LAG[1]
+# A few ordinary cases take 30 days longer (past the 90 of Art 60), each with an approved extension
+# (延长办案期限至 120 days after 立案), so they stay clean; the defects below make 超期办案 and 未及时结案.
+LONG_CASE_SHARE, LONG_CASE_EXTRA_DAYS, EXTENDED_TO_DAYS = 0.02, 30, 120
+MAX_LAG = DECISION_LAG[1] + LONG_CASE_EXTRA_DAYS + CLOSING_LAG[1]
+# 复议/诉讼 results of ordinary cases (维持, 撤销, 变更) 20–50 days after the decision; a 撤销 or 变更
+# withdraws the publication 1–3 days later (within the 3 working days of Art 48; a defect makes it late).
+REVIEW_OUTCOMES = (("1", 0.03), ("2", 0.02), ("3", 0.01))
+REVIEW_LAG, WITHDRAW_PUBLICATION_LAG = (20, 50), (1, 3)
 
 
 # Valid (and deliberately broken) codes are made with the project's own check-character functions.
@@ -612,15 +619,22 @@ def _officers(rng: random.Random, province: Province, body: Body, count: int = 2
     return [o.card for o in rng.sample(pool, min(count, len(pool)))]
 
 
+def _decision_lag(u) -> int:
+    """Days from 立案 to 决定 of an ordinary case, from its draws (u[1] the lag, u[5] a long case)."""
+    lag = _lag(u[1], DECISION_LAG)
+    return lag + LONG_CASE_EXTRA_DAYS if u[5] < LONG_CASE_SHARE else lag
+
+
 def _penalty_case(province: Province, body: Body, filed: dt.date, n: int, u, seed: int) -> dict:
     """The facts of one penalty case (the same on every re-send), from its own seeded generator."""
     rng = random.Random(f"{seed}:{province.seed}:P:{filed.toordinal()}:{body.index}:{n}")
     summary = u[0] < SUMMARY_SHARE
-    decided = filed if summary else filed + dt.timedelta(days=_lag(u[1], DECISION_LAG))
+    decided = filed if summary else filed + dt.timedelta(days=_decision_lag(u))
     matter = rng.choice(province.held[(body.code, "CF")])
     party = _counterparty(rng, body)
     person_like = party["CF_XDR_LB"] != "法人及非法人组织"
     major = not summary and u[4] < MAJOR_SHARE
+    extended = not summary and u[5] < LONG_CASE_SHARE
     kinds = ["罚款"]
     fine = None
     low, high = matter.fine_min or 0, matter.fine_max or 0
@@ -664,6 +678,7 @@ def _penalty_case(province: Province, body: Body, filed: dt.date, n: int, u, see
         "SFZD": "Y" if major else "N",
         "SFTZ": "Y" if major and rng.random() < 0.5 else "N",
         "SFYS": "N",
+        "YCQXZ": _d(filed + dt.timedelta(days=EXTENDED_TO_DAYS)) if extended else None,
         "BZ": None,
     }
     decision = {
@@ -681,7 +696,15 @@ def _penalty_case(province: Province, body: Body, filed: dt.date, n: int, u, see
     }
     if major and decided - dt.timedelta(days=3) < filed:
         decision["FZSHRQ"] = _d(decided)
+    review = None
+    roll, threshold = rng.random(), 0.0
+    for outcome, share in REVIEW_OUTCOMES:
+        threshold += share
+        if not summary and review is None and roll < threshold:
+            reviewed = decided + dt.timedelta(days=rng.randint(*REVIEW_LAG))
+            review = (outcome, reviewed, reviewed + dt.timedelta(days=rng.randint(*WITHDRAW_PUBLICATION_LAG)))
     return {
+        "review": review,
         "case": case,
         "decision": decision,
         "fine": fine,
@@ -702,7 +725,7 @@ def _penalty_rows(province: Province, bodies: list[Body], day: dt.date, seed: in
         body_idx, sequence, u = _draws(province, seed, filed, 1, rates, 6)
         for i in range(len(body_idx)):
             summary = u[0, i] < SUMMARY_SHARE
-            decision_lag = _lag(u[1, i], DECISION_LAG)
+            decision_lag = _decision_lag(u[:, i])
             closing_lag = decision_lag + _lag(u[2, i], CLOSING_LAG)
             withdrawn = u[3, i] < WITHDRAW_SHARE
             if back == 0:
@@ -763,6 +786,12 @@ def _penalty_row(facts: dict, stage: str, day: dt.date) -> dict:
         JARQ=_d(day),
         GSRQ=_d(decided + dt.timedelta(days=facts["publicity_lag"])),
     )
+    review = facts["review"]
+    if review and review[1] <= day:
+        outcome, reviewed, withdrawn = review
+        row.update(FYSS=outcome, FYSSRQ=_d(reviewed))
+        if outcome in ("2", "3") and withdrawn <= day:
+            row["CHGSRQ"] = _d(withdrawn)
     return row
 
 
@@ -776,6 +805,8 @@ COERCION_METHODS = (
 )
 SEIZURES = ("扣押财物", "查封场所设施或者财物", "冻结存款汇款")
 RELEASE_LAG = (3, 28)
+# A tenth of seizures are extended by 30 days past their end (行政强制法 Art 25) and released within it.
+EXTENDED_SHARE, EXTENDED_RELEASE_LAG = 0.1, (31, 58)
 
 
 def _coercion_method(roll: float) -> tuple[str, str]:
@@ -791,13 +822,14 @@ def _coercion_rows(province: Province, bodies: list[Body], day: dt.date, seed: i
     rates = _rates(province, bodies, SHARE_COERCION)
     rates = np.array([r if province.held.get((b.code, "QZ")) else 0.0 for r, b in zip(rates, bodies, strict=True)])
     rows = []
-    for back in range(RELEASE_LAG[1], -1, -1):
+    for back in range(EXTENDED_RELEASE_LAG[1], -1, -1):
         decided = day - dt.timedelta(days=back)
         body_idx, sequence, u = _draws(province, seed, decided, 2, rates, 3)
         for i in range(len(body_idx)):
             qzlx, method = _coercion_method(u[0, i])
             seizure = method in SEIZURES
-            release = _lag(u[1, i], RELEASE_LAG)
+            extended = seizure and u[2, i] < EXTENDED_SHARE
+            release = _lag(u[1, i], EXTENDED_RELEASE_LAG if extended else RELEASE_LAG)
             if back and not (seizure and back == release):
                 continue
             body = bodies[body_idx[i]]
@@ -822,6 +854,8 @@ def _coercion_rows(province: Province, bodies: list[Body], day: dt.date, seed: i
             }
             if seizure:
                 row.update(QSRQ=_d(decided), JMRQ=_d(decided + dt.timedelta(days=29)))
+                if extended:
+                    row.update(SFYC="Y", YCZ=_d(decided + dt.timedelta(days=59)))
                 if back:
                     row["JCRQ"] = _d(day)
             rows.append(row)
@@ -1116,6 +1150,7 @@ def _penalty_defects() -> list[Defect]:
             lambda row, ctx: row.update(
                 LARQ=_d(_date(row, "CF_JDRQ") - dt.timedelta(days=100)),
                 WFRQ=_d(_date(row, "CF_JDRQ") - dt.timedelta(days=110)),
+                YCQXZ=None,
             ),
         ),
         ("finding.too_few_officers", _always, _one_officer("CBRY")),
@@ -1142,9 +1177,11 @@ def _penalty_defects() -> list[Defect]:
             "finding.case_open_too_long",
             _is("AJZT", "1", "2"),
             lambda row, ctx: row.update(
-                LARQ=_d(ctx.day - dt.timedelta(days=120)), WFRQ=_d(ctx.day - dt.timedelta(days=130))
+                LARQ=_d(ctx.day - dt.timedelta(days=120)), WFRQ=_d(ctx.day - dt.timedelta(days=130)), YCQXZ=None
             ),
         ),
+        # 20 calendar days hold more than 3 working days whatever the holidays
+        ("finding.late_withdrawal", _has("CHGSRQ", "FYSSRQ"), _shift("FYSSRQ", "CHGSRQ", -20)),
     ]
 
 
@@ -1184,6 +1221,8 @@ def _coercion_defects() -> list[Defect]:
                 QSRQ=_d(ctx.day - dt.timedelta(days=45)),
                 JMRQ=_d(ctx.day - dt.timedelta(days=16)),
                 JCRQ=None,
+                SFYC="N",
+                YCZ=None,
             ),
         ),
     ]
