@@ -208,7 +208,10 @@ def sql_of(entity: str) -> str:
 
 def numbered_calendar_sql() -> str:
     """The warehouse's numbered calendar (the dbt model int_workdays_numbered) over a table `workday`."""
-    return NUMBERED_CALENDAR.read_text(encoding="utf-8").replace("{{ ref('workday') }}", "workday")
+    template = jinja2.Environment(undefined=jinja2.StrictUndefined).from_string(
+        NUMBERED_CALENDAR.read_text(encoding="utf-8")
+    )
+    return template.render(ref=lambda name: name, config=lambda **_: "", target={"type": "duckdb"})
 
 
 @cache
