@@ -22,7 +22,6 @@ fifth of the memory, and the ibis backend misattributes rows (docs/stack-facts.m
 from __future__ import annotations
 
 from dataclasses import dataclass
-
 from typing import TYPE_CHECKING
 
 import polars as pl
