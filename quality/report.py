@@ -74,14 +74,15 @@ def _with_texts(frame: pl.DataFrame, texts: pl.DataFrame) -> pl.DataFrame:
 
 def error_frame(result: ValidationResult, standard: Standard, limit: int | None = None) -> pl.DataFrame:
     """The listed errors as columns: row, field, rule, message, value (echoed), hint."""
-    errors = result.errors.head(limit)
+    errors = result.errors if limit is None else result.errors.head(limit)
     texts = _texts(errors, standard, result.entity, {"message": rule_message, "hint": rule_hint})
     return _with_texts(errors, texts).select("row", "field", "rule", "message", _echoed("value"), "hint")
 
 
 def finding_frame(result: ValidationResult, standard: Standard, limit: int | None = None) -> pl.DataFrame:
     """The listed findings as columns: row, rule, message, basis, field, provisional."""
-    findings = result.findings.select("row", "field", "rule", "provisional").head(limit)
+    findings = result.findings.select("row", "field", "rule", "provisional")
+    findings = findings if limit is None else findings.head(limit)
     texts = _texts(
         findings,
         standard,
