@@ -151,17 +151,29 @@ def find_failures(ctx: RuleContext, planned: list[PlannedCheck], typed: pl.DataF
         found = _failures_by_pandera(ctx, failing, typed, outcomes)
     else:
         _check_contract(ctx, outcomes)
-        parts = [
-            outcomes.select(
-                pl.arg_where(~pl.col(outcome_column(item))).cast(pl.Int64).alias("position"),
-            ).with_columns(pl.lit(item.field).alias("field"), pl.lit(item.rule.id).alias("rule"))
-            for item in failing
-        ]
-        if not parts:
+        if not failing:
             return pl.DataFrame(schema=FAILURE_COLUMNS)
-        found = pl.concat(parts)
+        found = _failing_positions(outcomes, failing)
         found = found.with_columns(typed[ROW].gather(found["position"]).alias("row"))
     return _with_provisional(found, failing, outcomes).select(list(FAILURE_COLUMNS))
+
+
+def _failing_positions(outcomes: pl.DataFrame, failing: list[PlannedCheck]) -> pl.DataFrame:
+    """(position, field, rule) of every failure, check after check: one pass over the outcome columns
+    for all the checks (a list of positions each), not a pass per failing check."""
+    positions = outcomes.select(
+        [pl.arg_where(~pl.col(outcome_column(item))).cast(pl.Int64).implode().alias(str(index))
+         for index, item in enumerate(failing)]
+    )
+    checks = pl.DataFrame(
+        {
+            "check": [str(index) for index in range(len(failing))],
+            "field": [item.field for item in failing],
+            "rule": [item.rule.id for item in failing],
+        }
+    )
+    found = positions.unpivot(variable_name="check", value_name="position").explode("position")
+    return found.join(checks, on="check", how="left", maintain_order="left").select("position", "field", "rule")
 
 
 def _with_provisional(found: pl.DataFrame, failing: list[PlannedCheck], outcomes: pl.DataFrame) -> pl.DataFrame:
