@@ -7,6 +7,12 @@ skipped_rules). `provisional` is true when the finding's answer depends on a yea
 not announced yet (standard.md §4): it is shown as 暂定 and never as a firm result. The lists hold at
 most MAX_LISTED records each; `errors_total`, `findings_total`, `error_summary` and `finding_summary`
 ([rule, message, count]) count them all. Values are echoed cut to ECHO_CHARS.
+
+The records are built as columns: a rule's message and hint are rendered once per distinct (rule,
+field) pair and joined on, not once per record. The JSON is written as it is encoded, one record per
+line. The XLSX continues a list past Excel's EXCEL_MAX_ROWS on further sheets and says so; the HTML
+shows a summary per rule, then each rule's first HTML_ROWS_PER_RULE records and points to the XLSX
+and JSON for the rest.
 """
 
 from __future__ import annotations
