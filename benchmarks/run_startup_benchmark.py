@@ -18,6 +18,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -52,21 +53,31 @@ def commands(report: Path) -> dict[str, list[str]]:
 
 
 def run_once(code: Path, args: list[str], bytecode: bool, empty_prefix: Path, probe: bool) -> tuple[float, list]:
+    """(wall seconds, heavy packages imported) of one fresh process."""
     environment = {**os.environ, "PYTHONPATH": str(code), "PYTHONDONTWRITEBYTECODE": "1"}
     environment.pop("PYTHONPYCACHEPREFIX", None)
     if not bytecode:
         environment["PYTHONPYCACHEPREFIX"] = str(empty_prefix)
     command = [sys.executable, "-c", PROBE, *args] if probe else [sys.executable, "-m", "zfjd.cli", *args]
     started = time.perf_counter()
-    done = subprocess.run(command, cwd=code, env=environment, capture_output=True, text=True, check=False)
+    process = subprocess.Popen(command, cwd=code, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    output, errors = process.communicate()
     elapsed = time.perf_counter() - started
-    if done.returncode not in (0, 1):
-        raise SystemExit(f"{' '.join(args[:1])} failed from {code}: {done.stderr[-2000:]}")
+    if process.returncode not in (0, 1):
+        raise SystemExit(f"{' '.join(args[:1])} failed from {code}: {errors.decode()[-2000:]}")
     imported = []
-    for line in done.stdout.splitlines():
+    for line in output.decode().splitlines():
         if line.startswith("IMPORTED="):
             imported = json.loads(line.removeprefix("IMPORTED="))
     return elapsed, imported
+
+
+def timed(code: Path, args: list[str], bytecode: bool, empty_prefix: Path) -> tuple[float, float]:
+    """(wall, CPU) seconds of one run: CPU from this process's children's usage before and after."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    elapsed, _ = run_once(code, args, bytecode, empty_prefix, False)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return elapsed, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -80,8 +91,9 @@ def main(argv: list[str] | None = None) -> None:
         codes = {"baseline (d94e680)": args.baseline_code.resolve(), **codes}
     load = os.getloadavg()[0]
     lines = [
-        "| code | bytecode installed | command | whole process (s), median | heavy packages imported |",
-        "|---|---|---|---:|---|",
+        "| code | bytecode installed | command | whole process (s), median | CPU (s), median"
+        " | heavy packages imported |",
+        "|---|---|---|---:|---:|---|",
     ]
     with tempfile.TemporaryDirectory(prefix="zfjd-startup-") as scratch:
         empty_prefix = Path(scratch) / "no-bytecode"
@@ -89,10 +101,11 @@ def main(argv: list[str] | None = None) -> None:
         for name, args_of in commands(Path(scratch) / "report.json").items():
             for code_name, code in codes.items():
                 for bytecode in (False, True):
-                    times = [run_once(code, args_of, bytecode, empty_prefix, False)[0] for _ in range(args.repeat)]
+                    runs = [timed(code, args_of, bytecode, empty_prefix) for _ in range(args.repeat)]
                     _, imported = run_once(code, args_of, bytecode, empty_prefix, True)
+                    wall, cpu = (statistics.median(run[i] for run in runs) for i in (0, 1))
                     line = (
-                        f"| {code_name} | {'yes' if bytecode else 'no'} | {name} | {statistics.median(times):.2f}"
+                        f"| {code_name} | {'yes' if bytecode else 'no'} | {name} | {wall:.2f} | {cpu:.2f}"
                         f" | {', '.join(imported) or 'none'} |"
                     )
                     print(line, flush=True)
@@ -108,7 +121,8 @@ def main(argv: list[str] | None = None) -> None:
             + f" --repeat {args.repeat}` ({box['nproc']} CPUs, {box['cpu']}; load average when it started"
             f" {load:.2f}: the machine was shared with other work). `PYTHONDONTWRITEBYTECODE=1` throughout;"
             " \"bytecode installed: no\" is a plain `uv sync` (imitated with an empty `PYTHONPYCACHEPREFIX`),"
-            " \"yes\" is `uv sync --frozen --compile-bytecode` (the README's install command).",
+            " \"yes\" is `uv sync --frozen --compile-bytecode` (the README's install command). CPU = user +"
+            " system seconds of the process: on a shared machine wall seconds include waiting for a core.",
             "",
             *lines,
             END,

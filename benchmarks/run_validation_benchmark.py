@@ -22,8 +22,8 @@ With `--messy`, the files are the ones units send first (`make_penalty_file.py -
 the engine is timed as a unit runs it: `zfjd validate FILE --json OUT` in its own process (start-up,
 imports, validation and writing the JSON), against the DuckDB pass's whole process on the same file.
 `--baseline-code DIR` also runs the same command from an older checkout of the code (e.g.
-`git archive d94e680 | tar -x -C DIR`), in the same run. Written to the `<!-- validation-messy -->`
-section.
+`git archive d94e680 | tar -x -C DIR`), in the same run. Written to the
+`<!-- validation-messy-ROWS -->` section.
 """
 
 from __future__ import annotations
@@ -45,7 +45,6 @@ OUT = ROOT / "benchmarks" / "out"
 DOCS = ROOT / "docs" / "benchmarks.md"
 SAMPLES = ROOT / "samples"
 BEGIN, END = "<!-- validation-benchmark -->", "<!-- /validation-benchmark -->"
-MESSY_BEGIN, MESSY_END = "<!-- validation-messy -->", "<!-- /validation-messy -->"
 MESSY_DEFECTS = (0.0, 0.2, 0.5)
 RUNS = {
     "engine": "engine: validate_file (all rules, 三库 + 报送单位)",
@@ -180,6 +179,7 @@ def measure_command(path: Path, as_of: dt.date, code: Path = ROOT) -> dict:
 
 
 def messy(rows: int, as_of: dt.date, baseline: Path | None, write: bool) -> None:
+    messy_begin, messy_end = f"<!-- validation-messy-{rows} -->", f"<!-- /validation-messy-{rows} -->"
     load = os.getloadavg()[0]
     lines = [
         "| file | run | whole process (s) | rows/s | CPU (s) | peak RSS (MB) | × DuckDB | outcome |",
@@ -208,8 +208,8 @@ def messy(rows: int, as_of: dt.date, baseline: Path | None, write: bool) -> None
     box = machine()
     text = "\n".join(
         [
-            MESSY_BEGIN,
-            "## Validation of messy, error-heavy files, whole process",
+            messy_begin,
+            f"## Validation of messy, error-heavy files of {rows:,} rows, whole process",
             "",
             f"Measured {dt.date.today().isoformat()} with `python benchmarks/run_validation_benchmark.py --messy"
             f" --rows {rows}" + (" --baseline-code DIR" if baseline else "") + "` (each run a fresh process,"
@@ -226,12 +226,12 @@ def messy(rows: int, as_of: dt.date, baseline: Path | None, write: bool) -> None
             " seconds over the DuckDB pass's whole process on the same file (which checks the field and row"
             " rules only). CPU = user + system seconds of the process (its threads summed): on a machine"
             " shared with other work, wall seconds include waiting for a core and CPU seconds do not.",
-            MESSY_END,
+            messy_end,
         ]
     )
     print(text)
     if write:
-        write_docs(text, MESSY_BEGIN, MESSY_END)
+        write_docs(text, messy_begin, messy_end)
         print(f"updated {DOCS.relative_to(ROOT)}")
 
 
