@@ -12,7 +12,8 @@ third of the time as `2024/3/1 8:05:09`; a tenth of 罚款金额 and of 统一�
 digits. The engine reads all of these as the same values, so they change no outcome. `--defects SHARE`
 sets the share of rows copied from the sample's defective rows (default 0.10): with `--messy`, 0, 0.2
 and 0.5 give 0 %, about 16 % and about 40 % of rows rejected (not every defective sample row is
-rejected once copied: the copies get fresh case numbers).
+rejected once copied: fresh case numbers and counterparties undo its in-file duplicates and
+a wrong 身份证号).
 
 `python benchmarks/make_penalty_file.py ROWS OUT.csv [--encoding gb18030] [--seed 7] [--messy] [--defects 0.5]`
 """
