@@ -18,6 +18,7 @@ and JSON for the rest.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import os
 import tempfile
@@ -26,7 +27,6 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import polars as pl
-from jinja2 import Environment, PackageLoader, select_autoescape
 
 from quality.engine import ValidationResult
 from standards.messages import field_label, rule_heading, rule_hint, rule_message
@@ -375,7 +375,12 @@ def _records_sheet(cells: TextCells, name, records, keys, headers, bold, wrap, s
     return names
 
 
-_environment = Environment(loader=PackageLoader("quality", "templates"), autoescape=select_autoescape(["html"]))
+@functools.cache
+def _templates():
+    """jinja2 loaded when an HTML report is asked for, not on every `zfjd validate` start."""
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
+    return Environment(loader=PackageLoader("quality", "templates"), autoescape=select_autoescape(["html"]))
 
 
 def write_html(document: dict, standard: Standard, path: Path) -> None:
@@ -425,7 +430,7 @@ def _write_html(document: dict, standard: Standard, path: Path) -> None:
                 "hidden": max(0, count - len(rows)),
             }
         )
-    html = _environment.get_template("validation_report.html").render(
+    html = _templates().get_template("validation_report.html").render(
         doc=document,
         entity=entity,
         groups=groups,
