@@ -1,6 +1,7 @@
 """Benchmark (not a test): the validation engine against a plain DuckDB SQL pass on the same file.
 
     python benchmarks/run_validation_benchmark.py [--rows 1000000] [--gb18030] [--repeat 1] [--no-docs]
+    python benchmarks/run_validation_benchmark.py --messy [--rows 300000] [--baseline-code DIR] [--no-docs]
 
 Makes `benchmarks/out/penalty_case_<rows>.csv` with benchmarks/make_penalty_file.py if it is not there
 yet (and its GB18030 copy with `--gb18030`), then runs, each in a fresh Python process and one after
@@ -15,6 +16,14 @@ Each child reports the seconds of the validation call itself (imports and start-
 whole process is timed too) and the parent takes the child's peak RSS from `os.wait4`. The table is
 printed and written to the `<!-- validation-benchmark -->` section of docs/benchmarks.md (other
 sections of that file are kept).
+
+With `--messy`, the files are the ones units send first (`make_penalty_file.py --messy --defects
+0 / 0.2 / 0.5`: mixed date spellings, full-width digits, none to about half of the rows rejected) and
+the engine is timed as a unit runs it: `zfjd validate FILE --json OUT` in its own process (start-up,
+imports, validation and writing the JSON), against the DuckDB pass's whole process on the same file.
+`--baseline-code DIR` also runs the same command from an older checkout of the code (e.g.
+`git archive d94e680 | tar -x -C DIR`), in the same run. Written to the
+`<!-- validation-messy-ROWS -->` section.
 """
 
 from __future__ import annotations
@@ -36,6 +45,7 @@ OUT = ROOT / "benchmarks" / "out"
 DOCS = ROOT / "docs" / "benchmarks.md"
 SAMPLES = ROOT / "samples"
 BEGIN, END = "<!-- validation-benchmark -->", "<!-- /validation-benchmark -->"
+MESSY_DEFECTS = (0.0, 0.2, 0.5)
 RUNS = {
     "engine": "engine: validate_file (all rules, 三库 + 报送单位)",
     "duckdb": "DuckDB SQL baseline (field + row rules)",
@@ -119,8 +129,110 @@ def measure(run: str, path: Path, as_of: dt.date) -> dict:
     if process.returncode != 0:
         raise SystemExit(f"{run} failed with exit code {process.returncode}")
     report = json.loads(output.decode().strip().splitlines()[-1])
-    report.update(process_seconds=elapsed, peak_rss_mb=usage.ru_maxrss / 1024)  # ru_maxrss is in KiB on Linux
+    report.update(
+        process_seconds=elapsed,
+        cpu_seconds=usage.ru_utime + usage.ru_stime,
+        peak_rss_mb=usage.ru_maxrss / 1024,  # ru_maxrss is in KiB on Linux
+    )
     return report
+
+
+def ensure_messy_file(rows: int, defects: float) -> Path:
+    path = OUT / f"penalty_case_messy_{rows}_d{round(defects * 100)}.csv"
+    if path.exists():
+        print(f"reusing {path.relative_to(ROOT)}")
+        return path
+    print(f"writing {path.relative_to(ROOT)} …", flush=True)
+    OUT.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    command = [sys.executable, str(ROOT / "benchmarks" / "make_penalty_file.py"), str(rows), str(partial)]
+    subprocess.run([*command, "--messy", "--defects", str(defects)], check=True, cwd=ROOT)
+    partial.rename(path)
+    return path
+
+
+def measure_command(path: Path, as_of: dt.date, code: Path = ROOT) -> dict:
+    """`zfjd validate FILE --json OUT` as a unit runs it, the code taken from `code`: whole process."""
+    unit, _ = _sample_settings()
+    report = OUT / "validate-report.json"
+    report.unlink(missing_ok=True)
+    command = [sys.executable, "-m", "zfjd.cli", "validate", str(path), "--entity", "penalty_case", "--unit", unit,
+               "--reference", str(SAMPLES / "reference"), "--as-of", as_of.isoformat(), "--json", str(report)]
+    environment = {**os.environ, "PYTHONPATH": str(code)}
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, cwd=code, env=environment)
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status) not in (0, 1):  # 1: some rows rejected
+        raise SystemExit(f"zfjd validate failed on {path.name} ({code})")
+    document = json.loads(report.read_text(encoding="utf-8"))
+    return {
+        "wall": elapsed,
+        "process_seconds": elapsed,
+        "cpu_seconds": usage.ru_utime + usage.ru_stime,
+        "peak_rss_mb": usage.ru_maxrss / 1024,
+        "rows": document["received"],
+        "rejected": document["rejected"],
+        "errors": document["errors_total"],
+        "findings": document["findings_total"],
+    }
+
+
+def messy(rows: int, as_of: dt.date, baseline: Path | None, write: bool) -> None:
+    messy_begin, messy_end = f"<!-- validation-messy-{rows} -->", f"<!-- /validation-messy-{rows} -->"
+    load = os.getloadavg()[0]
+    lines = [
+        "| file | run | whole process (s) | rows/s | CPU (s) | peak RSS (MB) | × DuckDB | outcome |",
+        "|---|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for defects in MESSY_DEFECTS:
+        path = ensure_messy_file(rows, defects)
+        runs = {"zfjd validate --json": lambda path=path: measure_command(path, as_of)}
+        if baseline is not None:
+            runs["zfjd validate --json, baseline code"] = lambda path=path: measure_command(path, as_of, baseline)
+        runs["DuckDB SQL pass (field + row rules)"] = lambda path=path: measure("duckdb", path, as_of)
+        results = {}
+        for name, run in runs.items():
+            print(f"{path.name}: {name} …", flush=True)
+            results[name] = run()
+        floor = results["DuckDB SQL pass (field + row rules)"]["process_seconds"]
+        for name, r in results.items():
+            rejected = f"{r['rejected']:,} rows rejected ({r['rejected'] / r['rows']:.0%})"
+            detail = f", {r['errors']:,} errors" if "errors" in r else f", {r['violations']:,} violations"
+            lines.append(
+                f"| {path.name} | {name} | {r['process_seconds']:.2f} | {r['rows'] / r['process_seconds']:,.0f}"
+                f" | {r['cpu_seconds']:.2f} | {r['peak_rss_mb']:,.0f} | {r['process_seconds'] / floor:.2f}"
+                f" | {rejected}{detail} |"
+            )
+        print("\n".join(lines[-len(results):]), flush=True)
+    box = machine()
+    text = "\n".join(
+        [
+            messy_begin,
+            f"## Validation of messy, error-heavy files of {rows:,} rows, whole process",
+            "",
+            f"Measured {dt.date.today().isoformat()} with `python benchmarks/run_validation_benchmark.py --messy"
+            f" --rows {rows}" + (" --baseline-code DIR" if baseline else "") + "` (each run a fresh process,"
+            f" one after the other; load average when it started {load:.2f}; {box['nproc']} CPUs, {box['cpu']}).",
+            "Files: `make_penalty_file.py --messy --defects 0 / 0.2 / 0.5` — each date as `2024-03-01`,"
+            " `2024年3月1日`, `2024/3/1` or with full-width digits, 更新时间 a third with slashes, a tenth of"
+            " 罚款金额 and 统一社会信用代码 in full-width digits."
+            + (" Baseline code: commit d94e680 (before issue 14), run from its own checkout." if baseline else ""),
+            "",
+            *lines,
+            "",
+            "whole process = `zfjd validate FILE --entity penalty_case --unit … --reference samples/reference"
+            " --json OUT` from start to exit (start-up, imports, validation, the JSON written); × DuckDB = its"
+            " seconds over the DuckDB pass's whole process on the same file (which checks the field and row"
+            " rules only). CPU = user + system seconds of the process (its threads summed): on a machine"
+            " shared with other work, wall seconds include waiting for a core and CPU seconds do not.",
+            messy_end,
+        ]
+    )
+    print(text)
+    if write:
+        write_docs(text, messy_begin, messy_end)
+        print(f"updated {DOCS.relative_to(ROOT)}")
 
 
 def summarise(reports: list[dict]) -> dict:
@@ -215,12 +327,12 @@ def section(results: dict[str, dict], rows: int, path: Path, as_of: dt.date, rep
     return "\n".join(lines)
 
 
-def write_docs(text: str) -> None:
+def write_docs(text: str, begin: str = BEGIN, end: str = END) -> None:
     if DOCS.exists():
         current = DOCS.read_text(encoding="utf-8")
-        if BEGIN in current and END in current:
-            head, rest = current.split(BEGIN, 1)
-            tail = rest.split(END, 1)[1]
+        if begin in current and end in current:
+            head, rest = current.split(begin, 1)
+            tail = rest.split(end, 1)[1]
             updated = head + text + tail
         else:
             updated = current.rstrip("\n") + "\n\n" + text + "\n"
@@ -238,6 +350,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeat", type=int, default=1, help="runs of each (the median is reported)")
     parser.add_argument("--as-of", type=dt.date.fromisoformat, default=None, help="default: the sample's as_of")
     parser.add_argument("--no-docs", action="store_true", help="print only; leave docs/benchmarks.md alone")
+    parser.add_argument("--messy", action="store_true", help="messy files, 0/20/50 %% defects, whole process")
+    parser.add_argument("--baseline-code", type=Path, default=None, help="with --messy: an older checkout to compare")
     parser.add_argument("--child", nargs=2, metavar=("RUN", "FILE"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     as_of = args.as_of or _sample_settings()[1]
@@ -246,6 +360,9 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(child(run, Path(path), as_of)))
         return
 
+    if args.messy:
+        messy(args.rows, as_of, args.baseline_code, not args.no_docs)
+        return
     load = os.getloadavg()[0]
     utf8 = ensure_file(args.rows)
     files = {"engine": utf8, "duckdb": utf8}

@@ -187,6 +187,7 @@ class WorkdayCalendar:
         self._overrides = _parse_overrides(overrides)
         self._covered = _package_years() | frozenset(self._overrides)
         self._tables: dict[int, pl.DataFrame] = {}
+        self._workdays: dict[dt.date, bool] = {}  # is_workday per day, shared by the deadline tables
         self._seen: set[int] = set()
 
     # -- what the calendar knows ------------------------------------------------------------------
@@ -244,7 +245,10 @@ class WorkdayCalendar:
         first = dt.date(min(min(self._covered), TABLE_YEARS[0]), 1, 1) - dt.timedelta(days=margin)
         last = dt.date(max(max(self._covered), TABLE_YEARS[-1]), 12, 31)
         days = pl.date_range(first, last + dt.timedelta(days=margin), eager=True)
-        work = pl.Series([self.is_workday(day) for day in days], dtype=pl.Int32).cum_sum()
+        # The tables for different counts span nearly the same days: each day is asked once.
+        known = self._workdays
+        flags = [known[day] if day in known else known.setdefault(day, self.is_workday(day)) for day in days]
+        work = pl.Series(flags, dtype=pl.Int32).cum_sum()
         guessed = pl.Series([day.year not in self._covered for day in days], dtype=pl.Int32).cum_sum()
         rows = (last - first).days + 1
         # The deadline of row i is the first day whose running count of working days reaches

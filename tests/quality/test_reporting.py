@@ -36,3 +36,32 @@ def test_outcome_reporting_equals_pandera_reporting(which, generated):
 def test_an_unknown_reporting_is_refused():
     with pytest.raises(ValueError, match="reporting"):
         validate_file(SAMPLES / "penalty_case.csv", "penalty_case", reporting="magic")
+
+
+@pytest.mark.parametrize("breach", ["none", "wrong dtype", "missing field"])
+def test_the_plain_polars_contract_check_gives_pandera_s_verdict(breach):
+    import pandera.errors
+    import polars as pl
+
+    from quality.context import RuleContext
+    from quality.normalise import typed_schema
+    from quality.schema import build_schema, contract_breaches
+    from quality.workdays import WorkdayCalendar
+    from standards.loader import standard
+
+    spec = standard()
+    ctx = RuleContext(spec.entity("penalty_case"), spec, AS_OF, WorkdayCalendar(spec.holidays))
+    frame = pl.DataFrame(schema={**typed_schema(ctx.entity), "__extra": pl.String})  # not strict: extras pass
+    if breach == "wrong dtype":
+        frame = frame.with_columns(pl.col("CF_JDRQ").cast(pl.String))
+    elif breach == "missing field":
+        frame = frame.drop("CF_JDRQ")
+    try:
+        build_schema(ctx, []).validate(frame, lazy=True)
+        pandera_holds = True
+    except pandera.errors.SchemaErrors:
+        pandera_holds = False
+    breaches = contract_breaches(ctx, frame.schema)
+    assert pandera_holds == (breach == "none")
+    assert (breaches == []) == pandera_holds
+    assert all("CF_JDRQ" in text for text in breaches)
