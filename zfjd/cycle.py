@@ -184,6 +184,7 @@ def intake_and_validate(
     failed: list[str] = []
     settle = drop_settle_seconds() if settle_seconds is None else settle_seconds
     with ExitStack() as stack:
+        stack.callback(watermarks.close)
         api = _api_source(home, stack) if chosen.by_channel("api") else None
         sql = FrontDbSource(_front_url(home)) if chosen.by_channel("sql") else None
         drop = FileDrop(home.province / "drop", settle_seconds=settle, clock=clock)
