@@ -34,6 +34,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import resource
 import shutil
 import sqlite3
 import subprocess
@@ -164,9 +165,15 @@ def run_growth(units: int, seed: int, repo: Path, label: str) -> dict:
         shutil.rmtree(home)
     command = [str(repo / ".venv" / "bin" / "zfjd"), "run", "--home", str(home), "--units", str(units), "--days", "1",
                "--seed", str(seed)]
+    load_before = os.getloadavg()[0]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(command, cwd=repo, capture_output=True, text=True, env=clean_env() | {"COLUMNS": "160"})
     wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    # CPU seconds of the run's processes: what the machine's other work changes least.
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    load = (load_before, os.getloadavg()[0])  # other work on the machine: the figures are upper bounds
     if done.returncode != 0:
         raise SystemExit(done.stdout[-4000:] + done.stderr[-4000:])
     with sqlite3.connect(home / "airflow" / "airflow.db") as con:
@@ -184,7 +191,7 @@ def run_growth(units: int, seed: int, repo: Path, label: str) -> dict:
     received = sum(json.loads(p.read_text(encoding="utf-8"))["received"] for p in lake.glob("*.json"))
     shutil.rmtree(home)  # a 5,000-unit home is a few GB
     return {"units": units, "seed": seed, "wall": wall, "dag_run": run_seconds, "batches": batches,
-            "received": received,
+            "received": received, "load": load, "cpu": cpu,
             "tasks": {task: {"count": count, "seconds": seconds} for task, count, seconds in tasks},
             "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=repo, capture_output=True,
                                      text=True).stdout.strip(),
@@ -204,14 +211,14 @@ def report() -> None:
     results = load_results()
     labels = list(results)
     lines = ["| label (commit) | units | batches | records | " + " | ".join(name for name, _ in STEPS)
-             + " | DAG run | `zfjd run` whole |",
-             "|---|---:|---:|---:|" + "---:|" * len(STEPS) + "---:|---:|"]
+             + " | DAG run | `zfjd run` whole | its CPU time | load before / after |",
+             "|---|---:|---:|---:|" + "---:|" * len(STEPS) + "---:|---:|---:|---|"]
     for label in labels:
         for size in sorted(results[label], key=int):
             r = results[label][size]
             cells = " | ".join(f"{step_seconds(r, tasks):.1f}" for _, tasks in STEPS)
             lines.append(f"| {label} ({r['commit']}) | {r['units']:,} | {r['batches']:,} | {r['received']:,} | {cells} "
-                         f"| {r['dag_run']:.1f} | **{r['wall']:.1f}** |")
+                         f"| {r['dag_run']:.1f} | **{r['wall']:.1f}** | {_cpu(r)} | {_load(r)} |")
     table = "\n".join(lines)
     plotted = _plot(results)
     body = (f"{MARK_START}\n{table}\n\n" + ("![cycle growth](cycle-growth.png)\n\n" if plotted else "") + MARK_END)
@@ -223,6 +230,15 @@ def report() -> None:
         text = text.rstrip("\n") + "\n\n" + body + "\n"
     DOC.write_text(text, encoding="utf-8")
     print(table)
+
+
+def _cpu(result: dict) -> str:
+    return f"{result['cpu']:.1f}" if "cpu" in result else "–"
+
+
+def _load(result: dict) -> str:
+    load = result.get("load")
+    return f"{load[0]:.1f} / {load[1]:.1f}" if load else "–"
 
 
 def _plot(results: dict) -> bool:
@@ -260,8 +276,9 @@ def growth(sizes: list[int], seed: int, repo: Path, label: str) -> None:
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
         RESULTS.write_text(json.dumps(results, indent=1, ensure_ascii=False), encoding="utf-8")
         steps = ", ".join(f"{name} {step_seconds(result, tasks):.1f}" for name, tasks in STEPS)
-        print(f"{label} {units} units: {result['wall']:.1f} s whole, DAG run {result['dag_run']:.1f} s, "
-              f"{result['batches']:,} batches, {result['received']:,} records; {steps}", flush=True)
+        print(f"{label} {units} units: {result['wall']:.1f} s whole ({result['cpu']:.1f} s CPU), "
+              f"DAG run {result['dag_run']:.1f} s, {result['batches']:,} batches, {result['received']:,} records; "
+              f"{steps}", flush=True)
 
 
 def main() -> None:
