@@ -210,7 +210,7 @@ def report() -> None:
     """The per-step table of every label and size kept, and the growth plot, into docs/benchmarks.md."""
     results = load_results()
     labels = list(results)
-    lines = ["| label (commit) | units | batches | records | " + " | ".join(name for name, _ in STEPS)
+    lines = ["| label (commit) | units | batches | records (三库 included) | " + " | ".join(name for name, _ in STEPS)
              + " | DAG run | `zfjd run` whole | its CPU time | load before / after |",
              "|---|---:|---:|---:|" + "---:|" * len(STEPS) + "---:|---:|---:|---|"]
     for label in labels:
