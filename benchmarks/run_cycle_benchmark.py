@@ -1,6 +1,17 @@
-"""The daily cycle through Airflow against the same steps called directly (a benchmark, not a test).
+"""The daily cycle through Airflow: its growth with the number of units, and its overhead (a benchmark, not a test).
 
+    uv run python benchmarks/run_cycle_benchmark.py --growth 200,1000,5000 [--label after] [--repo DIR]
+    uv run python benchmarks/run_cycle_benchmark.py --report      # table + plot into docs/benchmarks.md
     uv run python benchmarks/run_cycle_benchmark.py [--units 1000] [--records 50000] [--seed 5]
+
+Growth (`--growth`): for each number of units, `zfjd run --home H --units N --days 1 --seed 3` on a fresh
+home, as a person runs it (simulating the province and Airflow's first-use set-up included), with the
+`zfjd` of `--repo` (default: this checkout; give a worktree of another commit for its baseline). Per
+step: the task instances' time in Airflow's metadata database (mapped tasks added up). Results are
+kept in benchmarks/results/cycle-growth.json under `--label`; `--report` writes the table and the plot
+(docs/cycle-growth.png) of every label kept there into docs/benchmarks.md.
+
+Overhead (no `--growth`):
 
 A simulated province of `--units` units is written once (the units' side, not timed), with as many days
 as it takes for its records to reach `--records`: all of them arrive in one daily cycle. Two copies of it:
@@ -23,6 +34,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import resource
 import shutil
 import sqlite3
 import subprocess
@@ -34,6 +46,21 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 WORK = Path("/tmp/zfjd-cycle-benchmark")
+RESULTS = ROOT / "benchmarks" / "results" / "cycle-growth.json"
+PLOT = ROOT / "docs" / "cycle-growth.png"
+DOC = ROOT / "docs" / "benchmarks.md"
+MARK_START, MARK_END = "<!-- cycle-growth -->", "<!-- /cycle-growth -->"
+# The DAG's tasks in the order they run, as the table shows them.
+STEPS = [
+    ("plan, discover", ("plan", "discover_api", "discover_sql", "discover_files")),
+    ("land_reference (三库)", ("land_reference",)),
+    ("intake + validate", ("intake_api", "intake_sql", "intake_files")),
+    ("load_raw", ("load_raw",)),
+    ("dbt_build", ("dbt_build",)),
+    ("check_warehouse (GX)", ("check_warehouse",)),
+    ("publish", ("publish",)),
+    ("feedback", ("feedback",)),
+]
 
 DIRECT = """
 import datetime as dt, json, sys, time
@@ -131,13 +158,148 @@ def run_direct(home: Path, as_of: dt.date) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def run_growth(units: int, seed: int, repo: Path, label: str) -> dict:
+    """One `zfjd run` on a fresh home with `units` units × 1 day, timed whole and per task."""
+    home = WORK / f"growth-{label}-{units}"
+    if home.exists():
+        shutil.rmtree(home)
+    command = [str(repo / ".venv" / "bin" / "zfjd"), "run", "--home", str(home), "--units", str(units), "--days", "1",
+               "--seed", str(seed)]
+    load_before = os.getloadavg()[0]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    done = subprocess.run(command, cwd=repo, capture_output=True, text=True, env=clean_env() | {"COLUMNS": "160"})
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    # CPU seconds of the run's processes: what the machine's other work changes least.
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    load = (load_before, os.getloadavg()[0])  # other work on the machine: the figures are upper bounds
+    if done.returncode != 0:
+        raise SystemExit(done.stdout[-4000:] + done.stderr[-4000:])
+    with sqlite3.connect(home / "airflow" / "airflow.db") as con:
+        run_id, run_seconds = con.execute(
+            "select run_id, (julianday(end_date) - julianday(start_date)) * 86400 from dag_run "
+            "where dag_id = 'zfjd_daily' order by id desc limit 1"
+        ).fetchone()
+        tasks = con.execute(
+            "select task_id, count(*), sum((julianday(end_date) - julianday(start_date)) * 86400) from task_instance "
+            "where run_id = ? group by task_id",
+            [run_id],
+        ).fetchall()
+    lake = home / "lake" / "ledger"
+    batches = sum(1 for _ in lake.glob("*.json")) if lake.exists() else 0
+    received = sum(json.loads(p.read_text(encoding="utf-8"))["received"] for p in lake.glob("*.json"))
+    shutil.rmtree(home)  # a 5,000-unit home is a few GB
+    return {"units": units, "seed": seed, "wall": wall, "dag_run": run_seconds, "batches": batches,
+            "received": received, "load": load, "cpu": cpu,
+            "tasks": {task: {"count": count, "seconds": seconds} for task, count, seconds in tasks},
+            "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=repo, capture_output=True,
+                                     text=True).stdout.strip(),
+            "measured": dt.datetime.now(dt.UTC).isoformat(timespec="minutes")}
+
+
+def load_results() -> dict:
+    return json.loads(RESULTS.read_text(encoding="utf-8")) if RESULTS.exists() else {}
+
+
+def step_seconds(result: dict, tasks: tuple[str, ...]) -> float:
+    return sum(result["tasks"].get(task, {}).get("seconds") or 0 for task in tasks)
+
+
+def report() -> None:
+    """The per-step table of every label and size kept, and the growth plot, into docs/benchmarks.md."""
+    results = load_results()
+    labels = list(results)
+    lines = ["| label (commit) | units | batches | records (三库 included) | " + " | ".join(name for name, _ in STEPS)
+             + " | DAG run | `zfjd run` whole | its CPU time | load before / after |",
+             "|---|---:|---:|---:|" + "---:|" * len(STEPS) + "---:|---:|---:|---|"]
+    for label in labels:
+        for size in sorted(results[label], key=int):
+            r = results[label][size]
+            cells = " | ".join(f"{step_seconds(r, tasks):.1f}" for _, tasks in STEPS)
+            lines.append(f"| {label} ({r['commit']}) | {r['units']:,} | {r['batches']:,} | {r['received']:,} | {cells} "
+                         f"| {r['dag_run']:.1f} | **{r['wall']:.1f}** | {_cpu(r)} | {_load(r)} |")
+    table = "\n".join(lines)
+    plotted = _plot(results)
+    body = (f"{MARK_START}\n{table}\n\n" + ("![cycle growth](cycle-growth.png)\n\n" if plotted else "") + MARK_END)
+    text = DOC.read_text(encoding="utf-8")
+    if MARK_START in text:
+        head, rest = text.split(MARK_START, 1)
+        text = head + body + rest.split(MARK_END, 1)[1]
+    else:
+        text = text.rstrip("\n") + "\n\n" + body + "\n"
+    DOC.write_text(text, encoding="utf-8")
+    print(table)
+
+
+def _cpu(result: dict) -> str:
+    return f"{result['cpu']:.1f}" if "cpu" in result else "–"
+
+
+def _load(result: dict) -> str:
+    load = result.get("load")
+    return f"{load[0]:.1f} / {load[1]:.1f}" if load else "–"
+
+
+def _plot(results: dict) -> bool:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    figure, axis = plt.subplots(figsize=(6, 3.6), dpi=100)
+    for label, sizes in results.items():
+        points = sorted((int(size), r) for size, r in sizes.items())
+        axis.plot([u for u, _ in points], [r["wall"] for _, r in points], marker="o", label=f"{label}: zfjd run")
+        axis.plot([u for u, _ in points], [step_seconds(r, STEPS[2][1]) for _, r in points], marker="x",
+                  linestyle="--", label=f"{label}: intake + validate")
+    axis.axhline(600, color="grey", linewidth=0.8, linestyle=":", label="10 min")
+    axis.set_xlabel("units (1 day)")
+    axis.set_ylabel("seconds")
+    axis.set_title("daily cycle on a fresh home, 2 cores")
+    axis.legend(fontsize=7)
+    axis.grid(alpha=0.3)
+    figure.tight_layout()
+    figure.savefig(PLOT)
+    plt.close(figure)
+    return True
+
+
+def growth(sizes: list[int], seed: int, repo: Path, label: str) -> None:
+    WORK.mkdir(parents=True, exist_ok=True)
+    for units in sizes:
+        result = run_growth(units, seed, repo, label)
+        results = load_results()  # re-read: another label may have been kept meanwhile
+        results.setdefault(label, {})[str(units)] = result
+        RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        RESULTS.write_text(json.dumps(results, indent=1, ensure_ascii=False), encoding="utf-8")
+        steps = ", ".join(f"{name} {step_seconds(result, tasks):.1f}" for name, tasks in STEPS)
+        print(f"{label} {units} units: {result['wall']:.1f} s whole ({result['cpu']:.1f} s CPU), "
+              f"DAG run {result['dag_run']:.1f} s, {result['batches']:,} batches, {result['received']:,} records; "
+              f"{steps}", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
+    parser.add_argument("--growth", help="numbers of units, comma-separated: one fresh `zfjd run` each")
+    parser.add_argument("--label", default="after")
+    parser.add_argument("--repo", type=Path, default=ROOT, help="checkout whose .venv/bin/zfjd runs")
+    parser.add_argument("--report", action="store_true", help="write the kept results into docs/benchmarks.md")
     parser.add_argument("--units", type=int, default=1000)
     parser.add_argument("--records", type=int, default=50_000)
-    parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument("--seed", type=int, help="default: 3 with --growth (as in issue 14), else 5")
     parser.add_argument("--order", choices=["direct-first", "airflow-first"], default="direct-first")
     args = parser.parse_args()
+    if args.growth or args.report:
+        if args.growth:
+            seed = 3 if args.seed is None else args.seed
+            growth([int(n) for n in args.growth.split(",")], seed, args.repo.resolve(), args.label)
+        if args.report:
+            report()
+        return
+    args.seed = 5 if args.seed is None else args.seed
     WORK.mkdir(parents=True, exist_ok=True)
     spec, template, total, written = province(args.units, args.records, args.seed)
     print(f"province: {spec.units} units, {spec.days} days, {total:,} records (written in {written:.0f} s)")

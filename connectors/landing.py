@@ -84,6 +84,14 @@ def batch_id_of(unit: str, entity: str, sha256: str, problem: str | None = None)
     return f"{base}-q{hashlib.sha256(problem.encode('utf-8')).hexdigest()[:8]}"
 
 
+def _may_name_unit(batch_id: str, units: set[str]) -> bool:
+    """Whether `batch_id` (entity-unit-digest[-qreason]) may be a batch of one of `units`. Names may
+    themselves hold `-`, so every run of `-`-separated parts is tried; the manifest read decides."""
+    parts = batch_id.split("-")
+    runs = ("-".join(parts[start:end]) for start in range(1, len(parts)) for end in range(start + 1, len(parts)))
+    return any(run in units for run in runs)
+
+
 def _checked_name(value: str, what: str) -> str:
     """Unit codes and entity names become path parts: refuse anything that could leave the folder."""
     if not value or not set(value) <= _SAFE:
@@ -191,11 +199,19 @@ class Landing:
         _write_atomically(self.manifest_path(batch_id), manifest.to_json().encode("utf-8"))
         return manifest, True
 
-    def manifests(self) -> list[Manifest]:
+    def manifests(self, units: set[str] | None = None) -> list[Manifest]:
+        """Every landed batch's manifest (of `units`, when given), in batch id order.
+
+        With `units`, only the manifests whose name can hold one of them are read: a group of units
+        must not read the whole landing zone, which grows with every unit of the province."""
         folder = self.root / "manifests"
         if not folder.exists():
             return []
-        return [Manifest(**json.loads(p.read_text(encoding="utf-8"))) for p in sorted(folder.glob("*.json"))]
+        paths = sorted(folder.glob("*.json"))
+        if units is not None:
+            paths = [path for path in paths if _may_name_unit(path.stem, units)]
+        found = [Manifest(**json.loads(p.read_text(encoding="utf-8"))) for p in paths]
+        return found if units is None else [manifest for manifest in found if manifest.unit in units]
 
     def records(self, manifest: Manifest) -> pl.DataFrame:
         return pl.read_parquet(self.root / manifest.records_path)

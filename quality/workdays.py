@@ -174,6 +174,10 @@ def _looked_up(date: pl.Expr, table: pl.DataFrame, column: str) -> pl.Expr:
     return pl.lit(table[column]).gather(_offset(date, table).clip(0, table.height - 1))
 
 
+# (overrides, working days) → deadline table: the same for every calendar with those overrides.
+_SHARED_TABLES: dict[tuple, pl.DataFrame] = {}
+
+
 class WorkdayCalendar:
     """Working days per chinese-calendar, overridden/extended per year by `overrides`.
 
@@ -230,7 +234,12 @@ class WorkdayCalendar:
         the last covered day. Dates outside it are handled by `deadline_expr` with weekends only."""
         working_days = _check_working_days(working_days)
         if working_days not in self._tables:
-            self._tables[working_days] = self._build_table(working_days)
+            # Calendars with the same overrides share their tables: each validation pass makes its own
+            # calendar, and building a table (a Python call per day of ~15 years) cost ~0.2 s a pass.
+            key = (tuple(sorted(self._overrides.items())), working_days)
+            if key not in _SHARED_TABLES:
+                _SHARED_TABLES[key] = self._build_table(working_days)
+            self._tables[working_days] = _SHARED_TABLES[key]
         return self._tables[working_days]
 
     def _build_table(self, working_days: int) -> pl.DataFrame:

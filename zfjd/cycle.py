@@ -8,6 +8,7 @@ the warehouse is rebuilt from the lake, and publishing swaps a finished copy in 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import os
 import time
@@ -108,17 +109,29 @@ def _front_url(home: Home) -> str:
     return f"sqlite:///{home.province / 'front.sqlite'}"
 
 
+_registry_kept: dict[str, tuple[tuple, object]] = {}
+
+
 def registry(home: Home):
+    """The 报送单位 and their channels, from the 三库's 执法主体 and units.yaml; read again only when
+    one of those files changed (every intake group asks for it)."""
     import polars as pl
 
     from connectors.registry import Registry
-    from quality.reference import load_reference
     from standards.loader import standard
+    from zfjd.lake import files_fingerprint, reference_of
 
-    bodies = load_reference(home.reference, standard()).entities
+    config = home.province / "units.yaml"
+    fingerprint = files_fingerprint(home.reference, config)
+    kept = _registry_kept.get(str(home.root))
+    if kept is not None and kept[0] == fingerprint:
+        return kept[1]
+    bodies = reference_of(home.reference, standard()).entities
     if bodies is None:
         bodies = pl.DataFrame(schema={"TYSHXYDM": pl.String, "BSDWDM": pl.String})
-    return Registry.load(bodies, home.province / "units.yaml")
+    found = Registry.load(bodies, config)
+    _registry_kept[str(home.root)] = (fingerprint, found)
+    return found
 
 
 def discover_units(home: Home) -> list[str]:
@@ -171,6 +184,7 @@ def intake_and_validate(
     failed: list[str] = []
     settle = drop_settle_seconds() if settle_seconds is None else settle_seconds
     with ExitStack() as stack:
+        stack.callback(watermarks.close)
         api = _api_source(home, stack) if chosen.by_channel("api") else None
         sql = FrontDbSource(_front_url(home)) if chosen.by_channel("sql") else None
         drop = FileDrop(home.province / "drop", settle_seconds=settle, clock=clock)
@@ -224,8 +238,15 @@ def _api_source(home: Home, stack: ExitStack):
     from connectors.simulator.api_server import start_api
 
     token = (home.province / "api-token").read_text(encoding="utf-8").strip()
-    server = stack.enter_context(start_api(spec.exchange(), token=token))
+    server = stack.enter_context(start_api(_simulated_exchange(spec), token=token))
     return ApiSource(server.url, token)
+
+
+@functools.lru_cache(maxsize=1)
+def _simulated_exchange(spec: ProvinceSpec):
+    """The simulated exchange behind the API, simulated once per process: simulating the whole province
+    for every group of API units made the intake grow with units × groups."""
+    return spec.exchange()
 
 
 @owner_only

@@ -124,6 +124,39 @@ class Lake:
         return [LedgerEntry(**json.loads(p.read_text(encoding="utf-8"))) for p in sorted(folder.glob("*.json"))]
 
 
+def files_fingerprint(folder: Path, *others: Path) -> tuple:
+    """What tells that files changed without reading them: name, size, change time and inode of each
+    file in `folder` (a file rewritten in place or replaced by a rename shows), and of `others`."""
+    folder = Path(folder)
+    paths = sorted(folder.iterdir()) if folder.is_dir() else []
+    stamps = []
+    for path in [*paths, *map(Path, others)]:
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            stamps.append((str(path), None))
+            continue
+        stamps.append((str(path), stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino))
+    return (str(folder.resolve()), tuple(stamps))
+
+
+_reference_kept: dict[str, tuple[tuple, Standard, Reference]] = {}
+
+
+def reference_of(folder: Path, standard: Standard) -> Reference:
+    """The 三库 extract in `folder`, read once while its files stay unchanged: the daily cycle validates
+    group after group of units against the same extract, and reading it costs as much as a group's
+    work. A changed, added or removed file is read again; one entry per folder."""
+    key = str(Path(folder).resolve())
+    fingerprint = files_fingerprint(folder)
+    kept = _reference_kept.get(key)
+    if kept is not None and kept[0] == fingerprint and kept[1] is standard:
+        return kept[2]
+    reference = load_reference(folder, standard)
+    _reference_kept[key] = (fingerprint, standard, reference)
+    return reference
+
+
 def validate_landed(
     landing: Landing,
     lake: Lake,
@@ -143,12 +176,10 @@ def validate_landed(
     `group_rows=None` does (one engine call per batch: the reference the tests compare against).
     """
     standard = standard or load_standard()
-    reference = load_reference(reference_folder, standard) if reference_folder else None
+    reference = reference_of(reference_folder, standard) if reference_folder else None
     report = LakeReport()
     pending: list[Manifest] = []
-    for manifest in landing.manifests():
-        if units is not None and manifest.unit not in units:
-            continue
+    for manifest in landing.manifests(units):
         report.batches += 1
         if lake.entry(manifest.batch_id) is None:
             pending.append(manifest)

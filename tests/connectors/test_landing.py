@@ -113,3 +113,14 @@ def test_crash_between_landing_and_watermark_then_rerun_gives_no_loss_and_no_dup
     pull_and_land(crash=False)
     assert store.get(key) == "2024-03-02T00:00:00"
     assert sum(m.rows for m in landing.manifests()) == 2
+
+
+def test_the_manifests_of_some_units_are_read_without_reading_the_others(tmp_path):
+    landing = Landing(tmp_path)
+    for unit in ("A", "A-B", "B"):  # a unit's code may hold `-`, as batch ids do
+        landing.land(_batch(unit=unit, content=unit.encode()))
+    others = [m for m in landing.manifests() if m.unit == "B"]
+    landing.manifest_path(others[0].batch_id).write_text("not json", encoding="utf-8")  # never read below
+    assert [m.unit for m in landing.manifests({"A"})] == ["A"]
+    assert sorted(m.unit for m in landing.manifests({"A-B", "A"})) == ["A", "A-B"]
+    assert landing.manifests({"C"}) == []

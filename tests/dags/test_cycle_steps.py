@@ -74,3 +74,37 @@ def test_one_units_failure_never_blocks_the_others(province, monkeypatch):
     again = cycle.intake_and_validate(province, units, as_of=SPEC.last_day)
     assert not again.problems and lake_units(province) == set(sending)
     assert again.received > 0  # only the broken unit's records were new
+
+
+def test_the_registry_and_the_reference_are_kept_until_their_files_change(province, tmp_path):
+    import json
+    import shutil
+
+    from standards.loader import standard
+    from zfjd.lake import reference_of
+
+    home = Home.at(tmp_path / "home")
+    shutil.copytree(province.reference, home.reference)
+    shutil.copy(province.province / "units.yaml", home.province / "units.yaml")
+    first = cycle.registry(home)
+    assert cycle.registry(home) is first and reference_of(home.reference, standard()) is reference_of(
+        home.reference, standard()
+    )
+
+    config_path = home.province / "units.yaml"
+    config = json.loads(config_path.read_text(encoding="utf-8"))
+    moved = next(code for code, unit in first.units.items() if unit.channel == "api")
+    config["units"][moved] = {"channel": "file_drop"}
+    config_path.write_text(json.dumps(config), encoding="utf-8")
+    assert cycle.registry(home).units[moved].channel == "file_drop"
+
+    # A body now answered for by another unit (a new version of it in the 三库): the extract and the
+    # registry both show it.
+    bodies = home.reference / "enforcement_entity.csv"
+    lines = bodies.read_text(encoding="utf-8").splitlines()
+    body, other = lines[1].split(","), lines[2].split(",")
+    assert body[1] not in first.units[other[7]].bodies
+    body[7], body[-1] = other[7], "2025-03-01 09:00:00"
+    bodies.write_text("\n".join([*lines, ",".join(body)]) + "\n", encoding="utf-8")
+    assert reference_of(home.reference, standard()).entities.height == len(lines)
+    assert body[1] in cycle.registry(home).units[other[7]].bodies

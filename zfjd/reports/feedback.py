@@ -160,20 +160,31 @@ def load_feedback(published_db: Path, as_of: dt.date) -> list[UnitFeedback]:
             "accuracy_rate, timeliness_rate from marts.mart_unit_data_quality order by reporting_unit_id, month_start",
         )
 
+    # Each unit's rows picked out in one pass over each list (a scan per unit grew with units × rows).
+    batches_of, rejections_of, findings_of = _by_unit(batches), _by_unit(rejections), _by_unit(findings)
+    quality_of = _by_unit(quality, "reporting_unit_id")
     result = []
     for unit in units:
-        unit_batches = [b for b in batches if b["unit"] == unit]
+        unit_batches = batches_of.get(unit, [])
         name, city = names.get(unit, (unit, None))
         # 数据精准率 is kept by the month of the cycle day that took the batches in (the mart's month).
         this_month = as_of.replace(day=1)
-        by_month = {q["month_start"]: q for q in quality if q["reporting_unit_id"] == unit}
+        by_month = {q["month_start"]: q for q in quality_of.get(unit, [])}
         result.append(UnitFeedback(
             unit=unit, unit_name=name or unit, city_name=cities.get(city, city) if city else PROVINCE_LEVEL,
-            as_of=as_of, batches=unit_batches, rejections=[r for r in rejections if r["unit"] == unit],
-            findings=[f for f in findings if f["unit"] == unit], quality_month=this_month,
+            as_of=as_of, batches=unit_batches, rejections=rejections_of.get(unit, []),
+            findings=findings_of.get(unit, []), quality_month=this_month,
             quality=by_month.get(this_month), quality_previous=by_month.get(add_months(this_month, -1)),
         ))
     return result
+
+
+def _by_unit(rows: list[dict], key: str = "unit") -> dict[str, list[dict]]:
+    """Rows by their unit, each unit's in the order given."""
+    grouped: dict[str, list[dict]] = {}
+    for row in rows:
+        grouped.setdefault(row[key], []).append(row)
+    return grouped
 
 
 def write_unit_feedback(home: Home, as_of: dt.date) -> list[Path]:
