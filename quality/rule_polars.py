@@ -10,6 +10,7 @@ from __future__ import annotations
 import polars as pl
 
 from quality.context import RuleContext
+from quality.reference import ENTITY_DOMAIN_AT_DECISION
 from standards.rule_language import (
     CALENDAR_FUNCTIONS,
     AsOf,
@@ -25,9 +26,12 @@ from standards.rule_language import (
     Not,
     Param,
     RuleCheck,
+    uses_calendar,
 )
 
 YUAN_PER_WAN = 10_000
+# body(X): the column quality/reference.py joins for each field of the 执法主体 as of the decision.
+BODY_COLUMNS = {"ZFLY": ENTITY_DOMAIN_AT_DECISION}
 
 
 def _null_unless(operand: pl.Expr, value: pl.Expr) -> pl.Expr:
@@ -49,6 +53,8 @@ class PolarsCompiler:
         match node:
             case FieldRef(code=code):
                 return self.field(code)
+            case Literal(value=None):
+                return pl.lit(None)
             case Literal(value=value) | Param(value=value):
                 return pl.lit(value)
             case AsOf():
@@ -106,6 +112,10 @@ class PolarsCompiler:
                 return self.compile(args[0]).list.len()
             case "distinct_count":
                 return self.compile(args[0]).list.unique().list.len()
+            case "mentions":
+                return self.compile(args[0]).str.contains_any(list(args[1].value)).fill_null(False)
+            case "body":
+                return pl.col(BODY_COLUMNS[args[0].code])  # null where the 三库 does not know the body
             case "group":
                 values = self.ctx.standard.codelists[self.ctx.entity.field(args[0].code).codelist].values
                 groups = {value.code: value.group for value in values}
@@ -120,11 +130,33 @@ class PolarsCompiler:
         return self.ctx.calendar.guessed_expr(self.compile(node.args[0]), node.args[1].value)
 
     def provisional(self, node: Node) -> pl.Expr:
-        """True where a working-day count of the check ran through a year not announced yet."""
-        guessed = [self._guessed(n) for n in node.walk() if isinstance(n, Call) and n.function in CALENDAR_FUNCTIONS]
-        if not guessed:
+        """True where a calendar count the answer used ran through a year not announced yet."""
+        return self._provisional(node).fill_null(False)
+
+    def _provisional(self, node: Node) -> pl.Expr:
+        return self._provisional_of(node).fill_null(False)
+
+    def _provisional_of(self, node: Node) -> pl.Expr:
+        # The structure is standards/rule_language.py's ("Provisional"); quality/rule_sql.py mirrors it.
+        if not uses_calendar(node):
             return pl.lit(False)
-        return pl.any_horizontal(guessed).fill_null(False)
+        match node:
+            case Choice(condition=condition, then=then, otherwise=otherwise):
+                taken = pl.when(self.compile(condition)).then(self._provisional(then))
+                return self._provisional(condition) | taken.otherwise(self._provisional(otherwise))
+            case Call(function="first", args=args):
+                chosen = pl.when(self.compile(args[0]).is_not_null()).then(self._provisional(args[0]))
+                for arg in args[1:]:
+                    chosen = chosen.when(self.compile(arg).is_not_null()).then(self._provisional(arg))
+                return chosen.otherwise(False)
+            case BoolOp(op="or", items=items):
+                firm = [self.compile(item).fill_null(False) & ~self._provisional(item) for item in items]
+                return pl.when(pl.any_horizontal(firm)).then(False).otherwise(
+                    pl.any_horizontal([self._provisional(item) for item in items])
+                )
+            case Call(function=function) if function in CALENDAR_FUNCTIONS:
+                return pl.any_horizontal([self._guessed(node), *(self._provisional(a) for a in node.args)])
+        return pl.any_horizontal([self._provisional(child) for child in node.children()])
 
 
 def violations(ctx: RuleContext, check: RuleCheck) -> pl.Expr | dict[str, pl.Expr]:

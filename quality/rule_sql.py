@@ -1,10 +1,12 @@
 """Compiles a check of the rule language (standards/rule_language.py) to portable SQL.
 
 The SQL runs on DuckDB and PostgreSQL alike, over columns named by field code as the lake holds them
-(dates as DATE, amounts as numbers, lists `;`-joined, Y/N as text). Working days are counted on the
-`workday` seed (calendar_date, is_workday, is_guessed) that zfjd/dbt_artifacts.py generates from the
-same calendar as quality/workdays.py; before the seed's first day or past its last, the count is
-weekends only (as quality/workdays.py counts where it has no table) and is flagged provisional.
+(dates as DATE, amounts as numbers, lists `;`-joined, Y/N as text). Working days are looked up in the
+numbered calendar, the dbt model int_workdays_numbered over the `workday` seed that zfjd/dbt_artifacts.py
+generates from the same calendar as quality/workdays.py: "the n-th working day after D" is the working
+day numbered number(D) + n, one equality lookup (a scan per record was 8 s per 200,000 records). Before
+the seed's first day or past its last, the count is weekends only (as quality/workdays.py counts where
+it has no table) and is flagged provisional.
 
 `compile_check` gives the SQL of a check for given column expressions; zfjd/dbt_artifacts.py renders
 every check once with placeholders (`⟪CF_JDRQ⟫`, `⟪as_of⟫`, `⟪calendar⟫`) into the generated dbt macros,
@@ -33,6 +35,7 @@ from standards.rule_language import (
     Not,
     Param,
     RuleCheck,
+    uses_calendar,
 )
 
 LIST_SEPARATOR = ";"
@@ -42,6 +45,11 @@ OPEN, CLOSE = "⟪", "⟫"
 
 def placeholder(name: str) -> str:
     return f"{OPEN}{name}{CLOSE}"
+
+
+def body_column(code: str) -> str:
+    """The name a model gives body(X), the 执法主体's field as of the decision, among its columns."""
+    return f"body.{code}"
 
 
 def quote(text: str) -> str:
@@ -66,6 +74,8 @@ class SqlCompiler:
             case FieldRef(code=code):
                 column = self.column(code)
                 return f"cast({column} as date)" if self.entity.field(code).type == "datetime" else column
+            case Literal(value=None):
+                return "null"
             case Literal(value=str() as text):
                 return quote(text)
             case Literal(value=value) | Param(value=value):
@@ -93,6 +103,8 @@ class SqlCompiler:
 
     def call(self, node: Call) -> str:
         args = node.args
+        if node.function == "body":
+            return self.column(body_column(args[0].code))
         first = self.compile(args[0])
         match node.function:
             case "missing":
@@ -106,7 +118,7 @@ class SqlCompiler:
             case "workdays_after":
                 return self.workdays_after(first, args[1].value)
             case "next_workday":
-                return self.workdays_after(f"({first} - 1)", 1)
+                return self.next_workday(first)
             case "first":
                 return "coalesce(" + ", ".join(self.compile(arg) for arg in args) + ")"
             case "latest":
@@ -135,6 +147,9 @@ class SqlCompiler:
                     f"(case when {first} is null then null else "
                     f"(select count(distinct list_items.item) from {_items(first)}) end)"
                 )
+            case "mentions":
+                tests = [f"position({quote(word)} in {first}) > 0" for word in args[1].value]
+                return "coalesce(" + " or ".join(tests) + ", false)"
             case "group":
                 values = self.standard.codelists[self.entity.field(args[0].code).codelist].values
                 branches = " ".join(f"when {quote(v.code)} then {quote(v.group)}" for v in values if v.group)
@@ -143,40 +158,78 @@ class SqlCompiler:
 
     # -- working days ------------------------------------------------------------------------------
 
-    def _from_calendar(self, day: str, working_days: int) -> str:
-        """The n-th working day after `day` as the seed has it; null where the seed cannot say."""
+    def _deadline_lookup(self, day: str, working_days: int, what: str) -> str:
+        """`what` of the n-th working day after `day` (alias `ends`; `starts` is the day itself)."""
         return (
-            f"(case when {day} >= (select min(calendar_date) from {self.calendar}) then "
-            f"(select days.calendar_date from {self.calendar} as days where days.is_workday "
-            f"and days.calendar_date > {day} order by days.calendar_date limit 1 offset {working_days - 1}) end)"
+            f"(select {what} from {self.calendar} as starts inner join {self.calendar} as ends "
+            f"on ends.workday_number = starts.workday_number + {working_days} and ends.is_workday "
+            f"where starts.calendar_date = {day})"
         )
 
     def workdays_after(self, day: str, working_days: int) -> str:
         if working_days == 0:
             return day
-        return f"coalesce({self._from_calendar(day, working_days)}, {_weekends_only(day, working_days)})"
+        found = self._deadline_lookup(day, working_days, "ends.calendar_date")
+        return f"coalesce({found}, {_weekends_only(day, working_days)})"
 
     def workdays_guessed(self, day: str, working_days: int) -> str:
         if working_days == 0:
             return f"(case when {day} is null then null else false end)"
-        deadline = self._from_calendar(day, working_days)
-        return (
-            f"(case when {day} is null then null when {deadline} is null then true else exists "
-            f"(select 1 from {self.calendar} as counted where counted.is_guessed and counted.calendar_date > {day} "
-            f"and counted.calendar_date <= {deadline}) end)"
+        through = self._deadline_lookup(day, working_days, "ends.guessed_through - starts.guessed_through > 0")
+        return f"(case when {day} is null then null else coalesce({through}, true) end)"
+
+    def next_workday(self, day: str) -> str:
+        found = f"(select rolled.next_workday from {self.calendar} as rolled where rolled.calendar_date = {day})"
+        return f"coalesce({found}, {_weekends_only(f'({day} - 1)', 1)})"
+
+    def next_workday_guessed(self, day: str) -> str:
+        through = (
+            f"(select ends.guessed_through - rolled.guessed_before > 0 from {self.calendar} as rolled "
+            f"inner join {self.calendar} as ends on ends.calendar_date = rolled.next_workday "
+            f"where rolled.calendar_date = {day})"
         )
+        return f"(case when {day} is null then null else coalesce({through}, true) end)"
 
     def _guessed(self, node: Call) -> str:
-        # 顺延 is the first working day from the day itself: one working day after the day before.
         if node.function == "next_workday":
-            return self.workdays_guessed(f"({self.compile(node.args[0])} - 1)", 1)
+            return self.next_workday_guessed(self.compile(node.args[0]))
         return self.workdays_guessed(self.compile(node.args[0]), node.args[1].value)
 
     def provisional(self, node: Node) -> str:
-        guessed = [self._guessed(n) for n in node.walk() if isinstance(n, Call) and n.function in CALENDAR_FUNCTIONS]
-        if not guessed:
+        return self._provisional(node)
+
+    def _provisional(self, node: Node) -> str:
+        return f"coalesce({self._provisional_of(node)}, false)"
+
+    def _provisional_of(self, node: Node) -> str:
+        # The structure is standards/rule_language.py's ("Provisional"), as quality/rule_polars.py has it.
+        if not uses_calendar(node):
             return "false"
-        return "coalesce(" + " or ".join(guessed) + ", false)"
+        match node:
+            case Choice(condition=condition, then=then, otherwise=otherwise):
+                return (
+                    f"({self._provisional(condition)} or (case when {self.compile(condition)} "
+                    f"then {self._provisional(then)} else {self._provisional(otherwise)} end))"
+                )
+            case Call(function="first", args=args):
+                branches = " ".join(
+                    f"when {self.compile(arg)} is not null then {self._provisional(arg)}" for arg in args
+                )
+                return f"(case {branches} else false end)"
+            case BoolOp(op="or", items=items):
+                firm = " or ".join(
+                    f"(coalesce({self.compile(item)}, false) and not {self._provisional(item)})" for item in items
+                )
+                return f"(case when {firm} then false else {self._any_provisional(items)} end)"
+            case Call(function=function) if function in CALENDAR_FUNCTIONS:
+                return self._any_provisional(node.args, f"coalesce({self._guessed(node)}, false)")
+        return self._any_provisional(node.children())
+
+    def _any_provisional(self, nodes, *more: str) -> str:
+        parts = [*more, *(self._provisional(n) for n in nodes if uses_calendar(n))]
+        if not parts:
+            return "false"
+        return "(" + " or ".join(parts) + ")"
 
 
 def _weekends_only(day: str, working_days: int) -> str:

@@ -29,7 +29,6 @@ from quality.codes import ric_is_valid
 from quality.context import RuleContext
 from quality.reference import (
     ENTITY_ACTIVE,
-    ENTITY_DOMAIN_AT_DECISION,
     ENTITY_IN_FORCE_AT_DECISION,
     ENTITY_KNOWN,
     IN_SCOPE,
@@ -67,16 +66,7 @@ ROW_RULES: dict[str, RowRule] = {}
 
 # The 层级 (admin_level) named for each level of the division list.
 LEVEL_OF_DIVISION = {"province": "省", "city": "市", "county": "县(区)", "township": "乡镇(街道)"}
-# Code values the engine-specific findings name (tests check each resolves in its code list).
-WITHDRAWN_STATUS = ("case_status", "已撤销")
-REVIEW_OUTCOME = "review_outcome"
-REVIEW_CHANGED = ("撤销", "变更", "确认违法")
-REVIEW_REVOKED = (REVIEW_OUTCOME, "撤销")
-ON_THE_SPOT = ("fine_collection", "当场收缴")
-OPEN_UNDECIDED = ("已立案", "调查中")
-SEIZURES = ("查封场所设施或者财物", "扣押财物", "冻结存款汇款")
-WARNING = ("penalty_kind", "警告")
-MARKET_REGULATION = ("enforcement_domain", "市场监管")
+
 
 
 def limit(ctx: RuleContext, rule_id: str, name: str):
@@ -116,25 +106,6 @@ def row_violation(ctx: RuleContext, rule_id: str) -> Violation:
             return Dated(violation, compiled_provisional(ctx, check))
         return violation
     return ROW_RULES[rule_id](ctx)
-
-
-def working_deadline(ctx: RuleContext, start: pl.Expr, working_days: int) -> tuple[pl.Expr, pl.Expr]:
-    """The `working_days`-th working day after `start` (调休 counted), and whether it is provisional."""
-    return ctx.calendar.deadline_expr(start, working_days), ctx.calendar.guessed_expr(start, working_days).fill_null(
-        False
-    )
-
-
-def period_end(ctx: RuleContext, start: pl.Expr, length: str | pl.Expr) -> tuple[pl.Expr, pl.Expr]:
-    """The last day of a period of calendar days or years (`"90d"`, `"2y"`) after `start`, moved on to the
-    next working day when it is not one (顺延, project-defined), and whether that is provisional."""
-    last = start.dt.offset_by(length)
-    return ctx.calendar.next_workday_expr(last), ctx.calendar.rolled_guessed_expr(last).fill_null(False)
-
-
-def too_late(day: pl.Expr, deadline: pl.Expr, ctx: RuleContext) -> pl.Expr:
-    """`day` is after the deadline, or (nothing done yet) the deadline has passed as of the run's day."""
-    return pl.when(day.is_not_null()).then(day > deadline).otherwise(pl.lit(ctx.as_of) > deadline)
 
 
 def fine_yuan(ctx: RuleContext) -> pl.Expr:
@@ -295,101 +266,6 @@ def _entity_not_in_force(ctx: RuleContext) -> Violation:
     # Art 38: in force when the case was filed (else the record is rejected), gone by the decision.
     filed = ctx.value("LARQ").is_not_null() & pl.col(ENTITY_ACTIVE)
     return filed & ctx.value("CF_JDRQ").is_not_null() & ~pl.col(ENTITY_IN_FORCE_AT_DECISION)
-
-
-def _handling_deadline(ctx: RuleContext, rule_id: str) -> tuple[pl.Expr, pl.Expr]:
-    """Art 60: 90 days from 立案 (顺延), or the approved extended deadline when one is recorded."""
-    ninetieth, provisional = period_end(ctx, ctx.value("LARQ"), f"{limit(ctx, rule_id, 'max_days')}d")
-    extended = ctx.value("YCQXZ")
-    extension_counts = (extended > ninetieth).fill_null(False)
-    deadline = pl.when(extension_counts).then(extended).otherwise(ninetieth)
-    return deadline, provisional & ~extension_counts
-
-
-@row_rule("finding.overdue_handling")
-def _overdue_handling(ctx: RuleContext) -> Violation:
-    deadline, provisional = _handling_deadline(ctx, "finding.overdue_handling")
-    return Dated(ctx.value("CF_JDRQ") > deadline, provisional)
-
-
-@row_rule("finding.late_publicity")
-def _late_publicity(ctx: RuleContext) -> Violation:
-    working_days = limit(ctx, "finding.late_publicity", "working_days")
-    decided = ctx.value("CF_JDRQ")
-    deadline, provisional = working_deadline(ctx, decided, working_days)
-    # Never published: late once the deadline has passed — by the run's day, or by the day the decision
-    # was revoked (复议诉讼 撤销) or the case withdrawn, after which nothing is owed to the public.
-    revoked_on = (
-        pl.when(ctx.value("FYSS") == code_of(ctx, *REVIEW_REVOKED))
-        .then(ctx.value("FYSSRQ"))
-        .when(ctx.value("AJZT") == code_of(ctx, *WITHDRAWN_STATUS))
-        .then(ctx.value("GXSJ").dt.date())
-    )
-    published = ctx.value("GSRQ")
-    late = (
-        pl.when(published.is_not_null())
-        .then(published > deadline)
-        .otherwise(pl.coalesce(revoked_on, pl.lit(ctx.as_of)) > deadline)
-    )
-    # §8: a 市场监管 body does not publish a case whose only penalty is a 警告 — no deadline runs for it
-    # (without the 三库 the body's 执法领域 is unknown, and such a case is not judged).
-    kinds = ctx.value("CF_CFLB")
-    warning_only = (kinds.list.len() == 1) & kinds.list.contains(code_of(ctx, *WARNING)).fill_null(False)
-    domain = pl.col(ENTITY_DOMAIN_AT_DECISION)
-    not_due = warning_only & (domain.is_null() | (domain == code_of(ctx, *MARKET_REGULATION)))
-    return Dated(decided.is_not_null() & late & ~not_due.fill_null(False), provisional)
-
-
-@row_rule("finding.late_withdrawal")
-def _late_withdrawal(ctx: RuleContext) -> Violation:
-    # Art 48 with Art 85: withdraw a published decision within 3 working days of its 撤销/变更/确认违法,
-    # counted from the 复议诉讼 result, or from the change time of the version that withdrew the case.
-    changed = ctx.value("FYSS").is_in([code_of(ctx, REVIEW_OUTCOME, label) for label in REVIEW_CHANGED])
-    withdrawn = ctx.value("AJZT") == code_of(ctx, *WITHDRAWN_STATUS)
-    since = pl.when(changed).then(ctx.value("FYSSRQ")).when(withdrawn).then(ctx.value("GXSJ").dt.date())
-    deadline, provisional = working_deadline(ctx, since, limit(ctx, "finding.late_withdrawal", "working_days"))
-    published = ctx.value("GSRQ").is_not_null() & since.is_not_null()
-    return Dated(published & too_late(ctx.value("CHGSRQ"), deadline, ctx), provisional)
-
-
-@row_rule("finding.fine_collection_not_separated")
-def _fine_collection_not_separated(ctx: RuleContext) -> Violation:
-    rule = "finding.fine_collection_not_separated"
-    on_the_spot = ctx.value("SJFS") == code_of(ctx, *ON_THE_SPOT)
-    summary = ctx.value("CXLX") == code_of(ctx, "procedure_type", "简易程序")
-    remote_area = ctx.value("BZ").str.contains_any(limit(ctx, rule, "remote_area_words")).fill_null(False)
-    over_limit = (fine_yuan(ctx) > limit(ctx, rule, "max_on_the_spot_yuan")).fill_null(False) & ~remote_area
-    return on_the_spot & (~summary | over_limit)
-
-
-@row_rule("finding.seizure_overdue")
-def _seizure_overdue(ctx: RuleContext) -> Violation:
-    # 行政强制法 Art 25/32: 30 days, extended by at most 30 more; released (or decided) by the end.
-    rule = "finding.seizure_overdue"
-    first_days = limit(ctx, rule, "max_days")
-    extension_days = limit(ctx, rule, "max_days_extended") - first_days
-    first_limit, first_provisional = period_end(ctx, ctx.value("QSRQ"), f"{first_days}d")
-    first_end = pl.coalesce(ctx.value("JMRQ"), first_limit)
-    extended = (ctx.value("SFYC") == "Y").fill_null(False) & ctx.value("YCZ").is_not_null()
-    extension_limit, extension_provisional = period_end(ctx, first_end, f"{extension_days}d")
-    end = pl.when(extended).then(ctx.value("YCZ")).otherwise(first_end)
-    past_end = (pl.coalesce(ctx.value("JCRQ"), pl.lit(ctx.as_of)) > end).fill_null(False)
-    too_long = (ctx.value("JMRQ") > first_limit).fill_null(False) | (extended & (ctx.value("YCZ") > extension_limit))
-    provisional = ~past_end & (first_provisional | (extended & extension_provisional))
-    return Dated(
-        ctx.value("QZFS").is_in([code_of(ctx, "coercion_method", label) for label in SEIZURES]) & (too_long | past_end),
-        provisional,
-    )
-
-
-@row_rule("finding.case_open_too_long")
-def _case_open_too_long(ctx: RuleContext) -> Violation:
-    open_undecided = (
-        ctx.value("AJZT").is_in([code_of(ctx, "case_status", label) for label in OPEN_UNDECIDED])
-        & ctx.value("CF_JDRQ").is_null()
-    )
-    deadline, provisional = _handling_deadline(ctx, "finding.case_open_too_long")
-    return Dated(open_undecided & (pl.lit(ctx.as_of) > deadline), provisional)
 
 
 def implemented_rule_ids(standard) -> set[str]:

@@ -7,10 +7,14 @@ A check (standards/spec/rule_checks.yaml) is a Python-syntax expression that is 
     max_days, working_days, …        a limit of the rule (`params` in rules.yaml), by name
     as_of                            the checking day
     90, 0.5, 'Y', '00000000000000000X'  literals (a code field is never compared with a literal:)
+    None                             no value: a branch of a choice or an argument of first() only
     code(case_status, 已撤销)         a code value by its name in the code list ('9'), resolved here;
     code(penalty_kind, 警告, 罚款)     several names: a set, for `in` and `contains`
     == != < <= > >=  and or not  in   comparisons (a chain a < b < c is a and b) and Kleene logic
     x if condition else y             a choice (a null condition takes the else branch)
+    body(ZFLY)                        a field of the record's 执法主体 as the 三库 had it on the decision day
+                                      (null when the 三库 does not know the body)
+    mentions(X, words)                the text names one of the words (a list limit); false for no text
     missing(X), present(X)            null handling, said explicitly (see below)
     days_after(D, n)                  D + n calendar days
     years_after(D, n)                 D + n years (29 Feb + 1 year is 28 Feb)
@@ -28,6 +32,9 @@ A check (standards/spec/rule_checks.yaml) is a Python-syntax expression that is 
     all_in(L, set)                    every item of the list is one of the values (true for no items)
     count(L), distinct_count(L)       items in a list field, all / different ones
     group(X)                          the group of a code in its code list (强制方式 → 强制类型)
+
+Provisional: a result is provisional where the calendar count it *used* ran through a guessed year —
+the branch a choice took, the argument first() took, and not an `or` that holds for a firm reason.
 
 Nulls: a comparison, arithmetic or function of a null is null, `and`/`or`/`not` are Kleene's, and a
 check whose value is null is *no violation*. So `CF_JDRQ < LARQ` never fires when a date is missing;
@@ -68,13 +75,13 @@ class FieldRef(Node):
 
 @dataclass(frozen=True)
 class Literal(Node):
-    value: int | float | str
+    value: int | float | str | None
 
 
 @dataclass(frozen=True)
 class Param(Node):
     name: str
-    value: int | float
+    value: int | float | tuple[str, ...]  # a number, or a list of words
 
 
 @dataclass(frozen=True)
@@ -166,7 +173,13 @@ FUNCTIONS = {
     "count": (("list",), "number"),
     "distinct_count": (("list",), "number"),
     "group": (("field:code",), "text"),
+    "mentions": (("text", "words"), "bool"),
+    "body": (("field:body",), "text"),
 }
+# The fields of the 执法主体 that validation joins from the 三库 as of the decision day
+# (quality/reference.py), and the entity they belong to.
+BODY_ENTITY = "enforcement_entity"
+BODY_FIELDS = frozenset({"ZFLY"})
 # Functions that count in the Chinese calendar, so that their answer can be provisional.
 CALENDAR_FUNCTIONS = frozenset({"workdays_after", "next_workday"})
 _COMPARISONS = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
@@ -195,7 +208,22 @@ class RuleCheck:
 
     @property
     def fields_used(self) -> frozenset[str]:
-        return frozenset(n.code for tree in self.violations.values() for n in tree.walk() if isinstance(n, FieldRef))
+        """The record's own fields the check reads (not the body's, read through body())."""
+        return frozenset(code for tree in self.violations.values() for code in _record_fields(tree))
+
+    @property
+    def body_fields_used(self) -> frozenset[str]:
+        return frozenset(
+            n.args[0].code
+            for tree in self.violations.values()
+            for n in tree.walk()
+            if isinstance(n, Call) and n.function == "body"
+        )
+
+    @property
+    def uses_as_of(self) -> bool:
+        """Whether the answer changes with the checking day (recomputed daily by the warehouse)."""
+        return any(isinstance(n, AsOf) for tree in self.violations.values() for n in tree.walk())
 
     @property
     def uses_workdays(self) -> bool:
@@ -205,6 +233,20 @@ class RuleCheck:
             for tree in self.violations.values()
             for n in tree.walk()
         )
+
+
+def uses_calendar(node: Node) -> bool:
+    """Whether the node counts in the Chinese calendar anywhere below it (so it can be provisional)."""
+    return any(isinstance(n, Call) and n.function in CALENDAR_FUNCTIONS for n in node.walk())
+
+
+def _record_fields(node: Node):
+    if isinstance(node, Call) and node.function == "body":
+        return
+    if isinstance(node, FieldRef):
+        yield node.code
+    for child in node.children():
+        yield from _record_fields(child)
 
 
 # --- parsing ----------------------------------------------------------------------------------------
@@ -247,15 +289,20 @@ class _Parser:
         raise self.fail(f"{ast.unparse(expr)!r} is not part of the rule language")
 
     def literal(self, value) -> Literal:
-        if isinstance(value, bool) or not isinstance(value, int | float | str):
-            raise self.fail(f"only numbers and 'text' are literals, not {value!r}")
+        if isinstance(value, bool) or not isinstance(value, int | float | str | None):
+            raise self.fail(f"only numbers, 'text' and None are literals, not {value!r}")
         return Literal(value)
 
     def name(self, name: str) -> Node:
         if name == "as_of":
             return AsOf()
         if name in self.rule.params:
-            return Param(name, self.rule.params[name])
+            value = self.rule.params[name]
+            if isinstance(value, list):
+                if not value or not all(isinstance(word, str) and word for word in value):
+                    raise self.fail(f"limit {name} is a list: it must hold words")
+                return Param(name, tuple(value))
+            return Param(name, value)
         if name.isupper():
             return FieldRef(name)
         raise self.fail(f"{name!r} is neither a field code, a limit of the rule ({sorted(self.rule.params)}) nor as_of")
@@ -322,8 +369,8 @@ def _is_number(value) -> bool:
 class _Typer:
     """Types a tree for one entity: each node's type is bool, date, number, text, list or codes."""
 
-    def __init__(self, rule: Rule, entity: Entity, codelists: dict[str, CodeList]) -> None:
-        self.rule, self.entity, self.codelists = rule, entity, codelists
+    def __init__(self, rule: Rule, entity: Entity, codelists: dict[str, CodeList], body: Entity | None) -> None:
+        self.rule, self.entity, self.codelists, self.body = rule, entity, codelists, body
 
     def fail(self, message: str) -> CheckError:
         return CheckError(f"rule_checks.yaml: {self.rule.id} ({self.entity.code}): {message}")
@@ -337,8 +384,12 @@ class _Typer:
         match node:
             case FieldRef(code=code):
                 return self.field_type(code)
+            case Literal(value=None):
+                return "null"
             case Literal(value=value):
                 return "text" if isinstance(value, str) else "number"
+            case Param(value=tuple()):
+                return "words"
             case Param():
                 return "number"
             case AsOf():
@@ -360,6 +411,11 @@ class _Typer:
             case Choice(condition=condition, then=then, otherwise=otherwise):
                 self.expect(condition, "bool")
                 kind = self.type(then)
+                if kind == "null":
+                    kind = self.type(otherwise)
+                    if kind == "null":
+                        raise self.fail("a choice between None and None")
+                    return kind
                 self.expect(otherwise, kind)
                 return kind
             case Call():
@@ -368,12 +424,16 @@ class _Typer:
 
     def expect(self, node: Node, kind: str) -> None:
         found = self.type(node)
+        if found == "null" and kind not in ("bool", "words"):
+            return
         if found != kind:
             raise self.fail(f"{_show(node)} is {found}, {kind} expected")
 
     def codelist_of(self, node: Node) -> str | None:
         if isinstance(node, FieldRef) and self.entity.has_field(node.code):
             return self.entity.field(node.code).codelist
+        if isinstance(node, Call) and node.function == "body" and self.body is not None:
+            return self.body.field(node.args[0].code).codelist
         return None
 
     def expect_code_match(self, operand: Node, values: CodeValues) -> None:
@@ -396,6 +456,8 @@ class _Typer:
             self.expect_code_match(left, right)
             return "bool"
         kinds = self.type(left), self.type(right)
+        if "null" in kinds:
+            raise self.fail("None is never compared: say missing(X) or present(X)")
         if kinds[0] != kinds[1] or kinds[0] in ("bool", "list", "codes"):
             raise self.fail(f"cannot compare {_show(left)} ({kinds[0]}) with {_show(right)} ({kinds[1]})")
         for side, other in ((left, right), (right, left)):
@@ -411,7 +473,12 @@ class _Typer:
         if kinds[-1].endswith("..."):
             kinds = (kinds[-1][:-3],) * len(node.args)
         for arg, kind in zip(node.args, kinds, strict=True):
-            if kind.startswith("field:"):
+            if kind == "field:body":
+                if not isinstance(arg, FieldRef) or arg.code not in BODY_FIELDS or self.body is None:
+                    raise self.fail(f"body() takes a field of the 执法主体 joined from the 三库: {sorted(BODY_FIELDS)}")
+                if not self.entity.has_field("ZTDM"):
+                    raise self.fail(f"body(): {self.entity.code} names no 执法主体 (ZTDM)")
+            elif kind.startswith("field:"):
                 if not isinstance(arg, FieldRef):
                     raise self.fail(f"{node.function}() takes a field code, not {_show(arg)}")
                 self.field_type(arg.code)
@@ -440,6 +507,8 @@ def _show(node: Node) -> str:
             return repr(value)
         case Param(name=name):
             return name
+        case Literal(value=None):
+            return "None"
         case Call(function=function):
             return f"{function}(…)"
     return type(node).__name__
@@ -460,8 +529,9 @@ def parse_check(rule: Rule, source, codelists: dict[str, CodeList], entities: di
         violations = {code: parser.parse(text) for code, text in source.items()}
     else:
         violations = {None: parser.parse(source)}
+    body = entities.get(BODY_ENTITY)
     for entity_code in rule.entities:
-        typer = _Typer(rule, entities[entity_code], codelists)
+        typer = _Typer(rule, entities[entity_code], codelists, body)
         for code, tree in violations.items():
             if code is not None and not entities[entity_code].has_field(code):
                 raise typer.fail(f"a check for {code}, which is not in {entity_code}")

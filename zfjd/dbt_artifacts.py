@@ -24,10 +24,10 @@ from pathlib import Path
 
 import yaml
 
-from quality.rule_sql import CLOSE, OPEN, compile_check
+from quality.rule_sql import CLOSE, OPEN, body_column, compile_check
 from quality.workdays import TABLE_YEARS, WorkdayCalendar
 from standards.loader import standard as load_standard
-from standards.model import Standard
+from standards.model import REFERENCE_UNIT, Standard
 from zfjd.warehouse import LAKE_ENTITIES, PROJECT_DIR, RAW_SCHEMA, RECORD_META
 
 # The span quality/workdays.py tabulates (TABLE_YEARS): within it a working-day count in SQL meets the
@@ -132,6 +132,11 @@ def codes_macro(spec: Standard) -> str:
         "{% macro codes(codelist_id, labels) -%}\n"
         "  ({% for label in labels %}{{ code(codelist_id, label) }}{% if not loop.last %}, {% endif %}{% endfor %})\n"
         "{%- endmacro %}\n"
+        "\n"
+        "{#- The 报送单位 code the province's own extract (三库, laws) lands under: not a unit. -#}\n"
+        "{% macro reference_unit() -%}\n"
+        f"  '{REFERENCE_UNIT}'\n"
+        "{%- endmacro %}\n"
     )
 
 
@@ -147,14 +152,47 @@ def rule_checks_macro(spec: Standard) -> str:
         if any(other != compiled[0] for other in compiled[1:]):
             raise ValueError(f"{rule_id}: the check compiles differently for {spec.rules[rule_id].entities}")
         checks[rule_id] = {
-            "fields": sorted(check.fields_used),
+            "fields": sorted(check.fields_used) + [body_column(code) for code in sorted(check.body_fields_used)],
             "parts": {code or "": list(pair) for code, pair in compiled[0].items()},
         }
+    daily = sorted(rule_id for rule_id, check in spec.checks.items() if check.uses_as_of)
     return _RULES_SQL.format(
         checks=_jinja_dict(checks),
+        daily=json.dumps(daily),
         open=OPEN,
         close=CLOSE,
     )
+
+
+def field_columns_macro(spec: Standard) -> str:
+    """`field_columns(entity, relation)`: {field code: relation.column} for every staging column that is a
+    field as reported (renamed or cast), read from the staging SQL as staging_yml reads it — so a model
+    calls a rule on staged records without naming a field a second time."""
+    mapping = {}
+    for model, (entity_code, _key) in STAGED_ENTITIES.items():
+        entity = spec.entity(entity_code)
+        sql = (PROJECT_DIR / "models" / "staging" / f"{model}.sql").read_text(encoding="utf-8")
+        fields = {}
+        for name, codes, renamed in staging_columns(sql, model):
+            if renamed and len(codes) == 1 and entity.has_field(codes[0]):
+                fields.setdefault(codes[0], name)
+        mapping[entity_code] = fields
+    return _FIELD_COLUMNS_SQL.format(mapping=_jinja_dict(mapping))
+
+
+_FIELD_COLUMNS_SQL = """\
+{{#- Generated from the staging SQL by zfjd/dbt_artifacts.py: do not edit. -#}}
+
+{{#- {{field code: "relation.column"}} of an entity's staging model, for rule_violation(columns=…). -#}}
+{{% macro field_columns(entity_code, relation) -%}}
+  {{%- set mapping = {mapping} -%}}
+  {{%- set columns = {{}} -%}}
+  {{%- for code, name in mapping[entity_code].items() -%}}
+    {{%- do columns.update({{code: relation ~ "." ~ name}}) -%}}
+  {{%- endfor -%}}
+  {{{{- return(columns) -}}}}
+{{%- endmacro %}}
+"""
 
 
 def _jinja_dict(mapping: dict) -> str:
@@ -173,13 +211,14 @@ _RULES_SQL = """\
 {{#- True where the record breaks the rule (never null). `relation`: the alias whose columns are named by
     field code; `columns`: {{field code: SQL}} for columns named otherwise; `field`: one field of a rule
     checked per field (default: any); `as_of`: the checking day (default as_of_date()); `calendar`: the
-    workday relation (default ref('workday')). -#}}
+    numbered workday relation (default ref('int_workdays_numbered')). A check reading body(X), the 执法主体's
+    field as of the decision, takes it from columns["body.X"]. -#}}
 {{% macro rule_violation(rule_id, relation=none, columns={{}}, field=none, as_of=none, calendar=none) -%}}
   {{{{- _zfjd_rule_sql(rule_id, 0, relation, columns, field, as_of, calendar) -}}}}
 {{%- endmacro %}}
 
 {{#- True where the rule's answer counted working days through a year whose holidays are not announced
-    (is_guessed in the workday seed): the finding is provisional. -#}}
+    (is_guessed in the workday seed) on the way the answer took: the finding is provisional. -#}}
 {{% macro rule_provisional(rule_id, relation=none, columns={{}}, field=none, as_of=none, calendar=none) -%}}
   {{{{- _zfjd_rule_sql(rule_id, 1, relation, columns, field, as_of, calendar) -}}}}
 {{%- endmacro %}}
@@ -209,10 +248,16 @@ _RULES_SQL = """\
     {{%- set ns.sql = ns.sql.replace("{open}as_of{close}", as_of if as_of is not none else as_of_date()) -%}}
   {{%- endif -%}}
   {{%- if "{open}calendar{close}" in ns.sql -%}}
-    {{%- set workdays = calendar if calendar is not none else ref("workday") | string -%}}
+    {{%- set workdays = calendar if calendar is not none else ref("int_workdays_numbered") | string -%}}
     {{%- set ns.sql = ns.sql.replace("{open}calendar{close}", workdays) -%}}
   {{%- endif -%}}
   {{{{- ns.sql -}}}}
+{{%- endmacro %}}
+
+{{#- Rules whose answer changes with the checking day (their checks read as_of): the warehouse judges them
+    again on every build, for every current record. -#}}
+{{% macro rules_judged_daily() -%}}
+  {{{{- return({daily}) -}}}}
 {{%- endmacro %}}
 
 {{#- A rule's message or hint about a field, worded as standards/messages.py words it for validation:
@@ -378,6 +423,7 @@ def artifacts(spec: Standard | None = None) -> dict[Path, str]:
         PROJECT_DIR / "macros" / "generated" / "rule_params.sql": rule_params_macro(spec),
         PROJECT_DIR / "macros" / "generated" / "codes.sql": codes_macro(spec),
         PROJECT_DIR / "macros" / "generated" / "rules.sql": rule_checks_macro(spec),
+        PROJECT_DIR / "macros" / "generated" / "field_columns.sql": field_columns_macro(spec),
         PROJECT_DIR / "models" / "staging" / "_sources.yml": sources_yml(spec),
         PROJECT_DIR / "models" / "staging" / "_staging.yml": staging_yml(spec),
     }

@@ -14,3 +14,8 @@
 {% macro codes(codelist_id, labels) -%}
   ({% for label in labels %}{{ code(codelist_id, label) }}{% if not loop.last %}, {% endif %}{% endfor %})
 {%- endmacro %}
+
+{#- The 报送单位 code the province's own extract (三库, laws) lands under: not a unit. -#}
+{% macro reference_unit() -%}
+  'province'
+{%- endmacro %}

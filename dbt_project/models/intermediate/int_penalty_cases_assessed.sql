@@ -1,7 +1,18 @@
 -- What supervision asks of each 行政处罚案件, judged once here and read by the indicators (§6), the
--- findings recomputed each day (§4) and the feeds (§8): one definition per rule, as of var('as_of').
--- Deadlines are counted by macros/deadlines.sql (working days with 调休; calendar days with 顺延) and
--- carry whether they depend on a year whose holidays are not announced yet (provisional).
+-- findings recomputed each day (§4) and the feeds (§8), as of var('as_of'). The findings are the rules
+-- as rule_checks.yaml writes them (the generated rule_violation / rule_provisional macros), never
+-- restated here; the deadline dates shown beside them and the §6 rates' deadlines are counted by
+-- macros/deadlines.sql (working days with 调休; calendar days with 顺延), with whether they depend on a
+-- year whose holidays are not announced yet (provisional).
+{#- The current version's fields by code; a withdrawal counts from the version that withdrew the case
+    (not the latest re-sending of it), and the body's 执法领域 is the one it had on the decision day. -#}
+{%- set fields = field_columns('penalty_case', 'exemptions') -%}
+{%- do fields.update({
+    'GXSJ': 'exemptions.withdrawn_on',
+    'body.ZFLY': 'exemptions.enforcement_domain',
+    'SFZD': "case when exemptions.is_major_decision then 'Y' when not exemptions.is_major_decision then 'N' end",
+    'SFTZ': "case when exemptions.had_hearing then 'Y' else 'N' end",
+}) %}
 with cases as (
     select * from {{ ref('stg_lake__penalty_cases') }}
 ),
@@ -28,21 +39,15 @@ dated as (
 deadlines as (
     select
         dated.*,
-        -- 超期办案 (Art 60): 90 days from 立案 (顺延), or the approved 延长办案期限至 when recorded.
-        coalesce(dated.extended_deadline, {{ deadline_date('handling') }}) as handling_deadline,
-        dated.extended_deadline is null and {{ deadline_is_provisional('handling', 'calendar') }}
-            as is_handling_deadline_provisional,
-        -- 未及时结案 (Art 60, 事中): the same period for a case still without a decision.
-        coalesce(dated.extended_deadline, {{ deadline_date('open_case') }}) as open_case_deadline,
-        dated.extended_deadline is null and {{ deadline_is_provisional('open_case', 'calendar') }}
-            as is_open_case_deadline_provisional,
+        -- 超期办案 / 未及时结案 (Art 60): 90 days from 立案 (顺延), or the approved 延长办案期限至 when later.
+        case when dated.extended_deadline > {{ deadline_date('handling') }} then dated.extended_deadline
+             else {{ deadline_date('handling') }} end as handling_deadline,
         {{ deadline_date('publicity') }} as publicity_deadline,
         {{ deadline_is_provisional('publicity', 'working') }} as is_publicity_deadline_provisional,
         {{ deadline_date('withdrawal') }} as withdrawal_deadline,
         {{ deadline_is_provisional('withdrawal', 'working') }} as is_withdrawal_deadline_provisional
     from dated
     {{ deadline_joins('handling', 'dated.filing_date', rule_param('finding.overdue_handling', 'max_days'), 'calendar') }}
-    {{ deadline_joins('open_case', 'dated.filing_date', rule_param('finding.case_open_too_long', 'max_days'), 'calendar') }}
     {{ deadline_joins('publicity', 'dated.decision_date', rule_param('finding.late_publicity', 'working_days'), 'working') }}
     {{ deadline_joins('withdrawal', 'dated.withdrawal_from_date', var('withdrawal_working_days'), 'working') }}
 ),
@@ -62,7 +67,17 @@ exemptions as (
 judged as (
     select
         exemptions.*,
-        exemptions.is_decided and not exemptions.is_publicity_exempt as needs_publication
+        exemptions.is_decided and not exemptions.is_publicity_exempt as needs_publication,
+        exemptions.is_decided and exemptions.is_ordinary_procedure
+            and {{ rule_violation('finding.overdue_handling', columns=fields) }} as is_overdue,
+        {{ rule_violation('finding.missing_legal_review', columns=fields) }} as lacks_legal_review,
+        {{ rule_provisional('finding.overdue_handling', columns=fields) }} as is_handling_deadline_provisional,
+        {{ rule_violation('finding.case_open_too_long', columns=fields) }} as is_open_too_long,
+        {{ rule_provisional('finding.case_open_too_long', columns=fields) }} as is_open_case_deadline_provisional,
+        {{ rule_violation('finding.late_publicity', columns=fields) }} as is_publicity_late,
+        {{ rule_provisional('finding.late_publicity', columns=fields) }} as is_publicity_late_provisional,
+        {{ rule_violation('finding.late_withdrawal', columns=fields) }} as is_withdrawal_late,
+        {{ rule_provisional('finding.late_withdrawal', columns=fields) }} as is_withdrawal_late_provisional
     from exemptions
 )
 
@@ -82,23 +97,14 @@ select
     publicity_withdrawn_date,
     -- 法制审核 (Art 58): 重大 or 听证 needs a review on or before the decision.
     is_decided and (is_major_decision or had_hearing) as needs_legal_review,
-    is_decided and (is_major_decision or had_hearing)
-        and legal_review_date is not null
-        and legal_review_date <= decision_date as had_legal_review,
+    is_decided and (is_major_decision or had_hearing) and not lacks_legal_review as had_legal_review,
     handling_deadline,
     is_handling_deadline_provisional,
     -- 超期办案率 counts 普通程序 only: 简易程序 has no 立案 and no 90-day period.
-    coalesce(
-        is_decided and is_ordinary_procedure and filing_date is not null and decision_date > handling_deadline,
-        false
-    ) as is_overdue,
-    open_case_deadline,
+    coalesce(is_overdue, false) as is_overdue,
+    handling_deadline as open_case_deadline,
     is_open_case_deadline_provisional,
-    coalesce(
-        not is_withdrawn and decision_date is null and filing_date is not null
-            and {{ as_of_date() }} > open_case_deadline,
-        false
-    ) as is_open_too_long,
+    is_open_too_long,
     is_publicity_exempt,
     needs_publication,
     publicity_deadline,
@@ -108,9 +114,9 @@ select
     coalesce(needs_publication and (publicity_date is not null or publicity_deadline < {{ as_of_date() }}), false)
         as is_publicity_due,
     coalesce(publicity_date is not null and publicity_date <= publicity_deadline, false) as is_published_on_time,
-    -- 公示超期 for a decision never published, once its 7th working day has passed (recomputed daily).
-    coalesce(needs_publication and publicity_date is null and {{ as_of_date() }} > publicity_deadline, false)
-        as is_unpublished_past_deadline,
+    -- 公示超期: published late, or never published once its 7th working day has passed (recomputed daily).
+    is_publicity_late,
+    is_publicity_late_provisional,
     coalesce(is_decided and review_outcome in {{ codes('review_outcome', ['维持', '撤销', '变更', '确认违法']) }}, false)
         as was_reviewed,
     coalesce(is_decided and review_outcome in {{ codes('review_outcome', ['撤销', '变更', '确认违法']) }}, false)
@@ -123,12 +129,7 @@ select
     withdrawal_from_date,
     withdrawal_deadline,
     is_withdrawal_deadline_provisional,
-    -- 撤回超期 (Art 48 with Art 85): a published decision withdrawn later than its 3rd working day, or
-    -- still not withdrawn once that day has passed.
-    coalesce(
-        is_publication_withdrawn and publicity_date is not null
-            and (publicity_withdrawn_date > withdrawal_deadline
-                 or (publicity_withdrawn_date is null and {{ as_of_date() }} > withdrawal_deadline)),
-        false
-    ) as is_withdrawal_late
+    -- 撤回超期 (Art 48 with Art 85): withdrawn later than its 3rd working day, or not yet once it passed.
+    is_withdrawal_late,
+    is_withdrawal_late_provisional
 from judged

@@ -1,10 +1,12 @@
 -- Every legal finding (standard.md §4): the ones validation recorded on the current version of each
--- record (with the lake's provisional flag), and the time-dependent ones recomputed here as of
--- var('as_of'): 未及时结案, 公示超期 of a decision never published, 撤回超期 of a withdrawal not made
--- (judged in int_penalty_cases_assessed), and a 查封/扣押/冻结 still in force past its limit (judged in
--- int_coercion_cases_assessed). No rule is stated here.
+-- record (with the lake's provisional flag), except the rules whose answer changes with the checking
+-- day (rules_judged_daily(): their checks read as_of) — those are judged again here on every current
+-- record as of var('as_of'), by the generated rule macros in int_penalty_cases_assessed (未及时结案,
+-- 公示超期, 撤回超期) and int_coercion_cases_assessed (查封扣押超期). No rule is stated here.
 with issues as (
-    select * from {{ ref('stg_lake__issues') }} where severity = 'finding'
+    select * from {{ ref('stg_lake__issues') }}
+    where severity = 'finding'
+        and rule_id not in ({{ "'" ~ rules_judged_daily() | join("', '") ~ "'" }})
 ),
 
 assessed as (
@@ -25,9 +27,6 @@ penalty_findings as (
     from issues
     inner join {{ ref('stg_lake__penalty_cases') }} as cases
         on cases.batch_id = issues.batch_id and cases.record_number = issues.record_number
-    -- judged again below every day: an open case, an unpublished decision, a withdrawal not made
-    where issues.rule_id not in ('finding.case_open_too_long', 'finding.late_withdrawal')
-        and not (issues.rule_id = 'finding.late_publicity' and cases.publicity_date is null)
 ),
 
 coercion_findings as (
@@ -44,8 +43,6 @@ coercion_findings as (
     from issues
     inner join {{ ref('stg_lake__coercion_cases') }} as coercions
         on coercions.batch_id = issues.batch_id and coercions.record_number = issues.record_number
-    -- a measure still in force is judged again every day below
-    where not (issues.rule_id = 'finding.seizure_overdue' and coercions.release_date is null)
 ),
 
 inspection_findings as (
@@ -73,13 +70,13 @@ recomputed_penalty_findings as (
     union all
     select
         'finding.late_publicity', 'GSRQ',
-        case_id, entity_id, reporting_unit_id, is_publicity_deadline_provisional
+        case_id, entity_id, reporting_unit_id, is_publicity_late_provisional
     from assessed
-    where is_unpublished_past_deadline
+    where is_publicity_late
     union all
     select
         'finding.late_withdrawal', 'CHGSRQ',
-        case_id, entity_id, reporting_unit_id, is_withdrawal_deadline_provisional
+        case_id, entity_id, reporting_unit_id, is_withdrawal_late_provisional
     from assessed
     where is_withdrawal_late
 ),

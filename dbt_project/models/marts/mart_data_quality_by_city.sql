@@ -15,12 +15,7 @@ summed as (
         units.month_start,
         bodies.city_code,
         count(*) as unit_count,
-        sum(units.batch_count) as batch_count,
-        sum(units.received_count) as received_count,
-        sum(units.accepted_count) as accepted_count,
-        sum(units.rejected_count) as rejected_count,
-        sum(units.accepted_version_count) as accepted_version_count,
-        sum(units.on_time_version_count) as on_time_version_count
+        {{ data_quality_sums('units') }}
     from units
     left join bodies on bodies.entity_id = units.reporting_unit_id
     group by units.month_start, bodies.city_code
@@ -31,12 +26,5 @@ select
     month_start,
     city_code,
     unit_count,
-    batch_count,
-    received_count,
-    accepted_count,
-    rejected_count,
-    {{ safe_ratio('accepted_count', 'received_count') }} as accuracy_rate,
-    accepted_version_count,
-    on_time_version_count,
-    {{ safe_ratio('on_time_version_count', 'accepted_version_count') }} as timeliness_rate
+    {{ data_quality_columns() }}
 from summed

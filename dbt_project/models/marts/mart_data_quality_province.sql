@@ -7,13 +7,8 @@ with cities as (
 summed as (
     select
         month_start,
-        sum(unit_count) as unit_count,
-        sum(batch_count) as batch_count,
-        sum(received_count) as received_count,
-        sum(accepted_count) as accepted_count,
-        sum(rejected_count) as rejected_count,
-        sum(accepted_version_count) as accepted_version_count,
-        sum(on_time_version_count) as on_time_version_count
+        sum(cities.unit_count) as unit_count,
+        {{ data_quality_sums('cities') }}
     from cities
     group by month_start
 )
@@ -21,12 +16,5 @@ summed as (
 select
     month_start,
     unit_count,
-    batch_count,
-    received_count,
-    accepted_count,
-    rejected_count,
-    {{ safe_ratio('accepted_count', 'received_count') }} as accuracy_rate,
-    accepted_version_count,
-    on_time_version_count,
-    {{ safe_ratio('on_time_version_count', 'accepted_version_count') }} as timeliness_rate
+    {{ data_quality_columns() }}
 from summed

@@ -4,7 +4,7 @@
 -- ledger), and 报送及时率 = record versions taken in within var('reporting_timely_days') days of their
 -- 更新时间 / accepted record versions.
 with batches as (
-    select * from {{ ref('stg_lake__batches') }} where reporting_unit_id <> 'province'
+    select * from {{ ref('stg_lake__batches') }} where reporting_unit_id <> {{ reference_unit() }}
 ),
 
 counted as (
