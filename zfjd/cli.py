@@ -253,9 +253,8 @@ def simulate(
     by_channel = {c: [u for u, ch in channels.items() if ch == c] for c in set(channels.values())}
     drop = FileDrop(out_dir / "drop")
     push = platform_push(out_dir / "push")
-    with Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), console=err, transient=True, disable=not err.is_terminal
-    ) as progress:
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=err, transient=True,
+                  disable=not err.is_terminal) as progress:
         task = progress.add_task("生成文件与推送", total=len(exchange.days))
         for day in exchange.days:
             write_file_drops(exchange, drop, by_channel.get("file_drop", []), day)
@@ -370,10 +369,8 @@ def run(
     log.parent.mkdir(parents=True, exist_ok=True)
     log.write_text("", encoding="utf-8")
     try:
-        with (
-            screen.status("准备实例（模拟省份、Airflow 元数据库、资源池）…", spinner="dots"),
-            airflow_setup.output_to(log),
-        ):
+        with screen.status("准备实例（模拟省份、Airflow 元数据库、资源池）…", spinner="dots"), \
+                airflow_setup.output_to(log):
             created = prepare_province(place, spec)
             airflow_setup.prepare(place)
     except (ProvinceMismatch, RuntimeError) as exc:

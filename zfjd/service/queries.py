@@ -57,7 +57,8 @@ REFERENCES = {
         "matter_history_id",
         "matter_code",
         "*",
-        "list_has_any(string_split(implementing_entity_ids, ';'), (select coalesce(list(entity_id), []) from ({bodies})))",
+        "list_has_any(string_split(implementing_entity_ids, ';'),"
+        " (select coalesce(list(entity_id), []) from ({bodies})))",
     ),
 }
 
