@@ -70,4 +70,5 @@ class PublishedCopy:
     def cursor(self):
         """A cursor on the newest copy, with the copy's fingerprint (a paging cursor is valid on one copy)."""
         snapshot = self.snapshot()
-        return snapshot.connection.cursor(), snapshot
+        with self._lock:  # a connection is not thread-safe; its cursors are, one thread each
+            return snapshot.connection.cursor(), snapshot
