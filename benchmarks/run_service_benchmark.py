@@ -5,27 +5,30 @@
 Over a built home (`--home`: its published copy; without it a small province, 20 units × 30 days, is
 built once into /tmp/zfjd-service-benchmark). The published copy is copied into a scratch home with its
 own tokens, and `zfjd serve` runs it on loopback in a subprocess (uvicorn, as deployed). Each client is
-a thread with its own keep-alive httpx connection asking `GET /v1/entities/{code}?as_of=…` for random
-bodies: half with the province's token, half with a city's (the scope subquery is part of the cost).
+a coroutine with its own keep-alive connection (plain HTTP/1.1 on asyncio streams) asking
+`GET /v1/entities/{code}?as_of=…` for random bodies: half with the province's token, half with a
+city's (the scope check is part of the cost).
 
-Baselines in the same run: the same lookup as a plain function call on one cursor in this process (no
-HTTP, no concurrency: the query's own cost), and one HTTP client alone (the service's floor without
-contention). Figures go to the `<!-- service-benchmark -->` section of docs/benchmarks.md.
+Baselines in the same run, in this process without HTTP: the lookup as a DuckDB query on a cursor of
+the copy (how the other lists are answered; the service's first version answered lookups so) and as
+the in-memory lookup the service now uses (zfjd/service/bodies.py); then one HTTP client alone (the
+floor without contention). Figures go to the `<!-- service-benchmark -->` section of docs/benchmarks.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import datetime as dt
 import os
 import platform
 import random
+import re
 import shutil
 import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -70,39 +73,41 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-def load(url: str, lookups: list[tuple[str, str]], clients: int, per_client: int, as_of: str) -> dict:
+async def _client(port: int, plan: list[tuple[str, str]], latencies: list[float], failures: list[int]) -> None:
+    """One client on one keep-alive connection, each request sent when the previous answer is read whole.
+    Plain HTTP/1.1 on asyncio streams: a load generator as light as can be, since it shares the cores."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        for path, token in plan:
+            request = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n\r\n"
+            began = time.perf_counter()
+            writer.write(request.encode())
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = re.search(rb"(?i)content-length: *(\d+)", head)
+            await reader.readexactly(int(length.group(1)) if length else 0)
+            latencies.append(time.perf_counter() - began)
+            status = int(head.split(b" ", 2)[1])
+            if status != 200:
+                failures.append(status)
+    finally:
+        writer.close()
+
+
+def load(port: int, lookups: list[tuple[str, str]], clients: int, per_client: int, label: str) -> dict:
+    """`clients` clients at once, each asking `per_client` (path, token) lookups drawn from `lookups`."""
     latencies: list[float] = []
     failures: list[int] = []
-    lock = threading.Lock()
-    start = threading.Barrier(clients + 1)
+    pick = random.Random(clients)
+    plans = [pick.choices(lookups, k=per_client) for _ in range(clients)]
 
-    def client(seed: int) -> None:
-        pick = random.Random(seed)
-        mine, bad = [], []
-        with httpx.Client(base_url=url, timeout=30) as session:
-            start.wait()
-            for _ in range(per_client):
-                code, token = pick.choice(lookups)
-                began = time.perf_counter()
-                answer = session.get(
-                    f"/v1/entities/{code}", params={"as_of": as_of}, headers={"Authorization": f"Bearer {token}"}
-                )
-                mine.append(time.perf_counter() - began)
-                if answer.status_code != 200:
-                    bad.append(answer.status_code)
-        with lock:
-            latencies.extend(mine)
-            failures.extend(bad)
+    async def everyone() -> float:
+        began = time.perf_counter()
+        await asyncio.gather(*(_client(port, plan, latencies, failures) for plan in plans))
+        return time.perf_counter() - began
 
-    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
-    for thread in threads:
-        thread.start()
-    start.wait()
-    began = time.perf_counter()
-    for thread in threads:
-        thread.join()
-    wall = time.perf_counter() - began
+    wall = asyncio.run(everyone())
     return {
+        "label": label,
         "clients": clients,
         "requests": len(latencies),
         "p50": percentile(latencies, 0.50) * 1000,
@@ -115,17 +120,23 @@ def load(url: str, lookups: list[tuple[str, str]], clients: int, per_client: int
 
 def direct(home: Home, scopes: list[tuple[str, tokens.Scope]], as_of: dt.date, repeat: int) -> dict:
     copy = PublishedCopy(home.published)
-    times = []
     pick = random.Random(3)
-    for _ in range(repeat):
-        code, scope = pick.choice(scopes)
+    chosen = [pick.choice(scopes) for _ in range(repeat)]
+    by_query, in_memory = [], []
+    for code, scope in chosen:
         cursor, _ = copy.cursor()
         began = time.perf_counter()
         found = queries.reference_lookup(cursor, scope, "entities", code, as_of=as_of)
-        times.append(time.perf_counter() - began)
+        by_query.append(time.perf_counter() - began)
         cursor.close()
-        assert found, code
-    return {"p50": percentile(times, 0.5) * 1000, "p95": percentile(times, 0.95) * 1000}
+        began = time.perf_counter()
+        same = copy.snapshot().bodies.lookup(scope, code, as_of)
+        in_memory.append(time.perf_counter() - began)
+        assert found and found == same, code
+    return {
+        name: {"p50": percentile(times, 0.5) * 1000, "p95": percentile(times, 0.95) * 1000}
+        for name, times in (("query", by_query), ("memory", in_memory))
+    }
 
 
 def main() -> None:
@@ -145,14 +156,17 @@ def main() -> None:
                 "select entity_id, city_code, reporting_unit_id from marts.dim_enforcement_entity where is_current"
             ).fetchall()
             as_of = con.execute("select as_of from main.zfjd_publication").fetchone()[0] or dt.date.today()
+            cards = con.execute("select card_number from marts.dim_officer where is_current").fetchall()
         province = tokens.issue(home, "11440000MB0000004Q", province=True)[1]
         city_tokens: dict[str, tuple[str, tokens.Scope]] = {}
         for _, city, unit in bodies:
             if city and city not in city_tokens:
                 record, token = tokens.issue(home, unit, city=city)
                 city_tokens[city] = (token, record.scope)
-        lookups = [(body, province) for body, _, _ in bodies]
-        lookups += [(body, city_tokens[city][0]) for body, city, _ in bodies if city]
+        day = as_of.isoformat()
+        lookups = [(f"/v1/entities/{body}?as_of={day}", province) for body, _, _ in bodies]
+        lookups += [(f"/v1/entities/{body}?as_of={day}", city_tokens[city][0]) for body, city, _ in bodies if city]
+        officers = [(f"/v1/officers/{card}?as_of={day}", province) for (card,) in cards]
         scopes = [(body, tokens.Scope("", province=True)) for body, _, _ in bodies]
         scopes += [(body, city_tokens[city][1]) for body, city, _ in bodies if city]
         baseline = direct(home, scopes, as_of, 2000)
@@ -175,26 +189,36 @@ def main() -> None:
                     time.sleep(0.1)
             else:
                 raise SystemExit("zfjd serve did not start: " + (server.stderr.read() if server.stderr else ""))
-            load(url, lookups, 4, 50, as_of.isoformat())  # warm-up
-            single = load(url, lookups, 1, 400, as_of.isoformat())
-            loaded = load(url, lookups, args.clients, args.requests, as_of.isoformat())
+            load(port, lookups + officers, 4, 50, "warm-up")
+            single = load(port, lookups, 1, 400, "执法主体 by code, 1 client")
+            loaded = load(port, lookups, args.clients, args.requests, f"执法主体 by code, {args.clients} clients")
+            by_query = load(
+                port,
+                officers,
+                args.clients,
+                args.requests,
+                f"执法人员 by card number (a query each), {args.clients} clients",
+            )
         finally:
             server.terminate()  # SIGTERM: uvicorn shuts down as on Ctrl-C
             server.wait(timeout=30)
-    report(source, len(bodies), as_of, baseline, single, loaded, args)
+    report(source, len(bodies), as_of, baseline, [single, loaded, by_query], args)
 
 
-def report(source: Home, bodies: int, as_of, baseline: dict, single: dict, loaded: dict, args) -> None:
+def report(source: Home, bodies: int, as_of, baseline: dict, runs: list[dict], args) -> None:
+    loaded = runs[1]
     table = "\n".join(
         [
             "| run | requests | p50 (ms) | p95 (ms) | p99 (ms) | requests/s | failed |",
             "|---|---:|---:|---:|---:|---:|---:|",
-            f"| baseline: the lookup as a function call (no HTTP) | 2,000 | {baseline['p50']:.2f} | "
-            f"{baseline['p95']:.2f} | – | – | 0 |",
+            f"| baseline: the lookup as a DuckDB query (no HTTP) | 2,000 | {baseline['query']['p50']:.2f} | "
+            f"{baseline['query']['p95']:.2f} | – | – | 0 |",
+            f"| baseline: the lookup in memory, as served (no HTTP) | 2,000 | {baseline['memory']['p50']:.3f} | "
+            f"{baseline['memory']['p95']:.3f} | – | – | 0 |",
             *(
-                f"| HTTP, {run['clients']} client{'s' if run['clients'] > 1 else ''} | {run['requests']:,} | "
+                f"| HTTP: {run['label']} | {run['requests']:,} | "
                 f"{run['p50']:.1f} | {run['p95']:.1f} | {run['p99']:.1f} | {run['rps']:,.0f} | {run['failed']} |"
-                for run in (single, loaded)
+                for run in runs
             ),
         ]
     )
@@ -213,8 +237,9 @@ def report(source: Home, bodies: int, as_of, baseline: dict, single: dict, loade
         f"load average when it ended: {load_average:.2f} (other work on the machine shares the 2 cores)\n"
         f"- data: the published copy of a simulated province ({bodies} 执法主体); lookups "
         f"`GET /v1/entities/{{code}}?as_of={as_of}` for random bodies, half with the province's token, half with "
-        "a city's\n- server: `zfjd serve` (uvicorn, one process) on loopback; clients: threads with keep-alive httpx "
-        "connections in a second process, so client and server share the 2 cores\n\n"
+        "a city's; then `GET /v1/officers/{card}?as_of=…` (answered by a DuckDB query on a "
+        "worker thread)\n- server: `zfjd serve` (uvicorn, one process) on loopback; clients: coroutines with "
+        "keep-alive connections (plain HTTP/1.1 on asyncio) in this process: client and server share the 2 cores\n\n"
         f"{table}\n\n{summary}\n{END}"
     )
     text = DOCS.read_text(encoding="utf-8")

@@ -568,9 +568,12 @@ def serve(
     place = Home.at(home)
     if not place.published.exists():
         _fail_run(f"没有已发布的主题库：{place.published}（请先运行 zfjd run --home {place.root}）")
-    err.print(f"数据服务：http://{host}:{port}/docs（读取 {place.published}；Ctrl-C 停止）", highlight=False)
+    err.print(
+        f"数据服务：http://{host}:{port}/docs（读取 {place.published}；Ctrl-C 停止）", highlight=False, soft_wrap=True
+    )
     # access_log off: a request line could carry what a client wrongly put in a URL
     uvicorn.run(create_app(place), host=host, port=port, access_log=False, log_level="warning")
+    err.print("数据服务已停止", highlight=False)
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -78,6 +78,8 @@ def served(duckdb_build, tmp_path_factory):
         "city": tokens.issue(home, unit, city=city)[1],
         "province": tokens.issue(home, "11440000MB0000004Q", province=True)[1],
         "elsewhere": tokens.issue(home, elsewhere)[1],
+        # a city instance whose own unit code is not one of the city's units: it sees the city, not its unit
+        "city_by_outsider": tokens.issue(home, elsewhere, city=city)[1],
     }
     return home, TestClient(create_app(home)), issued, {"unit": unit, "city": city, "elsewhere": elsewhere}
 
@@ -93,15 +95,15 @@ REFERENCE_CODES = {"entities": "entity_id", "officers": "card_number", "matters"
 
 def test_each_scope_sees_the_three_libraries_of_its_own_bodies_only(served):
     home, client, issued, who = served
-    for scope in ("unit", "city"):
+    for scope, token in (("unit", "unit"), ("city", "city"), ("city", "city_by_outsider")):
         bodies = bodies_in_scope(home.published, scope, who)
-        entities, _ = walk(client, "/v1/entities", issued[scope], limit=1000)
+        entities, _ = walk(client, "/v1/entities", issued[token], limit=1000)
         assert entities and {e["entity_id"] for e in entities} == bodies
-        officers, _ = walk(client, "/v1/officers", issued[scope], limit=1000)
+        officers, _ = walk(client, "/v1/officers", issued[token], limit=1000)
         expected = rows(home.published, "select count(*) from marts.dim_officer where is_current and entity_id in "
                         "(select unnest(?::varchar[]))", [sorted(bodies)])[0][0]
         assert officers and len(officers) == expected and all(o["entity_id"] in bodies for o in officers)
-        matters, _ = walk(client, "/v1/matters", issued[scope], limit=1000)
+        matters, _ = walk(client, "/v1/matters", issued[token], limit=1000)
         assert matters and all(set(m["implementing_entity_ids"].split(";")) & bodies for m in matters)
         assert all(m["legal_basis"] for m in matters)  # 设定依据 as the warehouse holds it
     provincial, _ = walk(client, "/v1/entities", issued["province"], limit=1000)
@@ -117,7 +119,8 @@ def test_a_unit_reads_its_own_batches_rejections_findings_and_data_quality(serve
               "findings": ("marts.fct_finding", "reporting_unit_id"),
               "data-quality": ("marts.mart_unit_data_quality", "reporting_unit_id")}
     for unit, token in ((who["unit"], issued["unit"]), (who["elsewhere"], issued["elsewhere"]),
-                        (who["unit"], issued["city"]), (who["elsewhere"], issued["province"])):
+                        (who["unit"], issued["city"]), (who["unit"], issued["city_by_outsider"]),
+                        (who["elsewhere"], issued["city_by_outsider"]), (who["elsewhere"], issued["province"])):
         for name, (table, column) in tables.items():
             items, bodies = walk(client, f"/v1/units/{unit}/{name}", token, limit=1000)
             expected = rows(home.published, f"select count(*) from {table} where {column} = ?", [unit])[0][0]

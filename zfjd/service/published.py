@@ -17,6 +17,8 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from zfjd.service.bodies import BodyIndex
+
 CATALOG = "published"
 
 
@@ -30,6 +32,7 @@ class Snapshot:
     connection: object
     fingerprint: str
     as_of: str | None
+    bodies: BodyIndex
 
 
 def _open(path: Path, identity: tuple[int, int, int]) -> Snapshot:
@@ -41,7 +44,8 @@ def _open(path: Path, identity: tuple[int, int, int]) -> Snapshot:
         "select fingerprint, cast(as_of as varchar) from published.main.zfjd_publication"
     ).fetchone()
     fingerprint, as_of = row if row else ("", None)
-    return Snapshot(identity, connection, fingerprint, as_of)
+    bodies = BodyIndex.load(connection, f"{CATALOG}.marts.dim_enforcement_entity", "entity_version_id")
+    return Snapshot(identity, connection, fingerprint, as_of, bodies)
 
 
 class PublishedCopy:
