@@ -301,3 +301,13 @@ def test_the_token_file_holds_digests_only_and_rotation_needs_no_restart(served,
     assert new not in text and old not in text and tokens.digest_of(new) in text
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert [r.token_id for r in tokens.listed(home)] == [new_record.token_id]
+
+
+def test_before_the_first_publication_the_service_says_so_in_chinese(tmp_path):
+    home = Home.at(tmp_path)
+    _, token = tokens.issue(home, "11440100MB00000064")
+    client = TestClient(create_app(home))
+    for path in ("/v1/entities", "/v1/entities/11440100MB000000G3", "/v1/units/11440100MB00000064/batches"):
+        answer = client.get(path, headers=bearer(token))
+        assert answer.status_code == 503 and "尚未发布" in answer.json()["detail"], path
+    assert client.get("/v1/entities").status_code == 401  # the token is checked first
