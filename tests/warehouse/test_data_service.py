@@ -1,11 +1,13 @@
 """The province's read-only data service (zfjd/service) over the published copy of the session's province:
 each scope sees its own rows and nothing of anyone else's (not in rows, totals, nor errors), no response
 holds an unmasked 身份证号 or an officer's full name, paging walks a list exactly once, as_of / since
-follow the SCD2 dates, tokens rotate and the daily swap of the copy is seen without a restart.
+follow the SCD2 dates, tokens rotate and the daily swap of the copy is seen without a restart, and the
+lookups answered from memory agree with the SQL the lists use.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
@@ -18,7 +20,8 @@ from personal_data_scan import valid_id_numbers
 
 from zfjd import publish
 from zfjd.home import Home
-from zfjd.service import create_app, tokens
+from zfjd.service import create_app, queries, tokens
+from zfjd.service.published import PublishedCopy
 
 UNKNOWN_UNIT = "11449900MB99999990"  # shaped like a unit code, in no table
 
@@ -311,3 +314,29 @@ def test_before_the_first_publication_the_service_says_so_in_chinese(tmp_path):
         answer = client.get(path, headers=bearer(token))
         assert answer.status_code == 503 and "尚未发布" in answer.json()["detail"], path
     assert client.get("/v1/entities").status_code == 401  # the token is checked first
+
+
+def test_a_lookup_from_memory_answers_what_the_query_answers(served, history):
+    """Lookups are served from memory (zfjd/service/in_memory.py); the SQL of the lists is the reference."""
+    home, _, _, who = served
+    copy_path, body = history
+    scopes = [
+        tokens.Scope(who["unit"]),
+        tokens.Scope(who["elsewhere"], city=who["city"]),
+        tokens.Scope("11440000MB0000004Q", province=True),
+    ]
+    for database in (home.published, copy_path):
+        copy = PublishedCopy(database)
+        libraries = copy.snapshot().libraries
+        compared = 0
+        for name, versions in libraries.versions.items():
+            codes = [*sorted(versions)[:25], body, "NO-SUCH-CODE"]
+            for code in codes:
+                for scope in scopes:
+                    for as_of in (None, dt.date(2025, 1, 15), dt.date(2029, 7, 1)):
+                        cursor, _ = copy.cursor()
+                        with cursor:
+                            expected = queries.reference_lookup(cursor, scope, name, code, as_of=as_of)
+                        assert libraries.lookup(scope, name, code, as_of) == expected, (name, code, scope, as_of)
+                        compared += bool(expected)
+        assert compared > 50

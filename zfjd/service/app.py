@@ -151,22 +151,12 @@ def create_app(home: Home) -> FastAPI:
                     )
                 )
 
-        def lookup(
+        async def lookup(
             token: Token, code: Annotated[str, Path(max_length=64, description=code_name)], as_of: AsOf = None
         ) -> dict:
-            database, snapshot = copy.cursor()
-            with database:
-                items = queries.reference_lookup(database, token, name, code, as_of=as_of)
-            if not items:
-                raise _refused(404, NOT_FOUND)
-            return {"items": items, "published_as_of": snapshot.as_of}
-
-        async def body_lookup(
-            token: Token, code: Annotated[str, Path(max_length=64, description=code_name)], as_of: AsOf = None
-        ) -> dict:
-            # The most frequent call, answered from memory (bodies.py): no query, no hop to a worker thread.
+            # The most frequent call, answered from memory (in_memory.py): no query, no hop to a worker thread.
             snapshot = copy.snapshot()
-            items = snapshot.bodies.lookup(token, code, as_of)
+            items = snapshot.libraries.lookup(token, name, code, as_of)
             if not items:
                 raise _refused(404, NOT_FOUND)
             return {"items": items, "published_as_of": snapshot.as_of}
@@ -182,7 +172,7 @@ def create_app(home: Home) -> FastAPI:
             tags=["三库"],
             summary=f"按{code_name}查询一个{title}",
             description=f"该{title}在 as_of 当日（不填为当前）有效的版本；不存在或不在范围内均返回 404。",
-        )(body_lookup if name == "entities" else lookup)
+        )(lookup)
 
     def add_unit_table(name: str) -> None:
         title = UNIT_NAMES[name]

@@ -17,9 +17,8 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from zfjd.service.bodies import BodyIndex
-
-CATALOG = "published"
+from zfjd.service.in_memory import LibrariesInMemory
+from zfjd.service.libraries import CATALOG
 
 
 class NotPublished(Exception):
@@ -32,20 +31,19 @@ class Snapshot:
     connection: object
     fingerprint: str
     as_of: str | None
-    bodies: BodyIndex
+    libraries: LibrariesInMemory
 
 
 def _open(path: Path, identity: tuple[int, int, int]) -> Snapshot:
     import duckdb
 
     connection = duckdb.connect(":memory:")
-    connection.execute("attach ? as published (read_only)", [str(path)])
+    connection.execute(f"attach ? as {CATALOG} (read_only)", [str(path)])
     row = connection.execute(
-        "select fingerprint, cast(as_of as varchar) from published.main.zfjd_publication"
+        f"select fingerprint, cast(as_of as varchar) from {CATALOG}.main.zfjd_publication"
     ).fetchone()
     fingerprint, as_of = row if row else ("", None)
-    bodies = BodyIndex.load(connection, f"{CATALOG}.marts.dim_enforcement_entity", "entity_version_id")
-    return Snapshot(identity, connection, fingerprint, as_of, bodies)
+    return Snapshot(identity, connection, fingerprint, as_of, LibrariesInMemory.load(connection))
 
 
 class PublishedCopy:
