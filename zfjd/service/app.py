@@ -11,6 +11,7 @@ import datetime as dt
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -155,7 +156,7 @@ def create_app(home: Home) -> FastAPI:
             token: Token, code: Annotated[str, Path(max_length=64, description=code_name)], as_of: AsOf = None
         ) -> dict:
             # The most frequent call, answered from memory (in_memory.py): no query, no hop to a worker thread.
-            snapshot = copy.snapshot()
+            snapshot = copy.fresh() or await run_in_threadpool(copy.snapshot)
             items = snapshot.libraries.lookup(token, name, code, as_of)
             if not items:
                 raise _refused(404, NOT_FOUND)

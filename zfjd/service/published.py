@@ -59,6 +59,12 @@ class PublishedCopy:
             raise NotPublished from exc
         return info.st_ino, info.st_mtime_ns, info.st_size
 
+    def fresh(self) -> Snapshot | None:
+        """The copy already open when the path still names it; None when a new one has to be opened (which
+        reads the libraries into memory: an async caller does that on a worker thread, not its loop)."""
+        current = self._current
+        return current if current is not None and current.identity == self._identity() else None
+
     def snapshot(self) -> Snapshot:
         identity = self._identity()
         current = self._current

@@ -160,7 +160,8 @@ def reference_page(
 
 def reference_lookup(cursor, scope: Scope, name: str, code: str, *, as_of: dt.date | None = None) -> list[dict]:
     """The version(s) of one body, officer or matter in force on `as_of` (current without it); empty when
-    it does not exist or is outside the scope — the caller cannot tell which."""
+    it does not exist or is outside the scope — the caller cannot tell which. The service answers this
+    from memory (in_memory.py); this SQL is what that answer is tested against."""
     reference = REFERENCES[name]
     where, params = [f"{reference.code} = ?"], [code]
     bodies = _bodies(scope)
