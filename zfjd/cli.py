@@ -492,6 +492,90 @@ def report_monthly(
         out.print(f"已生成 {path}", highlight=False)
 
 
+token_app = typer.Typer(help="数据服务的访问令牌：签发、列出、吊销（令牌只在签发时显示一次）。", no_args_is_help=True)
+app.add_typer(token_app, name="token")
+HomeOption = Annotated[Path | None, typer.Option("--home", help="实例目录（默认 var/zfjd 或 ZFJD_HOME）")]
+
+
+@token_app.command("issue")
+def token_issue(
+    unit: Annotated[str, typer.Option("--unit", help="报送单位的统一社会信用代码")],
+    home: HomeOption = None,
+    city: Annotated[
+        str | None, typer.Option("--city", help="城市令牌：可读该市（如 440100）全部执法主体的数据")
+    ] = None,
+    province: Annotated[bool, typer.Option("--province", help="全省令牌：可读全部数据")] = False,
+) -> None:
+    """签发一个新令牌并只显示这一次；保存的只是它的摘要。旧令牌在吊销前仍然有效（轮换不停服）。"""
+    from zfjd.home import Home
+    from zfjd.service import tokens
+
+    try:
+        record, token = tokens.issue(Home.at(home), unit, city=city, province=province)
+    except ValueError as exc:
+        _fail_run(str(exc))
+    err.print(
+        f"已签发令牌 {record.token_id}（范围：{record.scope.label}）。令牌只显示这一次，请妥善保存：",
+        highlight=False,
+    )
+    out.print(token, highlight=False, soft_wrap=True)
+
+
+@token_app.command("list")
+def token_list(home: HomeOption = None) -> None:
+    """列出有效令牌的编号、单位、范围与签发时间（不显示令牌本身）。"""
+    from zfjd.home import Home
+    from zfjd.service import tokens
+
+    records = tokens.listed(Home.at(home))
+    if not records:
+        out.print("没有有效的令牌（zfjd token issue 可签发）", highlight=False)
+        return
+    grid = Table("编号", "报送单位", "范围", "签发时间（UTC）")
+    for record in records:
+        grid.add_row(record.token_id, record.unit, record.scope.label, record.created)
+    out.print(grid)
+
+
+@token_app.command("revoke")
+def token_revoke(
+    token_id: Annotated[str, typer.Option("--token-id", help="要吊销的令牌编号（见 zfjd token list）")],
+    home: HomeOption = None,
+) -> None:
+    """吊销一个令牌：数据服务无需重启，下一个请求起即拒绝它。"""
+    from zfjd.home import Home
+    from zfjd.service import tokens
+
+    try:
+        record = tokens.revoke(Home.at(home), token_id)
+    except LookupError as exc:
+        _fail_run(str(exc))
+    out.print(f"已吊销令牌 {record.token_id}（报送单位 {record.unit}，范围：{record.scope.label}）", highlight=False)
+
+
+@app.command()
+def serve(
+    home: HomeOption = None,
+    host: Annotated[str, typer.Option("--host", help="监听地址（默认只在本机回环地址）")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="监听端口")] = 8710,
+) -> None:
+    """运行只读数据服务（三库与各报送单位的批次、拒收、监督发现、数据质量），读取已发布的主题库；Ctrl-C 停止。"""
+    import uvicorn
+
+    from zfjd.home import Home
+    from zfjd.service import create_app
+
+    place = Home.at(home)
+    if not place.published.exists():
+        _fail_run(f"没有已发布的主题库：{place.published}（请先运行 zfjd run --home {place.root}）")
+    err.print(
+        f"数据服务：http://{host}:{port}/docs（读取 {place.published}；Ctrl-C 停止）", highlight=False, soft_wrap=True
+    )
+    # access_log off: a request line could carry what a client wrongly put in a URL
+    uvicorn.run(create_app(place), host=host, port=port, access_log=False, log_level="warning")
+    err.print("数据服务已停止", highlight=False)
+
+
 def main() -> None:  # pragma: no cover - console entry point
     sys.exit(app())
 
