@@ -255,8 +255,9 @@ def test_as_of_gives_the_version_in_force_that_day(history_client):
 
 def test_since_gives_the_versions_changed_after_the_watermark_and_the_next_one(history_client):
     _, client, token, body = history_client
-    first = client.get("/v1/entities", headers=bearer(token), params={"since": "2024-01-01", "limit": 1000}).json()
-    assert first["total"] == len(first["items"]) > 2 and first["next_watermark"] == "2030-01-10"
+    every, pages = walk(client, "/v1/entities", token, since="2024-01-01", limit=1000)
+    assert pages[0]["total"] == len(every) > 2, "every version changed since the watermark, over all pages"
+    assert {page["next_watermark"] for page in pages} == {"2030-01-10"}
     changed = client.get("/v1/entities", headers=bearer(token), params={"since": "2029-01-01"}).json()
     assert sorted(e["entity_name"] == "旧名称" for e in changed["items"]) == [False, True]
     assert {e["entity_id"] for e in changed["items"]} == {body} and changed["next_watermark"] == "2030-01-10"
