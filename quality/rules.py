@@ -69,11 +69,6 @@ LEVEL_OF_DIVISION = {"province": "省", "city": "市", "county": "县(区)", "to
 
 
 
-def limit(ctx: RuleContext, rule_id: str, name: str):
-    """A limit of the law as the standard states it (`params` in rules.yaml)."""
-    return ctx.standard.rules[rule_id].params[name]
-
-
 def code_of(ctx: RuleContext, codelist: str, label: str) -> str:
     """A code value by its name in the code list, never as a literal."""
     by_label = {value.label: value.code for value in ctx.standard.codelists[codelist].values}
