@@ -169,14 +169,12 @@ def field_columns_macro(spec: Standard) -> str:
     field as reported (renamed or cast), read from the staging SQL as staging_yml reads it — so a model
     calls a rule on staged records without naming a field a second time."""
     mapping = {}
-    for model, (entity_code, _key) in STAGED_ENTITIES.items():
-        entity = spec.entity(entity_code)
-        sql = (PROJECT_DIR / "models" / "staging" / f"{model}.sql").read_text(encoding="utf-8")
+    for _model, entity, _key, columns in _staged_models(spec):
         fields = {}
-        for name, codes, renamed in staging_columns(sql, model):
+        for name, codes, renamed in columns:
             if renamed and len(codes) == 1 and entity.has_field(codes[0]):
                 fields.setdefault(codes[0], name)
-        mapping[entity_code] = fields
+        mapping[entity.code] = fields
     return _FIELD_COLUMNS_SQL.format(mapping=_jinja_dict(mapping))
 
 
@@ -327,16 +325,21 @@ STAGED_ENTITIES = {
     "stg_lake__matters": ("matter", "matter_version_id"),
     "stg_lake__laws": ("law", "law_id"),
 }
+def _staged_models(spec: Standard):
+    """(model, entity, key, its final select's columns as staging_columns reads them) per staging model."""
+    for model, (entity_code, key) in STAGED_ENTITIES.items():
+        sql = (PROJECT_DIR / "models" / "staging" / f"{model}.sql").read_text(encoding="utf-8")
+        yield model, spec.entity(entity_code), key, staging_columns(sql, model)
+
+
 def staging_yml(spec: Standard) -> str:
     """Describes each staging column by the standard field(s) it is made from, read from the model's SQL
     (the one place the English name of a field is chosen), so dbt docs show 中文名（代码） beside every
     column: a rename or cast as the field itself, any other expression as derived from its fields."""
     models = []
-    for model, (entity_code, key) in STAGED_ENTITIES.items():
-        entity = spec.entity(entity_code)
-        sql = (PROJECT_DIR / "models" / "staging" / f"{model}.sql").read_text(encoding="utf-8")
+    for model, entity, key, staged in _staged_models(spec):
         columns = []
-        for name, codes, renamed in staging_columns(sql, model):
+        for name, codes, renamed in staged:
             fields = [entity.field(code) for code in codes if entity.has_field(code)]
             if name == key or not fields or any(c["name"] == name for c in columns):
                 continue
