@@ -193,6 +193,12 @@ class _Cities(dict):
     def name(self, code: str | None) -> str:
         return self.get(code, code) if code else PROVINCE_LEVEL
 
+    def name_rows(self, rows: list[dict]) -> list[dict]:
+        """Adds each row's city_name (from its city_code), in place."""
+        for row in rows:
+            row["city_name"] = self.name(row["city_code"])
+        return rows
+
 
 def _cities(con) -> _Cities:
     return _Cities(
@@ -300,8 +306,7 @@ def _zero_enforcement(con, month_start: dt.date, cities: _Cities) -> dict:
         "order by count(*) desc, city_code nulls first, entity_id limit ?",
         [zero_year, ZERO_LIST_LIMIT],
     )
-    for row in zero_bodies:
-        row["city_name"] = cities.name(row["city_code"])
+    cities.name_rows(zero_bodies)
     return {"zero_year": zero_year, "zero_year_complete": complete, "zero_by_city": zero_by_city,
             "zero_bodies": zero_bodies, "zero_total": sum(zero_any.values())}
 
@@ -360,8 +365,7 @@ def _open_cases(con, month_start: dt.date, cities: _Cities) -> dict:
         "order by f.city_code nulls first, started_on nulls last, f.record_id, f.rule_id",
         [*OPEN_TOO_LONG_RULES, add_months(month_start, 1)],
     )
-    for row in open_cases:
-        row["city_name"] = cities.name(row["city_code"])
+    for row in cities.name_rows(open_cases):
         row["kind"] = short_kind(row["message"], row["rule_id"])
         row["days_open"] = (row["finding_date"] - row["started_on"]).days if row["started_on"] else None
     return {"open_cases": open_cases[:LIST_LIMIT], "open_total": len(open_cases),
@@ -384,8 +388,7 @@ def _data_quality(con, month_start: dt.date, cities: _Cities) -> dict:
         con, f"select city_code, {QUALITY_COUNTS} from marts.mart_data_quality_by_city where month_start = ?",
         [month_start],
     )
-    for row in by_city:
-        row["city_name"] = cities.name(row["city_code"])
+    cities.name_rows(by_city)
     by_city.sort(key=lambda r: (r["accuracy"] if r["accuracy"] is not None else -1, r["city_code"] or ""))
     units = _rows(
         con,
@@ -398,8 +401,7 @@ def _data_quality(con, month_start: dt.date, cities: _Cities) -> dict:
         "limit ?",
         [month_start, QUALITY_LIST_LIMIT],
     )
-    for row in units:
-        row["city_name"] = cities.name(row["city_code"])
+    cities.name_rows(units)
     return {"quality_total": total, "quality_previous": previous, "quality_by_city": by_city,
             "quality_units": units, "quality_unit_count": total["units"]}
 
@@ -429,8 +431,7 @@ def _review_sample(con, month: str, cities: _Cities) -> dict:
         "group by city_code, enforcement_domain order by city_code nulls first, enforcement_domain",
         [month],
     )
-    for row in [*sample, *sample_strata]:
-        row["city_name"] = cities.name(row["city_code"])
+    cities.name_rows([*sample, *sample_strata])
     seed = con.execute("select min(draw_seed) from marts.mart_review_sample where draw_month = ?",
                        [month]).fetchone()[0]
     return {"sample": sample, "sample_total": sample_total, "sample_strata": sample_strata, "sample_seed": seed}
