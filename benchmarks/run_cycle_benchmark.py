@@ -134,6 +134,14 @@ def run_airflow(home: Path, as_of: dt.date) -> dict:
     command = time.perf_counter() - started
     if done.returncode != 0:
         raise SystemExit(done.stdout + done.stderr)
+    run_seconds, tasks = dag_timings(home)
+    return {"setup": setup, "command": command, "dag_run": run_seconds,
+            "tasks": {task: {"count": count, "seconds": seconds} for task, count, seconds in tasks},
+            "summary": done.stdout}
+
+
+def dag_timings(home: Path) -> tuple[float, list[tuple[str, int, float]]]:
+    """The last daily run's seconds, and per task: (task_id, instances, seconds), from Airflow's metadata."""
     with sqlite3.connect(home / "airflow" / "airflow.db") as con:
         run_id, run_seconds = con.execute(
             "select run_id, (julianday(end_date) - julianday(start_date)) * 86400 from dag_run "
@@ -144,9 +152,7 @@ def run_airflow(home: Path, as_of: dt.date) -> dict:
             "where run_id = ? group by task_id",
             [run_id],
         ).fetchall()
-    return {"setup": setup, "command": command, "dag_run": run_seconds,
-            "tasks": {task: {"count": count, "seconds": seconds} for task, count, seconds in tasks},
-            "summary": done.stdout}
+    return run_seconds, tasks
 
 
 def run_direct(home: Path, as_of: dt.date) -> dict:
@@ -176,16 +182,7 @@ def run_growth(units: int, seed: int, repo: Path, label: str) -> dict:
     load = (load_before, os.getloadavg()[0])  # other work on the machine: the figures are upper bounds
     if done.returncode != 0:
         raise SystemExit(done.stdout[-4000:] + done.stderr[-4000:])
-    with sqlite3.connect(home / "airflow" / "airflow.db") as con:
-        run_id, run_seconds = con.execute(
-            "select run_id, (julianday(end_date) - julianday(start_date)) * 86400 from dag_run "
-            "where dag_id = 'zfjd_daily' order by id desc limit 1"
-        ).fetchone()
-        tasks = con.execute(
-            "select task_id, count(*), sum((julianday(end_date) - julianday(start_date)) * 86400) from task_instance "
-            "where run_id = ? group by task_id",
-            [run_id],
-        ).fetchall()
+    run_seconds, tasks = dag_timings(home)
     lake = home / "lake" / "ledger"
     batches = sum(1 for _ in lake.glob("*.json")) if lake.exists() else 0
     received = sum(json.loads(p.read_text(encoding="utf-8"))["received"] for p in lake.glob("*.json"))

@@ -101,9 +101,8 @@ def child(run: str, path: Path, as_of: dt.date) -> dict:
 # --- parent ---------------------------------------------------------------------------------------------
 
 
-def ensure_file(rows: int, encoding: str = "utf-8") -> Path:
-    suffix = "" if encoding == "utf-8" else f".{encoding}"
-    path = OUT / f"penalty_case_{rows}{suffix}.csv"
+def _generated(path: Path, rows: int, *options: str) -> Path:
+    """`path`, written by make_penalty_file.py with `options` unless an earlier run left it."""
     if path.exists():
         print(f"reusing {path.relative_to(ROOT)}")
         return path
@@ -111,9 +110,14 @@ def ensure_file(rows: int, encoding: str = "utf-8") -> Path:
     OUT.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")
     command = [sys.executable, str(ROOT / "benchmarks" / "make_penalty_file.py"), str(rows), str(partial)]
-    subprocess.run([*command, "--encoding", encoding], check=True, cwd=ROOT)
+    subprocess.run([*command, *options], check=True, cwd=ROOT)
     partial.rename(path)
     return path
+
+
+def ensure_file(rows: int, encoding: str = "utf-8") -> Path:
+    suffix = "" if encoding == "utf-8" else f".{encoding}"
+    return _generated(OUT / f"penalty_case_{rows}{suffix}.csv", rows, "--encoding", encoding)
 
 
 def measure(run: str, path: Path, as_of: dt.date) -> dict:
@@ -139,16 +143,7 @@ def measure(run: str, path: Path, as_of: dt.date) -> dict:
 
 def ensure_messy_file(rows: int, defects: float) -> Path:
     path = OUT / f"penalty_case_messy_{rows}_d{round(defects * 100)}.csv"
-    if path.exists():
-        print(f"reusing {path.relative_to(ROOT)}")
-        return path
-    print(f"writing {path.relative_to(ROOT)} …", flush=True)
-    OUT.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    command = [sys.executable, str(ROOT / "benchmarks" / "make_penalty_file.py"), str(rows), str(partial)]
-    subprocess.run([*command, "--messy", "--defects", str(defects)], check=True, cwd=ROOT)
-    partial.rename(path)
-    return path
+    return _generated(path, rows, "--messy", "--defects", str(defects))
 
 
 def measure_command(path: Path, as_of: dt.date, code: Path = ROOT) -> dict:
