@@ -619,6 +619,16 @@ def _officers(rng: random.Random, province: Province, body: Body, count: int = 2
     return [o.card for o in rng.sample(pool, min(count, len(pool)))]
 
 
+def _shared_out(roll: float, shares) -> str | None:
+    """The value whose share of the cumulative shares holds `roll`; None past the last of them."""
+    total = 0.0
+    for value, share in shares:
+        total += share
+        if roll < total:
+            return value
+    return None
+
+
 def _decision_lag(u) -> int:
     """Days from 立案 to 决定 of an ordinary case, from its draws (u[1] the lag, u[5] a long case)."""
     lag = _lag(u[1], DECISION_LAG)
@@ -697,12 +707,10 @@ def _penalty_case(province: Province, body: Body, filed: dt.date, n: int, u, see
     if major and decided - dt.timedelta(days=3) < filed:
         decision["FZSHRQ"] = _d(decided)
     review = None
-    roll, threshold = rng.random(), 0.0
-    for outcome, share in REVIEW_OUTCOMES:
-        threshold += share
-        if not summary and review is None and roll < threshold:
-            reviewed = decided + dt.timedelta(days=rng.randint(*REVIEW_LAG))
-            review = (outcome, reviewed, reviewed + dt.timedelta(days=rng.randint(*WITHDRAW_PUBLICATION_LAG)))
+    outcome = _shared_out(rng.random(), REVIEW_OUTCOMES)
+    if outcome is not None and not summary:
+        reviewed = decided + dt.timedelta(days=rng.randint(*REVIEW_LAG))
+        review = (outcome, reviewed, reviewed + dt.timedelta(days=rng.randint(*WITHDRAW_PUBLICATION_LAG)))
     return {
         "review": review,
         "case": case,
