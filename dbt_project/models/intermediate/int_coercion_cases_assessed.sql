@@ -17,8 +17,6 @@ judged as (
         coercions.release_date,
         coercions.is_extended,
         {{ deadline_date('limit') }} as limit_deadline,
-        case when coercions.is_extended then coalesce(coercions.extended_until, coercions.measure_end_date)
-             else coercions.measure_end_date end as own_end_date,
         {{ rule_violation('finding.seizure_overdue', columns=fields) }} as is_seizure_overdue,
         {{ rule_provisional('finding.seizure_overdue', columns=fields) }} as is_provisional
     from coercions
@@ -33,7 +31,6 @@ select
     release_date,
     is_extended,
     limit_deadline,
-    own_end_date,
     is_seizure_overdue,
     is_seizure_overdue and is_provisional as is_provisional
 from judged
