@@ -47,10 +47,22 @@ print(json.dumps({"run_id": run_id, "state": state, "states": progress.states}))
 """
 
 
-def ensure_database() -> None:
+def fresh_database() -> None:
+    """The metadata database emptied for this run: CI runs on a machine as the last session left it, and a
+    process killed there may still hold a connection, a lock or a `running` task in the old one (a run once
+    waited out its 900 s here). FORCE ends those connections."""
     with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=postgres", autocommit=True) as con:
-        if not con.execute("select 1 from pg_database where datname = %s", [DATABASE]).fetchone():
-            con.execute(f"create database {DATABASE}")
+        con.execute(f"drop database if exists {DATABASE} with (force)")
+        con.execute(f"create database {DATABASE}")
+
+
+def activity() -> str:
+    """What the metadata database's connections are doing: the first thing to read when a run hangs."""
+    with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=postgres") as con:
+        rows = con.execute(
+            "select pid, state, wait_event_type, wait_event, left(query, 120) from pg_stat_activity "
+            "where datname = %s", [DATABASE]).fetchall()
+    return "\n".join(" | ".join(str(value) for value in row) for row in rows)
 
 
 def free_port() -> int:
@@ -83,7 +95,7 @@ def stop(process: subprocess.Popen) -> None:
 @pytest.fixture(scope="module")
 def instance(tmp_path_factory):
     """One instance on PostgreSQL metadata with the task API server running; yields (home, environment)."""
-    ensure_database()
+    fresh_database()
     home = tmp_path_factory.mktemp("executors") / "home"
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "ZFJD_"))} | {
@@ -112,8 +124,14 @@ def instance(tmp_path_factory):
 
 
 def run_daily(env: dict[str, str], executor: str) -> dict:
-    done = subprocess.run([sys.executable, "-c", RUN, "2025-03-04"], env=env | {"ZFJD_AIRFLOW_EXECUTOR": executor},
-                          cwd=ROOT, capture_output=True, text=True, timeout=900)
+    try:
+        done = subprocess.run([sys.executable, "-c", RUN, "2025-03-04"],
+                              env=env | {"ZFJD_AIRFLOW_EXECUTOR": executor},
+                              cwd=ROOT, capture_output=True, text=True, timeout=900)
+    except subprocess.TimeoutExpired:
+        log = Path(env["ZFJD_HOME"]) / "airflow" / "logs" / "zfjd_daily-last-run.log"
+        tail = log.read_text(errors="replace")[-6000:] if log.exists() else f"(no {log})"
+        pytest.fail(f"the {executor} run took over 900 s\n-- its log:\n{tail}\n-- database activity:\n{activity()}")
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
 
