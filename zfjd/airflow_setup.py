@@ -152,6 +152,32 @@ def prepare(home: Home) -> dict[str, str]:
     return values
 
 
+SIMPLE_AUTH_MANAGER = "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
+
+
+def ui_passwords(home: Home) -> tuple[list[str], Path] | None:
+    """The UI's users and the file holding their passwords, under Airflow 3's simple auth manager (its
+    default): the passwords are generated here, once, into an owner-only file, so that none is written
+    in code and none is printed to a log (Airflow prints those it generates itself). None when another
+    auth manager (or none: all admins) is configured."""
+    manager = os.environ.get("AIRFLOW__CORE__AUTH_MANAGER", SIMPLE_AUTH_MANAGER)
+    if manager != SIMPLE_AUTH_MANAGER or os.environ.get(
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS", ""
+    ).lower() == "true":
+        return None
+    users = [
+        entry.split(":")[0].strip()
+        for entry in os.environ.get("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS", "admin:admin").split(",")
+        if entry.strip()
+    ]
+    path = Path(
+        os.environ.get("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE")
+        or home.airflow / "simple_auth_manager_passwords.json.generated"
+    )
+    write_secret(path, json.dumps({user: secrets.token_urlsafe(18) for user in users}) + "\n")
+    return users, path
+
+
 def quiet_airflow_logging() -> None:
     """The run command shows its own progress; Airflow's task logs still go to DIR/airflow/logs."""
     for name in ("airflow", "airflow.task", "airflow.models", "airflow.sdk", "cosmos", "sqlalchemy", "root"):

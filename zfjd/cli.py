@@ -557,15 +557,29 @@ def token_revoke(
 def serve(
     home: HomeOption = None,
     host: Annotated[str, typer.Option("--host", help="监听地址（默认只在本机回环地址）")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", help="监听端口")] = 8710,
+    port: Annotated[int, typer.Option("--port", help="数据服务端口")] = 8710,
+    airflow_port: Annotated[int, typer.Option("--airflow-port", help="Airflow 界面与接口的端口")] = 8080,
+    no_airflow: Annotated[
+        bool, typer.Option("--no-airflow", help="只运行数据服务（不运行 Airflow 的主机，如只对外提供数据的服务器）")
+    ] = False,
 ) -> None:
-    """运行只读数据服务（三库与各报送单位的批次、拒收、监督发现、数据质量），读取已发布的主题库；Ctrl-C 停止。"""
-    import uvicorn
+    """以服务方式运行实例：Airflow（界面与接口、调度器、DAG 处理器）和只读数据服务；Ctrl-C 全部停止。
 
+    --no-airflow 只运行数据服务（三库与各报送单位的批次、拒收、监督发现、数据质量），读取已发布的主题库。"""
     from zfjd.home import Home
-    from zfjd.service import create_app
 
     place = Home.at(home)
+    if no_airflow:
+        _serve_data(place, host, port)
+    else:
+        _serve_instance(place, host, port, airflow_port)
+
+
+def _serve_data(place, host: str, port: int) -> None:
+    import uvicorn
+
+    from zfjd.service import create_app
+
     if not place.published.exists():
         _fail_run(f"没有已发布的主题库：{place.published}（请先运行 zfjd run --home {place.root}）")
     err.print(
@@ -574,6 +588,113 @@ def serve(
     # access_log off: a request line could carry what a client wrongly put in a URL
     uvicorn.run(create_app(place), host=host, port=port, access_log=False, log_level="warning")
     err.print("数据服务已停止", highlight=False)
+
+
+def _port_taken(host: str, port: int) -> bool:
+    import socket
+
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def _serve_instance(place, host: str, port: int, airflow_port: int) -> None:
+    from zfjd import airflow_setup, services
+
+    for name, number in (("--airflow-port", airflow_port), ("--port", port)):
+        if _port_taken(host, number):
+            _fail_run(f"端口 {number} 已被占用（{host}），请用 {name} 换一个端口，或先停止占用它的程序")
+    if airflow_port == port:
+        _fail_run("--port 与 --airflow-port 不能相同")
+    # The executor's task processes reach the task execution API on this API server.
+    os.environ.setdefault("ZFJD_AIRFLOW_API", f"http://127.0.0.1:{airflow_port}")
+    logs = place.airflow / "logs" / "serve"
+    try:
+        place.create()
+        logs.mkdir(parents=True, exist_ok=True)
+        with err.status("准备 Airflow（元数据库、资源池）…", spinner="dots"), \
+                airflow_setup.output_to(logs / "prepare.log"):
+            values = airflow_setup.prepare(place)
+    except RuntimeError as exc:
+        _fail_run(str(exc))
+    login = airflow_setup.ui_passwords(place)
+    env = {**os.environ, **values}
+    # One API server process is plenty on loopback (Airflow's default is 4); set AIRFLOW__API__WORKERS for more.
+    env.setdefault("AIRFLOW__API__WORKERS", "1")
+    local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    airflow = [sys.executable, "-m", "airflow"]
+    ui = f"http://{host}:{airflow_port}/"
+    if login:
+        users, passwords = login
+        how = f"用户 {'、'.join(users)}，密码在 {passwords}（仅本用户可读）"
+    else:
+        how = f"登录方式由 {env.get('AIRFLOW__CORE__AUTH_MANAGER', '已配置的认证管理器')} 决定"
+    database = "PostgreSQL" if "ZFJD_AIRFLOW_SQL" in os.environ else f"SQLite（{place.airflow / 'airflow.db'}）"
+    children = [
+        services.Service(
+            "api-server", "Airflow 界面与接口（api-server）",
+            [*airflow, "api-server", "--host", host, "--port", str(airflow_port)],
+            stop_stage=1,  # last: the scheduler's running tasks report through it while they stop
+            ready=lambda: _airflow_healthy(f"http://{local}:{airflow_port}/api/v2/monitor/health"),
+            announce=f"Airflow 界面：{ui}（{how}）；调度器与 DAG 处理器运行中，元数据库 {database}",
+        ),
+        # --skip-serve-logs: the API server on this machine reads the task logs from DIR/airflow/logs
+        # itself, and the log server's fixed port (8793) would clash between instances on one machine.
+        services.Service(
+            "scheduler", "Airflow 调度器（scheduler）", [*airflow, "scheduler", "--skip-serve-logs"]
+        ),
+        services.Service("dag-processor", "Airflow DAG 处理器（dag-processor）", [*airflow, "dag-processor"]),
+        services.Service(
+            "data-service", "数据服务（data service）",
+            [sys.executable, "-m", "zfjd.cli", "serve", "--no-airflow", "--home", str(place.root),
+             "--host", host, "--port", str(port)],
+            ready=lambda: _answers(f"http://{local}:{port}/openapi.json"),
+            announce=f"数据服务：http://{host}:{port}/docs（读取 {place.published}）",
+            start_when=place.published.exists,
+            waiting_note=f"数据服务：尚无已发布的主题库（{place.published}），首次发布后自动启动",
+        ),
+    ]
+    supervisor = services.Supervisor(
+        children, env, logs,
+        say=lambda text: err.print(text, highlight=False, soft_wrap=True),
+        warn=lambda text: err.print(f"[bold red]{escape(text)}[/]", highlight=False, soft_wrap=True),
+    )
+    err.print(f"正在启动实例 {place.root} 的服务（日志在 {logs}）…", highlight=False, soft_wrap=True)
+    code = supervisor.run(
+        on_all_ready=lambda: err.print("全部服务已就绪；Ctrl-C 停止。", highlight=False)
+    )
+    if code != services.EXIT_STOPPED:
+        err.print("[bold red]服务已停止：有服务意外退出[/]", highlight=False)
+        raise typer.Exit(code)
+    err.print("全部服务已停止", highlight=False)
+
+
+def _answers(url: str) -> bool:
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=2) as answer:
+            return answer.status == 200
+    except OSError:
+        return False
+
+
+def _airflow_healthy(url: str) -> bool:
+    """Airflow's health endpoint: the metadata database reachable, the scheduler and the DAG processor heartbeating."""
+    import json
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=2) as answer:
+            health = json.load(answer)
+    except (OSError, ValueError):
+        return False
+    return all((health.get(part) or {}).get("status") == "healthy" for part in
+               ("metadatabase", "scheduler", "dag_processor"))
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -1,0 +1,181 @@
+"""An instance run as services (`zfjd serve`): child processes started, watched and stopped together.
+
+Each child runs in its own session (so its own process group): Ctrl-C at the terminal reaches only
+this supervisor, which then stops the children in order — a group at a time, SIGTERM, then SIGKILL
+after a grace period — so a child is never left half-stopped by a signal it got before its turn. A
+child that exits on its own is a failure: it is reported, the others are stopped, and the supervisor
+returns non-zero, so that a service manager (systemd, a container runtime) sees the instance down
+rather than an instance quietly running without its scheduler.
+
+Grandchildren are tracked too (the scheduler's task processes put themselves in process groups of
+their own, and a child killed outright leaves its children behind): every tick the supervisor notes
+the descendants of each child, and whatever of them is still alive after the stop is killed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+
+EXIT_STOPPED, EXIT_CHILD_DIED = 0, 1
+
+
+@dataclass
+class Service:
+    name: str  # the log file's name: DIR/…/<name>.log
+    label: str  # how messages name it (Chinese)
+    argv: list[str]
+    stop_stage: int = 0  # stopped in increasing stages: what reports to another service goes first
+    ready: Callable[[], bool] | None = None  # answers True once the service serves; None: ready when started
+    announce: str = ""  # printed once it is ready
+    start_when: Callable[[], bool] | None = None  # started once this holds (None: at once)
+    waiting_note: str = ""  # printed at start while `start_when` does not hold yet
+    process: subprocess.Popen | None = None
+    announced: bool = False
+
+
+def describe_exit(returncode: int) -> str:
+    if returncode < 0:
+        try:
+            return f"被信号 {signal.Signals(-returncode).name} 结束"
+        except ValueError:
+            return f"被信号 {-returncode} 结束"
+    return f"退出码 {returncode}"
+
+
+@dataclass
+class Supervisor:
+    services: list[Service]
+    env: dict[str, str]
+    logs: Path
+    say: Callable[[str], None]  # progress and outcome for the person at the terminal (Chinese)
+    warn: Callable[[str], None]
+    grace_seconds: float = 30.0
+    tick_seconds: float = 0.5
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _hurry: threading.Event = field(default_factory=threading.Event)
+    _descendants: dict[int, float] = field(default_factory=dict)  # pid -> create_time (pids are reused)
+
+    def request_stop(self, signum: int | None = None, _frame=None) -> None:
+        """A signal handler: the first stops everything in order, a second shortens the grace to nothing."""
+        if self._stop.is_set():
+            self._hurry.set()
+        self._stop.set()
+
+    def run(self, on_all_ready: Callable[[], None] | None = None) -> int:
+        previous = {sig: signal.signal(sig, self.request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+        self.logs.mkdir(parents=True, exist_ok=True)
+        outcome = EXIT_STOPPED
+        all_ready = False
+        try:
+            for service in self.services:
+                if service.start_when is None or service.start_when():
+                    self._start(service)
+                elif service.waiting_note:
+                    self.say(service.waiting_note)
+            while not self._stop.wait(self.tick_seconds):
+                dead = next((s for s in self.services if s.process and s.process.poll() is not None), None)
+                if dead is not None:
+                    self.warn(
+                        f"{dead.label}（进程 {dead.process.pid}）意外退出（{describe_exit(dead.process.returncode)}），"
+                        f"正在停止其余服务；日志：{self.log_of(dead)}"
+                    )
+                    outcome = EXIT_CHILD_DIED
+                    break
+                for service in self.services:
+                    if service.process is None and service.start_when and service.start_when():
+                        self._start(service)
+                self._note_descendants()
+                self._announce_ready()
+                if not all_ready and all(s.announced or s.process is None for s in self.services):
+                    all_ready = True
+                    if on_all_ready:
+                        on_all_ready()
+        finally:
+            # Ctrl-C again while stopping: no more waiting, everything is killed at once.
+            for sig in previous:
+                signal.signal(sig, lambda *_: self._hurry.set())
+            try:
+                self.stop_all()
+            finally:
+                for sig, handler in previous.items():
+                    signal.signal(sig, handler)
+        return outcome
+
+    def log_of(self, service: Service) -> Path:
+        return self.logs / f"{service.name}.log"
+
+    def _start(self, service: Service) -> None:
+        log = self.log_of(service).open("a", encoding="utf-8")
+        log.write(f"\n===== {dt.datetime.now(dt.UTC).isoformat(timespec='seconds')} {' '.join(service.argv[1:])}\n")
+        log.flush()
+        with log:
+            service.process = subprocess.Popen(
+                service.argv, env=self.env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def _note_descendants(self) -> None:
+        for service in self.services:
+            if service.process is None or service.process.poll() is not None:
+                continue
+            try:
+                for child in psutil.Process(service.process.pid).children(recursive=True):
+                    self._descendants.setdefault(child.pid, child.create_time())
+            except psutil.Error:  # it ended between the two calls: the next tick reports it
+                continue
+
+    def _announce_ready(self) -> None:
+        for service in self.services:
+            if service.announced or service.process is None:
+                continue
+            if service.ready is None or service.ready():
+                service.announced = True
+                if service.announce:
+                    self.say(service.announce)
+
+    def stop_all(self) -> None:
+        """Stops every child, stage by stage; then kills any descendant still alive (a task process in a
+        group of its own, or one whose parent was killed)."""
+        running = [s for s in self.services if s.process is not None]
+        if running:
+            self.say("正在停止服务…")
+        self._note_descendants()
+        for stage in sorted({s.stop_stage for s in running}):
+            group = [s for s in running if s.stop_stage == stage and s.process.poll() is None]
+            for service in group:
+                # The main process only: it stops its own workers. A SIGTERM to its whole group would
+                # kill the LocalExecutor's workers under it, and the scheduler then waits for them forever.
+                with contextlib.suppress(ProcessLookupError):
+                    service.process.send_signal(signal.SIGTERM)
+            deadline = time.monotonic() + self.grace_seconds
+            while any(s.process.poll() is None for s in group) and time.monotonic() < deadline:
+                if self._hurry.wait(0.1):
+                    break
+            for service in group:
+                if service.process.poll() is None:
+                    self.warn(f"{service.label} 未在 {self.grace_seconds:.0f} 秒内停止，已强制结束")
+                    _signal_group(service.process.pid, signal.SIGKILL)
+                    service.process.wait()
+        for pid, created in self._descendants.items():
+            try:
+                process = psutil.Process(pid)
+                if process.create_time() == created and process.status() != psutil.STATUS_ZOMBIE:
+                    process.kill()
+            except psutil.Error:
+                continue
+
+
+def _signal_group(pgid: int, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signum)
