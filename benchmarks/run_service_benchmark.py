@@ -4,8 +4,9 @@
 
 Over a built home (`--home`: its published copy; without it a small province, 20 units × 30 days, is
 built once into /tmp/zfjd-service-benchmark). The published copy is copied into a scratch home with its
-own tokens, and `zfjd serve` runs it on loopback in a subprocess (uvicorn, as deployed). Each client is
-a coroutine with its own keep-alive connection (plain HTTP/1.1 on asyncio streams) asking
+own tokens, and `zfjd serve --no-airflow` (the data service alone) runs it on loopback in a subprocess
+(uvicorn, as deployed). Each client is a coroutine with its own keep-alive connection (plain HTTP/1.1 on
+asyncio streams) asking
 `GET /v1/entities/{code}?as_of=…` for random bodies: half with the province's token, half with a
 city's (the scope check is part of the cost).
 
@@ -173,7 +174,7 @@ def main() -> None:
 
         port = free_port()
         server = subprocess.Popen(
-            [sys.executable, "-m", "zfjd.cli", "serve", "--home", str(home.root), "--port", str(port)],
+            [sys.executable, "-m", "zfjd.cli", "serve", "--no-airflow", "--home", str(home.root), "--port", str(port)],
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
@@ -241,7 +242,7 @@ def report(source: Home, bodies: int, as_of, baseline: dict, runs: list[dict], a
         f"- data: the published copy of a simulated province ({bodies} 执法主体); lookups "
         f"`GET /v1/entities/{{code}}?as_of={as_of}` for random bodies, half with the province's token, half with "
         "a city's; then `GET /v1/officers/{card}?as_of=…` with the province's token\n"
-        "- server: `zfjd serve` (uvicorn, one process) on loopback; clients: coroutines with "
+        "- server: `zfjd serve --no-airflow` (uvicorn, one process) on loopback; clients: coroutines with "
         "keep-alive connections (plain HTTP/1.1 on asyncio) in this process: client and server share the 2 cores\n\n"
         f"{table}\n\n{summary}\n\n"
         "Lookups by code are answered from memory (zfjd/service/in_memory.py: the 三库 versions of one copy, "

@@ -605,18 +605,19 @@ def _port_taken(host: str, port: int) -> bool:
 def _serve_instance(place, host: str, port: int, airflow_port: int) -> None:
     from zfjd import airflow_setup, services
 
+    if airflow_port == port:
+        _fail_run("--port 与 --airflow-port 不能相同")
     for name, number in (("--airflow-port", airflow_port), ("--port", port)):
         if _port_taken(host, number):
             _fail_run(f"端口 {number} 已被占用（{host}），请用 {name} 换一个端口，或先停止占用它的程序")
-    if airflow_port == port:
-        _fail_run("--port 与 --airflow-port 不能相同")
     # The executor's task processes reach the task execution API on this API server.
     os.environ.setdefault("ZFJD_AIRFLOW_API", f"http://127.0.0.1:{airflow_port}")
     logs = place.airflow / "logs" / "serve"
     try:
         place.create()
         logs.mkdir(parents=True, exist_ok=True)
-        with err.status("准备 Airflow（元数据库、资源池）…", spinner="dots"), \
+        screen = Console(file=airflow_setup.terminal(), force_terminal=err.is_terminal, highlight=False)
+        with screen.status("准备 Airflow（元数据库、资源池）…", spinner="dots"), \
                 airflow_setup.output_to(logs / "prepare.log"):
             values = airflow_setup.prepare(place)
     except RuntimeError as exc:
@@ -633,7 +634,9 @@ def _serve_instance(place, host: str, port: int, airflow_port: int) -> None:
         how = f"用户 {'、'.join(users)}，密码在 {passwords}（仅本用户可读）"
     else:
         how = f"登录方式由 {env.get('AIRFLOW__CORE__AUTH_MANAGER', '已配置的认证管理器')} 决定"
-    database = "PostgreSQL" if "ZFJD_AIRFLOW_SQL" in os.environ else f"SQLite（{place.airflow / 'airflow.db'}）"
+    from sqlalchemy.engine import make_url
+
+    database = make_url(values["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]).render_as_string(hide_password=True)
     children = [
         services.Service(
             "api-server", "Airflow 界面与接口（api-server）",
