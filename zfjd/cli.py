@@ -628,6 +628,7 @@ def _serve_instance(place, host: str, port: int, airflow_port: int) -> None:
     env.setdefault("AIRFLOW__API__WORKERS", "1")
     local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
     airflow = [sys.executable, "-m", "airflow"]
+    health = f"http://{local}:{airflow_port}/api/v2/monitor/health"
     ui = f"http://{host}:{airflow_port}/"
     if login:
         users, passwords = login
@@ -642,13 +643,16 @@ def _serve_instance(place, host: str, port: int, airflow_port: int) -> None:
             "api-server", "Airflow 界面与接口（api-server）",
             [*airflow, "api-server", "--host", host, "--port", str(airflow_port)],
             stop_stage=1,  # last: the scheduler's running tasks report through it while they stop
-            ready=lambda: _airflow_healthy(f"http://{local}:{airflow_port}/api/v2/monitor/health"),
+            ready=lambda: _airflow_healthy(health),
             announce=f"Airflow 界面：{ui}（{how}）；调度器与 DAG 处理器运行中，元数据库 {database}",
         ),
         # --skip-serve-logs: the API server on this machine reads the task logs from DIR/airflow/logs
         # itself, and the log server's fixed port (8793) would clash between instances on one machine.
+        # Started once the API server answers: a task started before would find no task execution API
+        # and fail ("connection refused").
         services.Service(
-            "scheduler", "Airflow 调度器（scheduler）", [*airflow, "scheduler", "--skip-serve-logs"]
+            "scheduler", "Airflow 调度器（scheduler）", [*airflow, "scheduler", "--skip-serve-logs"],
+            start_when=lambda: _answers(health),
         ),
         services.Service("dag-processor", "Airflow DAG 处理器（dag-processor）", [*airflow, "dag-processor"]),
         services.Service(

@@ -7,18 +7,21 @@ child that exits on its own is a failure: it is reported, the others are stopped
 returns non-zero, so that a service manager (systemd, a container runtime) sees the instance down
 rather than an instance quietly running without its scheduler.
 
-Grandchildren are tracked too (the scheduler's task processes put themselves in process groups of
-their own, and a child killed outright leaves its children behind): every tick the supervisor notes
-the descendants of each child, and whatever of them is still alive after the stop is killed.
+Grandchildren are stopped too (the scheduler's task processes put themselves in process groups of
+their own, and a child killed outright leaves its children behind): on Linux the supervisor is a
+"child subreaper", so whatever a child leaves behind becomes the supervisor's own child, and whatever is
+still alive after the stop is killed; elsewhere it notes the descendants of each child every tick.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import datetime as dt
 import os
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -28,6 +31,7 @@ from pathlib import Path
 import psutil
 
 EXIT_STOPPED, EXIT_CHILD_DIED = 0, 1
+PR_SET_CHILD_SUBREAPER = 36  # linux/prctl.h
 
 
 @dataclass
@@ -74,6 +78,7 @@ class Supervisor:
 
     def run(self, on_all_ready: Callable[[], None] | None = None) -> int:
         previous = {sig: signal.signal(sig, self.request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+        _become_subreaper()
         self.logs.mkdir(parents=True, exist_ok=True)
         outcome = EXIT_STOPPED
         all_ready = False
@@ -96,6 +101,7 @@ class Supervisor:
                     if service.process is None and service.start_when and service.start_when():
                         self._start(service)
                 self._note_descendants()
+                self._reap_orphans()
                 self._announce_ready()
                 if not all_ready and all(s.announced or s.process is None for s in self.services):
                     all_ready = True
@@ -135,6 +141,22 @@ class Supervisor:
             except psutil.Error:  # it ended between the two calls: the next tick reports it
                 continue
 
+    def _own(self) -> set[int]:
+        return {s.process.pid for s in self.services if s.process is not None}
+
+    def _orphans(self) -> list[psutil.Process]:
+        """Processes a child left behind that came to this supervisor (as subreaper) or still run under it."""
+        own = self._own()
+        return [p for p in psutil.Process().children(recursive=True) if p.pid not in own]
+
+    def _reap_orphans(self) -> None:
+        """An orphan that ended is this process's zombie until it is waited for (Popen waits only for its own)."""
+        own = self._own()
+        for child in psutil.Process().children():
+            if child.pid not in own:
+                with contextlib.suppress(ChildProcessError):
+                    os.waitpid(child.pid, os.WNOHANG)
+
     def _announce_ready(self) -> None:
         for service in self.services:
             if service.announced or service.process is None:
@@ -167,15 +189,30 @@ class Supervisor:
                     self.warn(f"{service.label} 未在 {self.grace_seconds:.0f} 秒内停止，已强制结束")
                     _signal_group(service.process.pid, signal.SIGKILL)
                     service.process.wait()
+        leftovers = self._orphans()
         for pid, created in self._descendants.items():
-            try:
+            with contextlib.suppress(psutil.Error):
                 process = psutil.Process(pid)
-                if process.create_time() == created and process.status() != psutil.STATUS_ZOMBIE:
+                if process.create_time() == created:
+                    leftovers.append(process)
+        for process in leftovers:
+            with contextlib.suppress(psutil.Error):
+                if process.status() != psutil.STATUS_ZOMBIE:
                     process.kill()
-            except psutil.Error:
-                continue
+        psutil.wait_procs(leftovers, timeout=5)
+        self._reap_orphans()
 
 
 def _signal_group(pgid: int, signum: int) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, signum)
+
+
+def _become_subreaper() -> bool:
+    """Orphaned descendants come to this process instead of init (Linux), so none escapes the stop."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
