@@ -186,7 +186,8 @@ class Supervisor:
                     break
             for service in group:
                 if service.process.poll() is None:
-                    self.warn(f"{service.label} 未在 {self.grace_seconds:.0f} 秒内停止，已强制结束")
+                    waited = "" if self._hurry.is_set() else f"未在 {self.grace_seconds:.0f} 秒内停止，"
+                    self.warn(f"{service.label} {waited}已强制结束")
                     _signal_group(service.process.pid, signal.SIGKILL)
                     service.process.wait()
         leftovers = self._orphans()
