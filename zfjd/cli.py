@@ -461,7 +461,7 @@ def _fail_run(message: str) -> None:
     raise typer.Exit(EXIT_UNUSABLE)
 
 
-report_app = typer.Typer(help="报表：月度通报等。", no_args_is_help=True)
+report_app = typer.Typer(help="报表：月度通报、年度公开表。", no_args_is_help=True)
 app.add_typer(report_app, name="report")
 
 
@@ -490,6 +490,28 @@ def report_monthly(
         _fail_run(str(exc))
     for path in written:
         out.print(f"已生成 {path}", highlight=False)
+
+
+@report_app.command("yearly")
+def report_yearly(
+    year: Annotated[int, typer.Option("--year", help="年度 YYYY")],
+    out_dir: Annotated[Path | None, typer.Option("--out", help="输出目录（默认 实例目录/reports/yearly）")] = None,
+    home: Annotated[Path | None, typer.Option("--home", help="实例目录（读取其中已发布的主题库）")] = None,
+) -> None:
+    """依据已发布的主题库生成行政执法数据年度公开表（XLSX：说明、汇总、每个执法主体一张表）。"""
+    from zfjd.home import Home
+    from zfjd.reports.yearly import YearlyReportError, write_yearly_workbook
+
+    if not 1900 <= year <= 9999:
+        _fail_run(f"--year 应为四位年份，收到 {year}")
+    place = Home.at(home)
+    if not place.published.exists():
+        _fail_run(f"没有已发布的主题库：{place.published}（请先运行 zfjd run --home {place.root}）")
+    try:
+        written = write_yearly_workbook(place.published, year, out_dir or place.reports / "yearly")
+    except YearlyReportError as exc:
+        _fail_run(str(exc))
+    out.print(f"已生成 {written}", highlight=False, soft_wrap=True)
 
 
 token_app = typer.Typer(help="数据服务的访问令牌：签发、列出、吊销（令牌只在签发时显示一次）。", no_args_is_help=True)
