@@ -178,6 +178,23 @@ def ui_passwords(home: Home) -> tuple[list[str], Path] | None:
     return users, path
 
 
+def parsed_since(moment: dt.datetime, dag_ids: tuple[str, ...] = (DAILY_DAG, MONTHLY_DAG)) -> bool:
+    """Whether a DAG processor has parsed each DAG since `moment`: its latest serialised version is then
+    the file's as the services see it, not the embedded runner's (`zfjd run` serialises the DAG it runs,
+    parsed without retries), and a run the scheduler creates takes the latest version."""
+    from airflow.models.dag import DagModel
+    from airflow.utils.session import create_session
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        with create_session() as session:
+            rows = session.query(DagModel.dag_id, DagModel.last_parsed_time).filter(DagModel.dag_id.in_(dag_ids))
+            parsed = dict(rows.all())
+    except SQLAlchemyError:  # SQLite busy while a service writes: asked again on the next tick
+        return False
+    return all(parsed.get(dag_id) is not None and parsed[dag_id] >= moment for dag_id in dag_ids)
+
+
 def quiet_airflow_logging() -> None:
     """The run command shows its own progress; Airflow's task logs still go to DIR/airflow/logs."""
     for name in ("airflow", "airflow.task", "airflow.models", "airflow.sdk", "cosmos", "sqlalchemy", "root"):

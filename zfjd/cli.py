@@ -651,6 +651,7 @@ def _serve_instance(place, host: str, port: int, airflow_port: int) -> None:
     local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
     airflow = [sys.executable, "-m", "airflow"]
     health = f"http://{local}:{airflow_port}/api/v2/monitor/health"
+    started, parse_deadline = dt.datetime.now(dt.UTC), time.monotonic() + 120
     ui = f"http://{host}:{airflow_port}/"
     if login:
         users, passwords = login
@@ -670,11 +671,15 @@ def _serve_instance(place, host: str, port: int, airflow_port: int) -> None:
         ),
         # --skip-serve-logs: the API server on this machine reads the task logs from DIR/airflow/logs
         # itself, and the log server's fixed port (8793) would clash between instances on one machine.
-        # Started once the API server answers: a task started before would find no task execution API
-        # and fail ("connection refused").
+        # Started once the API server answers (a task started before would find no task execution API and
+        # fail: "connection refused") and the DAG processor has parsed the DAGs (else a run could be created
+        # from the version `zfjd run` serialised, which has no retries); that one waits 2 minutes at most,
+        # so a DAG file that does not import does not keep the scheduler from starting.
         services.Service(
             "scheduler", "Airflow 调度器（scheduler）", [*airflow, "scheduler", "--skip-serve-logs"],
-            start_when=lambda: _answers(health),
+            start_when=lambda: _answers(health) and (
+                airflow_setup.parsed_since(started) or time.monotonic() > parse_deadline
+            ),
         ),
         services.Service("dag-processor", "Airflow DAG 处理器（dag-processor）", [*airflow, "dag-processor"]),
         services.Service(
