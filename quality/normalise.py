@@ -37,12 +37,18 @@ def bad_column(code: str) -> str:
     return f"{code}{BAD}"
 
 
-def _clean_text(spec_field: Field) -> pl.Expr:
-    """Free text is only trimmed (it is shown back as written); identifiers also lose full-width forms."""
+def _trimmed_text(spec_field: Field) -> pl.Expr:
+    """Free text is only trimmed (it is shown back as written); identifiers also lose full-width forms.
+    Empty text becomes null in a second step (`_none_if_empty`): in one eager select the trimming would
+    run twice."""
     text = pl.col(spec_field.code).str.strip_chars()
     if spec_field.identifier:
         text = text.str.replace_many(_FULL_WIDTH_ALNUM, _HALF_WIDTH_ALNUM)
-    return pl.when(text.str.len_bytes() > 0).then(text)
+    return text
+
+
+def _none_if_empty(column: str) -> pl.Expr:
+    return pl.when(pl.col(column).str.len_bytes() > 0).then(pl.col(column)).alias(column)
 
 
 def _clean_structured(column: str) -> pl.Expr:
@@ -94,6 +100,12 @@ def parse_datetime(text: pl.Expr) -> pl.Expr:
         milliseconds=(serial * 86_400_000).round(0).cast(pl.Int64)
     )
     return _plausible(pl.coalesce(from_text, from_serial))
+
+
+def _plausible_series(parsed: pl.DataFrame) -> pl.Series:
+    """`_plausible` for a column already parsed (the expression form would parse it twice)."""
+    day = parsed.to_series()
+    return pl.select(pl.when(day.dt.year().is_between(FIRST_YEAR, LAST_YEAR)).then(day)).to_series()
 
 
 def _plausible(day: pl.Expr) -> pl.Expr:
@@ -212,9 +224,10 @@ def normalise(
             lookups.extend(looked_up)
         else:
             parsed.update(_parse_column(frame.select(spec_field.code), spec_field, standard))
+    free_text = [f for f in entity.fields if f.type == "text"]
     out = frame.with_columns(positions).select(
-        pl.col(ROW), *[_clean_text(f).alias(f.code) for f in entity.fields if f.type == "text"], *lookups
-    ).with_columns(list(parsed.values()))
+        pl.col(ROW), *[_trimmed_text(f).alias(f.code) for f in free_text], *lookups
+    ).with_columns(*[_none_if_empty(f.code) for f in free_text], *parsed.values())
     order = [ROW]
     for spec_field in entity.fields:
         order.append(spec_field.code)
@@ -260,7 +273,7 @@ def _lookup(
     new = [text for text in texts if text not in known]
     if new:
         table = pl.DataFrame({code: new}, schema={code: pl.String}).select(_cleaned(spec_field).alias(code))
-        table = table.with_columns(_typed(spec_field, standard).alias("__value"))
+        table = table.lazy().with_columns(_typed(spec_field, standard).alias("__value")).collect()
         bad = (table[code].is_not_null() & table["__value"].is_null()).to_list()
         known.update(zip(new, zip(table["__value"].to_list(), bad, strict=True), strict=True))
     dtype = typed_schema_of(spec_field)
@@ -284,7 +297,7 @@ def _parse_column(raw: pl.DataFrame, spec_field: Field, standard: Standard) -> d
     if spec_field.type in _FAST_FORMATS:
         value = _parse_with_fast_path(cleaned, spec_field, standard)
     else:
-        value = cleaned.select(_typed(spec_field, standard).alias(code))[code]
+        value = cleaned.lazy().select(_typed(spec_field, standard).alias(code)).collect()[code]
     if spec_field.type == "text_list":
         return {code: value}
     return {code: value, bad_column(code): (cleaned[code].is_not_null() & value.is_null()).alias(bad_column(code))}
@@ -309,25 +322,25 @@ def _parse_with_fast_path(cleaned: pl.DataFrame, spec_field: Field, standard: St
     dtype, layout, length = _FAST_FORMATS[spec_field.type]
     text = cleaned[code]
     shaped = (text.str.len_bytes() == length) & text.str.contains(r"^\d{4}-\d{2}-\d{2}")
-    fast = pl.select(
-        _plausible(pl.when(shaped).then(text.str.strptime(dtype, layout, strict=False, exact=True)))
-    ).to_series().alias(code)
+    strictly = text.str.strptime(dtype, layout, strict=False, exact=True)
+    fast = _plausible_series(pl.select(pl.when(shaped).then(strictly))).alias(code)
     needs_full = (fast.is_null() & text.is_not_null()).arg_true()
     if needs_full.len() == 0:
         return fast
     rest = text.gather(needs_full)
-    loose = pl.select(
-        _plausible(
+    loose = _plausible_series(
+        pl.select(
             pl.when(rest.str.contains(_LOOSE_SHAPES[spec_field.type])).then(
                 rest.str.replace_all("/", "-", literal=True).str.strptime(dtype, layout, strict=False, exact=True)
             )
         )
-    ).to_series()
+    )
     fast = fast.scatter(needs_full, loose)
     needs_full = needs_full.filter(loose.is_null())
     if needs_full.len() == 0:
         return fast
-    full = cleaned[needs_full].select(_typed(spec_field, standard).alias(code))[code]
+    # Lazily, so that common subexpressions (each date part, the parsed value) are computed once.
+    full = cleaned[needs_full].lazy().select(_typed(spec_field, standard).alias(code)).collect()[code]
     return fast.scatter(needs_full, full)
 
 
