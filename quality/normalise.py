@@ -204,7 +204,7 @@ def normalise(
     Structured columns repeat a lot (a few hundred bodies, a few thousand dates in a million rows), so
     each is cleaned and typed once per distinct value and every row is looked up in one parallel pass;
     a column whose values are mostly distinct is parsed row by row (dates through a strict fast format
-    first, the few other spellings through the full parser).
+    first, then `2024/3/5`-style spellings by the same format, the few others through the full parser).
     """
     missing = [f.code for f in entity.fields if f.code not in raw.columns]
     frame = raw.with_columns([pl.lit(None, dtype=pl.String).alias(code) for code in missing]) if missing else raw
