@@ -338,7 +338,8 @@ def link_of(home: Home, role: CityRole) -> ProvinceLink:
 def push_upward(home: Home, as_of: dt.date, *, link: ProvinceLink | None = None, store: PushStore | None = None,
                 progress=None) -> PushReport | None:
     """The upward step of one cycle (see the module's docstring); None for the province (nothing to do)."""
-    from zfjd.lake import UNIT_REPORTED_ENTITIES, Lake
+    from connectors.intake import CASE_ENTITIES  # what the province's intake takes from a push inbox
+    from zfjd.lake import Lake
 
     role = city_role(home)
     if role is None:
@@ -369,7 +370,7 @@ def push_upward(home: Home, as_of: dt.date, *, link: ProvinceLink | None = None,
         known = outbox.known()
         for entry in lake.entries():
             if (entry.batch_id in known or entry.unit == REFERENCE_UNIT or entry.accepted == 0
-                    or entry.entity not in UNIT_REPORTED_ENTITIES):
+                    or entry.entity not in CASE_ENTITIES or entry.unusable_reason is not None):
                 continue
             batch = upward_batch(landing, lake.root, entry.batch_id)
             if batch is None:
