@@ -29,12 +29,22 @@ def _built(home, day) -> None:
     publish(home, as_of=day)
 
 
+class _Loopback:
+    """The app in-process (Starlette's TestClient), asked as `requests` is: the timeout is the network's."""
+
+    def __init__(self, client: TestClient) -> None:
+        self.client = client
+
+    def get(self, url, *, timeout=None, **options):
+        return self.client.get(url, **options)
+
+
 @pytest.fixture(scope="module")
 def service(levels):
     two, day = levels["levels"], levels["days"][-1]
     _built(two.province, day)
     issued = {city: tokens.issue(two.province, unit, city=city)[1] for city, unit in CITIES.items()}
-    return two, TestClient(create_app(two.province)), issued
+    return two, _Loopback(TestClient(create_app(two.province))), issued
 
 
 def _sent(home) -> set[str]:
