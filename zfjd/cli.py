@@ -390,6 +390,7 @@ def run(
     as_of = spec.last_day
     if city_homes:
         _run_cities(city_homes, screen)
+        started = time.perf_counter()  # the province's own run from here (each city showed its own time)
         # The cities' pushes are complete when renamed from .part (zfjd/upward.py): no settle time to wait.
         os.environ.setdefault("ZFJD_DROP_SETTLE_SECONDS", "0")
     progress = Progress(
