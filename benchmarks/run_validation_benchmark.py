@@ -173,6 +173,11 @@ def measure_command(path: Path, as_of: dt.date, code: Path = ROOT) -> dict:
     }
 
 
+def _commit_of(checkout: Path) -> str:
+    found = subprocess.run(["git", "-C", str(checkout), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    return found.stdout.strip() or "(not a git checkout)"
+
+
 def messy(rows: int, as_of: dt.date, baseline: Path | None, write: bool) -> None:
     messy_begin, messy_end = f"<!-- validation-messy-{rows} -->", f"<!-- /validation-messy-{rows} -->"
     load = os.getloadavg()[0]
@@ -212,7 +217,7 @@ def messy(rows: int, as_of: dt.date, baseline: Path | None, write: bool) -> None
             "Files: `make_penalty_file.py --messy --defects 0 / 0.2 / 0.5` — each date as `2024-03-01`,"
             " `2024年3月1日`, `2024/3/1` or with full-width digits, 更新时间 a third with slashes, a tenth of"
             " 罚款金额 and 统一社会信用代码 in full-width digits."
-            + (" Baseline code: commit d94e680 (before issue 14), run from its own checkout." if baseline else ""),
+            + (f" Baseline code: commit {_commit_of(baseline)}, run from its own checkout." if baseline else ""),
             "",
             *lines,
             "",

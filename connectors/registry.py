@@ -9,10 +9,15 @@ exchange: `api`, `sql` (前置库 tables the exchange syncs) or `file_drop`.
     units:
       11440106MB2C3D4E5D: {channel: api}
       11440104MB7K8L9M0Q: {channel: sql}
+      11440100MB0CITY01X: {channel: platform_push, city: "440100"}   # 广州's city instance (docs/two-levels.md)
+
+A unit with `city` is a city instance reporting upward: it answers for every body of that city, and the
+units answering for those bodies report to it, not here (`Registry.relayed`).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +25,7 @@ import polars as pl
 import yaml
 
 CHANNELS = ("api", "sql", "file_drop", "platform_push")
+CITY_CODE = re.compile(r"44\d{2}00")
 
 
 @dataclass(frozen=True)
@@ -27,6 +33,7 @@ class ReportingUnit:
     code: str
     channel: str
     bodies: frozenset[str]  # the 执法主体 it answers for (itself included)
+    city: str | None = None  # a city instance reporting upward: the 6-digit code of its city
 
 
 class RegistryError(ValueError):
@@ -44,20 +51,57 @@ class Registry:
         default = config.get("default_channel", "file_drop")
         overrides = config.get("units", {}) or {}
         for code, settings in {"(default)": {"channel": default}, **overrides}.items():
-            if settings.get("channel") not in CHANNELS:
+            settings = settings or {}
+            if settings.get("channel", default) not in CHANNELS:
                 choices = "、".join(CHANNELS)
                 raise RegistryError(f"报送单位 {code} 的报送渠道 {settings.get('channel')!r} 无效，可用：{choices}")
+            city = settings.get("city")
+            if city is not None and not (isinstance(city, str) and CITY_CODE.fullmatch(city)):
+                raise RegistryError(f"报送单位 {code} 的所属地市 {city!r} 无效：应为 6 位地市行政区划代码，如 440100")
         answers = bodies.select("TYSHXYDM", "BSDWDM").drop_nulls()
         scope: dict[str, set[str]] = {}
         for body, unit in answers.iter_rows():
             scope.setdefault(unit, {unit}).add(body)
         for code in overrides:
             scope.setdefault(code, {code})
+        cities = {code: (settings or {}).get("city") for code, settings in overrides.items()}
+        if any(cities.values()) and "XZQHDM" in bodies.columns:
+            for code, city in cities.items():
+                if city:
+                    in_city = bodies.filter(pl.col("XZQHDM").str.starts_with(city[:4]))["TYSHXYDM"].drop_nulls()
+                    scope[code].update(in_city.to_list())
         units = {
-            code: ReportingUnit(code, (overrides.get(code) or {}).get("channel", default), frozenset(members))
+            code: ReportingUnit(code, (overrides.get(code) or {}).get("channel", default), frozenset(members),
+                                cities.get(code))
             for code, members in sorted(scope.items())
         }
         return cls(units)
+
+    def relays(self) -> dict[str, str]:
+        """The city instances reporting here: `{their unit code: city code}`."""
+        return {code: unit.city for code, unit in self.units.items() if unit.city}
+
+    def relayed(self, bodies: pl.DataFrame) -> Registry:
+        """Without the units that report through a city instance: those whose every body lies in a relay's
+        city (they report to their city, which forwards what it accepted; pulling them here too would
+        take their records twice). `bodies`: the 执法主体库 with TYSHXYDM, BSDWDM and XZQHDM."""
+        cities = {city[:4] for city in self.relays().values()}
+        if not cities:
+            return self
+        division = _divisions_now(bodies)
+        kept = {
+            code: unit for code, unit in self.units.items()
+            if unit.city or not unit.bodies or not all(division.get(b, "")[:4] in cities for b in unit.bodies)
+        }
+        return Registry(kept)
+
+    def of_city(self, city: str, bodies: pl.DataFrame) -> Registry:
+        """The units a city instance takes in: those answering for a body of `city` (and no body elsewhere)."""
+        division = _divisions_now(bodies)
+        return Registry({
+            code: unit for code, unit in self.units.items()
+            if not unit.city and unit.bodies and all(division.get(b, "")[:4] == city[:4] for b in unit.bodies)
+        })
 
     @classmethod
     def load(cls, bodies: pl.DataFrame, config_path: Path | None) -> Registry:
@@ -72,3 +116,10 @@ class Registry:
             if body in unit.bodies:
                 return unit.code
         return None
+
+
+def _divisions_now(bodies: pl.DataFrame) -> dict[str, str]:
+    """Each body's 行政区划代码 in its latest version."""
+    if "GXSJ" in bodies.columns:
+        bodies = bodies.sort("GXSJ", nulls_last=False)
+    return dict(bodies.select("TYSHXYDM", "XZQHDM").drop_nulls().iter_rows())

@@ -5,7 +5,9 @@ discover units → land the 三库 extract → pull + land + validate, one mappe
 per kind of channel (api / sql / files; each kind's pool caps its connections; a unit that fails is
 reported and the others go on) → load the lake into `raw` → dbt build through astronomer-cosmos (one
 writer: pool `zfjd_warehouse`) → great-expectations checks on the marts (Data Docs under
-`DIR/reports/data-docs/`) → publish the analysts' read-only copy (atomic swap) → per-unit feedback files.
+`DIR/reports/data-docs/`) → publish the analysts' read-only copy (atomic swap) → at a city instance, push
+the accepted records upward to the province and take back its rejections (a no-op at the province;
+`zfjd.upward`, docs/two-levels.md) → per-unit feedback files.
 
 - Instance: `ZFJD_HOME` (the `--home DIR` of `zfjd run`); the steps are plain functions in `zfjd.cycle`,
   `zfjd.warehouse`, `zfjd.publish` and `quality.expectations`.
@@ -41,6 +43,7 @@ LAKE = Asset(name="zfjd_lake", uri="file:///zfjd/lake")
 WAREHOUSE = Asset(name="zfjd_warehouse", uri="file:///zfjd/warehouse/warehouse.duckdb")
 PUBLISHED = Asset(name="zfjd_published", uri="file:///zfjd/published/warehouse.duckdb")
 FEEDBACK = Asset(name="zfjd_unit_feedback", uri="file:///zfjd/reports/feedback")
+UPWARD = Asset(name="zfjd_upward", uri="file:///zfjd/state/upward")  # a city's records sent to the province
 # How dbt runs inside Airflow, chosen on measurement (docs/daily-cycle.md): "build" (default) = one
 # `dbt build` task (every model's result in its log and run_results.json); "local" = one Cosmos task per
 # model and test (one DuckDB writer at a time: ~15x slower here); "watcher" = one build plus a sensor per
@@ -189,6 +192,16 @@ def zfjd_daily():
 
         return asdict(publish(HOME, as_of=dt.date.fromisoformat(as_of)))
 
+    @task(pool="zfjd_file_store", outlets=[UPWARD])
+    def push_upward(as_of: str) -> dict:
+        """城市实例：将本市已通过的记录报送省级（恰好一次），并取回省级的退回；省级实例不做任何事。"""
+        from dataclasses import asdict
+
+        from zfjd.upward import push_upward
+
+        report = push_upward(HOME, dt.date.fromisoformat(as_of), progress=print)
+        return {"role": "province"} if report is None else {"role": "city", **asdict(report)}
+
     @task(outlets=[FEEDBACK])
     def feedback(as_of: str) -> list[str]:
         from zfjd.cycle import write_feedback
@@ -211,7 +224,7 @@ def zfjd_daily():
     checked = check_warehouse()
     published = publish(planned["as_of"])
     reference >> pulls
-    pulls >> raw >> warehouse >> checked >> published >> feedback(planned["as_of"])
+    pulls >> raw >> warehouse >> checked >> published >> push_upward(planned["as_of"]) >> feedback(planned["as_of"])
 
 
 zfjd_daily()

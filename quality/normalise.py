@@ -37,12 +37,18 @@ def bad_column(code: str) -> str:
     return f"{code}{BAD}"
 
 
-def _clean_text(spec_field: Field) -> pl.Expr:
-    """Free text is only trimmed (it is shown back as written); identifiers also lose full-width forms."""
+def _trimmed_text(spec_field: Field) -> pl.Expr:
+    """Free text is only trimmed (it is shown back as written); identifiers also lose full-width forms.
+    Empty text becomes null in a second step (`_none_if_empty`): in one eager select the trimming would
+    run twice."""
     text = pl.col(spec_field.code).str.strip_chars()
     if spec_field.identifier:
         text = text.str.replace_many(_FULL_WIDTH_ALNUM, _HALF_WIDTH_ALNUM)
-    return pl.when(text.str.len_bytes() > 0).then(text)
+    return text
+
+
+def _none_if_empty(column: str) -> pl.Expr:
+    return pl.when(pl.col(column).str.len_bytes() > 0).then(pl.col(column)).alias(column)
 
 
 def _clean_structured(column: str) -> pl.Expr:
@@ -94,6 +100,12 @@ def parse_datetime(text: pl.Expr) -> pl.Expr:
         milliseconds=(serial * 86_400_000).round(0).cast(pl.Int64)
     )
     return _plausible(pl.coalesce(from_text, from_serial))
+
+
+def _plausible_series(parsed: pl.DataFrame) -> pl.Series:
+    """`_plausible` for a column already parsed (the expression form would parse it twice)."""
+    day = parsed.to_series()
+    return pl.select(pl.when(day.dt.year().is_between(FIRST_YEAR, LAST_YEAR)).then(day)).to_series()
 
 
 def _plausible(day: pl.Expr) -> pl.Expr:
@@ -192,7 +204,7 @@ def normalise(
     Structured columns repeat a lot (a few hundred bodies, a few thousand dates in a million rows), so
     each is cleaned and typed once per distinct value and every row is looked up in one parallel pass;
     a column whose values are mostly distinct is parsed row by row (dates through a strict fast format
-    first, the few other spellings through the full parser).
+    first, then `2024/3/5`-style spellings by the same format, the few others through the full parser).
     """
     missing = [f.code for f in entity.fields if f.code not in raw.columns]
     frame = raw.with_columns([pl.lit(None, dtype=pl.String).alias(code) for code in missing]) if missing else raw
@@ -201,16 +213,21 @@ def normalise(
     counts = uniques.select(pl.all().list.len()).row(0, named=True)
     limit = min(_LOOKUP_LIMIT, _MOSTLY_DISTINCT * max(frame.height, 1))
     distinct = {f.code: uniques[f.code][0].to_list() for f in structured if counts[f.code] <= limit}
+    positions: list[pl.Expr] = []
     lookups: list[pl.Expr] = []
     parsed: dict[str, pl.Series] = {}
+    cache = {} if cache is None else cache
     for spec_field in structured:
         if spec_field.code in distinct:
-            lookups.extend(_lookup(spec_field, distinct[spec_field.code], standard, {} if cache is None else cache))
+            position, looked_up = _lookup(spec_field, distinct[spec_field.code], standard, cache)
+            positions.append(position)
+            lookups.extend(looked_up)
         else:
             parsed.update(_parse_column(frame.select(spec_field.code), spec_field, standard))
-    out = frame.select(
-        pl.col(ROW), *[_clean_text(f).alias(f.code) for f in entity.fields if f.type == "text"], *lookups
-    ).with_columns(list(parsed.values()))
+    free_text = [f for f in entity.fields if f.type == "text"]
+    out = frame.with_columns(positions).select(
+        pl.col(ROW), *[_trimmed_text(f).alias(f.code) for f in free_text], *lookups
+    ).with_columns(*[_none_if_empty(f.code) for f in free_text], *parsed.values())
     order = [ROW]
     for spec_field in entity.fields:
         order.append(spec_field.code)
@@ -226,6 +243,13 @@ _FAST_FORMATS = {
     "date": (pl.Date, "%Y-%m-%d", 10),
     "datetime": (pl.Datetime("us"), "%Y-%m-%d %H:%M:%S", 19),
 }
+# ASCII digits only (`\d` is Unicode in polars' regex: other digits go to the full parser, which refuses
+# them). chrono reads `2024-3-5 7:05:09` like `2024-03-05 07:05:09`, so `/` → `-` is all these need:
+# the same layout, the same value the full parser gives by zero-padding each part (tested).
+_LOOSE_SHAPES = {
+    "date": r"^[0-9]{4}[-/][0-9]{1,2}[-/][0-9]{1,2}$",
+    "datetime": r"^[0-9]{4}[-/][0-9]{1,2}[-/][0-9]{1,2} [0-9]{1,2}:[0-9]{1,2}:[0-9]{1,2}$",
+}
 _MOSTLY_DISTINCT = 0.5
 _LOOKUP_LIMIT = 5000
 
@@ -233,8 +257,12 @@ _LOOKUP_LIMIT = 5000
 TypedCache = dict[str, dict[str, tuple[object, bool]]]
 
 
-def _lookup(spec_field: Field, distinct: list[str | None], standard: Standard, cache: TypedCache) -> list[pl.Expr]:
-    """Expressions that map each received text to its typed value (and bad flag) via a small table.
+def _lookup(
+    spec_field: Field, distinct: list[str | None], standard: Standard, cache: TypedCache
+) -> tuple[pl.Expr, list[pl.Expr]]:
+    """Expressions that map each received text to its typed value (and bad flag) via a small table:
+    the text's position in the table (one hashing pass over the rows), then the value and the flag
+    gathered at that position (the position column must be added to the frame first).
 
     Texts typed in an earlier chunk of the same file are taken from `cache` (dates, bodies and codes
     recur from chunk to chunk); only new ones are typed here.
@@ -245,18 +273,21 @@ def _lookup(spec_field: Field, distinct: list[str | None], standard: Standard, c
     new = [text for text in texts if text not in known]
     if new:
         table = pl.DataFrame({code: new}, schema={code: pl.String}).select(_cleaned(spec_field).alias(code))
-        table = table.with_columns(_typed(spec_field, standard).alias("__value"))
+        table = table.lazy().with_columns(_typed(spec_field, standard).alias("__value")).collect()
         bad = (table[code].is_not_null() & table["__value"].is_null()).to_list()
         known.update(zip(new, zip(table["__value"].to_list(), bad, strict=True), strict=True))
     dtype = typed_schema_of(spec_field)
-    value = pl.col(code).replace_strict(
-        texts, [known[text][0] for text in texts], default=None, return_dtype=dtype
-    ).alias(code)
+    position_column = f"{code}__position"
+    position = pl.col(code).replace_strict(texts, range(len(texts)), default=None, return_dtype=pl.UInt32)
+    at = pl.col(position_column)
+    if texts:
+        value = pl.lit(pl.Series([known[text][0] for text in texts], dtype=dtype)).gather(at)
+        bad_flag = pl.lit(pl.Series([known[text][1] for text in texts], dtype=pl.Boolean)).gather(at).fill_null(False)
+    else:  # nothing was sent in this column: a gather from an empty table would be out of bounds
+        value, bad_flag = pl.lit(None, dtype=dtype), pl.lit(False)
     if spec_field.type == "text_list":
-        return [value]
-    flags = [known[text][1] for text in texts]
-    bad_flag = pl.col(code).replace_strict(texts, flags, default=False, return_dtype=pl.Boolean)
-    return [value, bad_flag.alias(bad_column(code))]
+        return position.alias(position_column), [value.alias(code)]
+    return position.alias(position_column), [value.alias(code), bad_flag.alias(bad_column(code))]
 
 
 def _parse_column(raw: pl.DataFrame, spec_field: Field, standard: Standard) -> dict[str, pl.Series]:
@@ -266,7 +297,7 @@ def _parse_column(raw: pl.DataFrame, spec_field: Field, standard: Standard) -> d
     if spec_field.type in _FAST_FORMATS:
         value = _parse_with_fast_path(cleaned, spec_field, standard)
     else:
-        value = cleaned.select(_typed(spec_field, standard).alias(code))[code]
+        value = cleaned.lazy().select(_typed(spec_field, standard).alias(code)).collect()[code]
     if spec_field.type == "text_list":
         return {code: value}
     return {code: value, bad_column(code): (cleaned[code].is_not_null() & value.is_null()).alias(bad_column(code))}
@@ -285,18 +316,31 @@ def _clean_mostly_ascii(text: pl.Series, spec_field: Field) -> pl.Series:
 
 
 def _parse_with_fast_path(cleaned: pl.DataFrame, spec_field: Field, standard: Standard) -> pl.Series:
-    """Most dates arrive as `2024-03-05`: parse those strictly, send only the rest to the full parser."""
+    """Most dates arrive as `2024-03-05`: parse those strictly; then the next most common spelling,
+    `2024/3/5` (Excel's), by the same layout; only the rest go to the full parser."""
     code = spec_field.code
     dtype, layout, length = _FAST_FORMATS[spec_field.type]
     text = cleaned[code]
     shaped = (text.str.len_bytes() == length) & text.str.contains(r"^\d{4}-\d{2}-\d{2}")
-    fast = pl.select(
-        _plausible(pl.when(shaped).then(text.str.strptime(dtype, layout, strict=False, exact=True)))
-    ).to_series().alias(code)
+    strictly = text.str.strptime(dtype, layout, strict=False, exact=True)
+    fast = _plausible_series(pl.select(pl.when(shaped).then(strictly))).alias(code)
     needs_full = (fast.is_null() & text.is_not_null()).arg_true()
     if needs_full.len() == 0:
         return fast
-    full = cleaned[needs_full].select(_typed(spec_field, standard).alias(code))[code]
+    rest = text.gather(needs_full)
+    loose = _plausible_series(
+        pl.select(
+            pl.when(rest.str.contains(_LOOSE_SHAPES[spec_field.type])).then(
+                rest.str.replace_all("/", "-", literal=True).str.strptime(dtype, layout, strict=False, exact=True)
+            )
+        )
+    )
+    fast = fast.scatter(needs_full, loose)
+    needs_full = needs_full.filter(loose.is_null())
+    if needs_full.len() == 0:
+        return fast
+    # Lazily, so that common subexpressions (each date part, the parsed value) are computed once.
+    full = cleaned[needs_full].lazy().select(_typed(spec_field, standard).alias(code)).collect()[code]
     return fast.scatter(needs_full, full)
 
 

@@ -63,6 +63,10 @@ class Reference:
     entities: pl.DataFrame | None = None
     officers: pl.DataFrame | None = None
     matters: pl.DataFrame | None = None
+    # City instances reporting upward (§5: a city platform answers for every body of its city):
+    # (member, relay) pairs — the bodies a relay may report for, and the 报送单位 whose records it forwards.
+    relay_bodies: pl.DataFrame | None = None
+    relay_senders: pl.DataFrame | None = None
 
     @property
     def is_empty(self) -> bool:
@@ -74,7 +78,36 @@ class Reference:
         if self.entities is not None:
             answers = _answers_now(self.entities)
             scope.update(answers.filter(pl.col(_SENDER) == unit)[_BODY].to_list())
+        if self.relay_bodies is not None:
+            scope.update(self.relay_bodies.filter(pl.col(_SENDER) == unit)[_BODY].to_list())
         return scope
+
+    def senders_for(self, unit: str) -> set[str]:
+        """Whose records `unit` may forward (BSDWDM): itself; for a city relay also its city's units."""
+        senders = {unit}
+        if self.relay_senders is not None:
+            senders.update(self.relay_senders.filter(pl.col(_SENDER) == unit)[_BODY].to_list())
+        return senders
+
+    def with_relays(self, relays: dict[str, str]) -> Reference:
+        """This reference with city relays (`{relay unit: city code}`): each relay answers for every body
+        whose current 行政区划代码 lies in its city, and forwards the records of every 报送单位 answering
+        for one of them. Without the 执法主体库 (or relays) it is returned unchanged."""
+        if not relays or self.entities is None or "XZQHDM" not in self.entities.columns:
+            return self
+        latest = self.entities.sort("GXSJ", nulls_last=False).unique(subset="TYSHXYDM", keep="last")
+        bodies, senders = [], []
+        for relay, city in sorted(relays.items()):
+            in_city = latest.filter(pl.col("XZQHDM").str.starts_with(city[:4]))
+            bodies += [(body, relay) for body in in_city["TYSHXYDM"].drop_nulls().unique().sort()]
+            members = set(in_city["BSDWDM"].drop_nulls()) | set(in_city["TYSHXYDM"].drop_nulls())
+            senders += [(member, relay) for member in sorted(members)]
+        schema = {_BODY: pl.String, _SENDER: pl.String}
+        return Reference(
+            self.entities, self.officers, self.matters,
+            relay_bodies=pl.DataFrame(bodies, schema=schema, orient="row"),
+            relay_senders=pl.DataFrame(senders, schema=schema, orient="row"),
+        )
 
 
 _BODY, _SENDER = "__scope_body", "__scope_sender"
@@ -141,7 +174,8 @@ def enrich(
     if entity_code == "penalty_case":
         frame = frame.with_columns(pl.lit(None, pl.String).alias(ENTITY_DOMAIN_AT_DECISION))
     if unit is not None and "BSDWDM" in columns:
-        frame = frame.with_columns((pl.col("BSDWDM") == unit).fill_null(True).alias(SUBMITTER_MATCHES))
+        senders = sorted(reference.senders_for(unit))
+        frame = frame.with_columns(pl.col("BSDWDM").is_in(senders).fill_null(True).alias(SUBMITTER_MATCHES))
     if reference.entities is not None and "ZTDM" in columns:
         frame = _join_entity(frame, entity_code, reference.entities, as_of)
         if unit is not None:
@@ -173,9 +207,18 @@ def enrich_as_sent(
     enriched = enrich(frame, entity_code, reference, None, as_of).with_columns(senders.alias(_SENDER))
     if "BSDWDM" in columns:
         enriched = enriched.with_columns((pl.col("BSDWDM") == pl.col(_SENDER)).fill_null(True).alias(SUBMITTER_MATCHES))
+        if reference.relay_senders is not None:
+            forwarded = enriched.select(pl.col("BSDWDM").alias(_BODY), _SENDER).join(
+                reference.relay_senders.unique().with_columns(pl.lit(True).alias("__forwarded")),
+                on=[_BODY, _SENDER], how="left", maintain_order="left",
+            )["__forwarded"].fill_null(False)
+            enriched = enriched.with_columns((pl.col(SUBMITTER_MATCHES) | pl.lit(forwarded)).alias(SUBMITTER_MATCHES))
     scoped = "ZTDM" if "ZTDM" in columns else "SSZTDM" if entity_code == "officer" else None
     if reference.entities is not None and scoped is not None:
-        answers = _answers_now(reference.entities).unique().with_columns(pl.lit(True).alias(IN_SCOPE))
+        answers = _answers_now(reference.entities)
+        if reference.relay_bodies is not None:
+            answers = pl.concat([answers, reference.relay_bodies])
+        answers = answers.unique().with_columns(pl.lit(True).alias(IN_SCOPE))
         answered = enriched.select(pl.col(scoped).alias(_BODY), _SENDER).join(
             answers, on=[_BODY, _SENDER], how="left", maintain_order="left"
         )[IN_SCOPE]

@@ -329,6 +329,7 @@ DAILY_TASK_LABELS = {
     "dbt_build": "主题库构建（dbt）",
     "check_warehouse": "主题库检查（great-expectations）",
     "publish": "发布分析副本",
+    "push_upward": "向省级报送（城市实例）",
     "feedback": "单位反馈",
 }
 FINISHED = ("success", "skipped", "failed", "upstream_failed")
@@ -345,6 +346,9 @@ def run(
     units: Annotated[int | None, typer.Option("--units", help="模拟省份的报送单位数（首次默认 200）")] = None,
     days: Annotated[int | None, typer.Option("--days", help="模拟天数（首次默认 30）")] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="随机种子（首次默认 7）")] = None,
+    cities: Annotated[str | None, typer.Option(
+        "--cities", help="演示省市两级：同时运行这些城市实例（逗号分隔的地市代码，如 440100,440300），"
+        "城市实例在 DIR/cities/<代码>/，先于省级运行并向省级报送")] = None,
 ) -> None:
     """经 Airflow 运行一次每日流程：归集 → 校验 → 主题库 → 检查 → 发布 → 反馈，并输出摘要。
 
@@ -352,7 +356,12 @@ def run(
     from zfjd import airflow_setup
     from zfjd.cycle import ProvinceMismatch, ProvinceSpec, add_outcomes, lake_totals, prepare_province, province_spec
     from zfjd.home import Home
+    from zfjd.two_levels import CitiesError, parse_cities, prepare_two_levels
 
+    try:
+        city_codes = parse_cities(cities) if cities is not None else []
+    except CitiesError as exc:
+        _fail_run(str(exc))
     place = Home.at(home).create()  # owner-only from here on (zfjd/home.py)
     existing = province_spec(place)
     base = existing or ProvinceSpec(200, 30, 7, "2025-03-01")
@@ -372,12 +381,18 @@ def run(
         with screen.status("准备实例（模拟省份、Airflow 元数据库、资源池）…", spinner="dots"), \
                 airflow_setup.output_to(log):
             created = prepare_province(place, spec)
+            city_homes = prepare_two_levels(place, spec, city_codes) if city_codes else {}
             airflow_setup.prepare(place)
-    except (ProvinceMismatch, RuntimeError) as exc:
+    except (ProvinceMismatch, RuntimeError, ValueError) as exc:
         _fail_run(str(exc))
     if created:
         screen.print(f"已生成模拟省份：{spec.units} 个报送单位、{spec.days} 天（种子 {spec.seed}）")
     as_of = spec.last_day
+    if city_homes:
+        _run_cities(city_homes, screen)
+        started = time.perf_counter()  # the province's own run from here (each city showed its own time)
+        # The cities' pushes are complete when renamed from .part (zfjd/upward.py): no settle time to wait.
+        os.environ.setdefault("ZFJD_DROP_SETTLE_SECONDS", "0")
     progress = Progress(
         SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=screen, transient=True
     )
@@ -450,10 +465,46 @@ def run(
         soft_wrap=True,
     )
     out.print(f"  Airflow：{place.airflow}（本次输出 {log}）", highlight=False, soft_wrap=True)
+    if city_homes and state == "success" and not states.failed:
+        _acknowledge_cities(city_homes, as_of)
     if state != "success" or states.failed:
         failed = "、".join(dict.fromkeys(_label(k) for k in states.failed)) or state
         err.print(f"[bold red]运行未成功：[/]{failed}；详见 {place.reports / 'alerts.jsonl'} 和 {log}", highlight=False)
         raise typer.Exit(1)
+
+
+def _run_cities(city_homes: dict, screen: Console) -> None:
+    """Each city instance's daily run, in its own process (its own Airflow), before the province's."""
+    import subprocess
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW") and k != "ZFJD_HOME"}
+    for city, home in city_homes.items():
+        screen.print(f"[bold]城市实例 {city}[/]（{home.root}）", highlight=False)
+        done = subprocess.run([sys.executable, "-m", "zfjd.cli", "run", "--home", str(home.root)], env=env)
+        if done.returncode != 0:
+            _fail_run(f"城市实例 {city} 的每日流程未成功（退出码 {done.returncode}），省级未运行；详见 {home.airflow}")
+    screen.print("[bold]省级实例[/]", highlight=False)
+
+
+def _acknowledge_cities(city_homes: dict, as_of) -> None:
+    """After the province's run: each city learns what the province made of what it sent (the step its
+    next daily run would take first), and the two levels' figures are shown side by side."""
+    from zfjd.upward import Outbox, outbox_path, push_upward
+
+    out.print("\n[bold]省市两级[/]（城市已通过的记录 → 省级复核）", highlight=False)
+    for city, home in city_homes.items():
+        report = push_upward(home, as_of)
+        outbox = Outbox(outbox_path(home))
+        try:
+            totals = outbox.totals()
+        finally:
+            outbox.close()
+        out.print(
+            f"  {city}：报送 {totals['batches']:,} 批、{totals['rows']:,} 条；省级已复核 {totals['acknowledged']:,} 批"
+            f"（通过 {totals['province_accepted']:,}，退回 {totals['province_rejected']:,}，"
+            f"本次新取回 {report.province_rejected:,} 条退回，下次反馈给原报送单位）",
+            highlight=False,
+        )
 
 
 def _fail_run(message: str) -> None:
@@ -729,6 +780,60 @@ def _airflow_healthy(url: str) -> bool:
         return False
     return all((health.get(part) or {}).get("status") == "healthy" for part in
                ("metadatabase", "scheduler", "dag_processor"))
+
+
+city_app = typer.Typer(help="城市实例：配置与向省级报送（docs/two-levels.md）。", no_args_is_help=True)
+app.add_typer(city_app, name="city")
+
+
+@city_app.command("configure")
+def city_configure(
+    city: Annotated[str, typer.Option("--city", help="本市地市行政区划代码，如 440100")],
+    unit: Annotated[str, typer.Option("--unit", help="本市作为省级报送单位的统一社会信用代码")],
+    province_push: Annotated[str, typer.Option("--province-push", help="省级平台推送目录（挂载的共享目录）")],
+    province_service: Annotated[str | None, typer.Option("--province-service", help="省级数据服务地址")] = None,
+    province_home: Annotated[str | None, typer.Option("--province-home", help="同机或共享存储上的省级实例目录")] = None,
+    token_stdin: Annotated[
+        bool, typer.Option("--token-stdin", help="从标准输入读取省级数据服务令牌并保存（0600）")
+    ] = False,
+    home: HomeOption = None,
+) -> None:
+    """将实例配置为城市实例：只归集本市单位，并每日将本市已通过的记录报送省级。"""
+    from zfjd.home import Home
+    from zfjd.instance import CityRole, RoleError, configure_city
+
+    token = sys.stdin.readline().strip() if token_stdin else None
+    try:
+        role = CityRole(city=city, unit=unit, province_push=province_push, province_service=province_service,
+                        province_home=province_home)
+        configure_city(Home.at(home), role, token=token)
+    except RoleError as exc:
+        _fail(str(exc))
+    out.print(f"已配置为城市实例：地市 {city}，省级报送单位代码 {unit}", highlight=False)
+
+
+@city_app.command("push")
+def city_push(
+    home: HomeOption = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="本次的日期 YYYY-MM-DD（默认同每日流程）")] = None,
+) -> None:
+    """城市实例向省级报送一次（每日流程的 push_upward 步骤）：取回省级复核结果，并报送尚未确认的批次。"""
+    from zfjd.cycle import resolve_as_of
+    from zfjd.home import Home
+    from zfjd.upward import push_upward
+
+    place = Home.at(home)
+    report = push_upward(place, resolve_as_of(place, as_of))
+    if report is None:
+        out.print("本实例是省级实例，无需向上报送")
+        return
+    out.print(
+        f"新登记 {report.prepared} 批，本次发送 {report.sent} 批（{report.rows_sent} 条），省级新确认 "
+        f"{report.acknowledged} 批（其中退回 {report.province_rejected} 条），待省级确认 {report.waiting} 批",
+        highlight=False,
+    )
+    for problem in report.problems:
+        err.print(f"[yellow]{escape(problem)}[/]", highlight=False)
 
 
 def main() -> None:  # pragma: no cover - console entry point

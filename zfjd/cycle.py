@@ -119,17 +119,21 @@ def registry(home: Home):
 
     from connectors.registry import Registry
     from standards.loader import standard
+    from zfjd.instance import ROLE_FILE, city_role
     from zfjd.lake import files_fingerprint, reference_of
 
     config = home.province / "units.yaml"
-    fingerprint = files_fingerprint(home.reference, config)
+    fingerprint = files_fingerprint(home.reference, config, home.root / ROLE_FILE)
     kept = _registry_kept.get(str(home.root))
     if kept is not None and kept[0] == fingerprint:
         return kept[1]
     bodies = reference_of(home.reference, standard()).entities
     if bodies is None:
-        bodies = pl.DataFrame(schema={"TYSHXYDM": pl.String, "BSDWDM": pl.String})
+        bodies = pl.DataFrame(schema={"TYSHXYDM": pl.String, "BSDWDM": pl.String, "XZQHDM": pl.String})
     found = Registry.load(bodies, config)
+    role = city_role(home)
+    # A city takes in its city's units only; the province leaves out the units its cities take in.
+    found = found.of_city(role.city, bodies) if role is not None else found.relayed(bodies)
     _registry_kept[str(home.root)] = (fingerprint, found)
     return found
 
@@ -200,14 +204,15 @@ def intake_and_validate(
             for tally in report.channels.values():
                 problems.extend(f"{code}：{problem}" for problem in tally.problems)
     lake = Lake(home.lake)
+    relays = full.relays()  # city instances are validated with their whole city's scope
     try:
-        checked = validate_landed(landing, lake, home.reference, as_of=as_of, units=set(chosen.units))
+        checked = validate_landed(landing, lake, home.reference, as_of=as_of, units=set(chosen.units), relays=relays)
     except Exception:
         # Find the unit whose batch fails and let the others through.
         checked = LakeReport()
         for code in chosen.units:
             try:
-                one = validate_landed(landing, lake, home.reference, as_of=as_of, units={code})
+                one = validate_landed(landing, lake, home.reference, as_of=as_of, units={code}, relays=relays)
             except Exception as exc:
                 failed.append(f"{code}：校验失败：{type(exc).__name__}: {exc}")
                 continue
@@ -374,7 +379,9 @@ def write_feedback(home: Home, as_of: dt.date) -> list[str]:
         raise ImportError(
             "缺少 zfjd/reports/feedback.py 中的 write_unit_feedback(home, as_of)：各单位反馈文件无法生成"
         ) from exc
-    return [str(path) for path in write_unit_feedback(home, as_of)]
+    from zfjd.upward import province_rejections
+
+    return [str(path) for path in write_unit_feedback(home, as_of, province_rejections(home, as_of))]
 
 
 @owner_only

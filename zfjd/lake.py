@@ -167,6 +167,7 @@ def validate_landed(
     standard: Standard | None = None,
     on_batch: Callable[[LedgerEntry], None] | None = None,
     group_rows: int | None = GROUP_ROWS,
+    relays: dict[str, str] | None = None,
 ) -> LakeReport:
     """Validates every landed batch (of `units`, when given) that has no ledger entry yet.
 
@@ -174,9 +175,13 @@ def validate_landed(
     one small batch per unit and entity, and the engine's cost per call, not per row, would dominate);
     each batch's outputs and ledger entry are exactly those of validating it alone, which
     `group_rows=None` does (one engine call per batch: the reference the tests compare against).
+    `relays` (`{unit: city code}`): the city instances reporting to this one, each validated with the
+    scope of its whole city (quality/reference.py `Reference.with_relays`).
     """
     standard = standard or load_standard()
     reference = reference_of(reference_folder, standard) if reference_folder else None
+    if reference is not None and relays:
+        reference = reference.with_relays(relays)
     report = LakeReport()
     pending: list[Manifest] = []
     for manifest in landing.manifests(units):

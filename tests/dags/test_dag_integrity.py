@@ -46,6 +46,9 @@ del os.environ["ZFJD_TASK_RETRIES"]
 outlets = {a.name for t in daily.tasks for a in t.outlets}
 assert {"zfjd_lake", "zfjd_warehouse", "zfjd_published", "zfjd_unit_feedback"} <= outlets, outlets
 assert daily.max_active_runs == 1 and daily.on_failure_callback
+upward = daily.get_task("push_upward")
+assert upward.upstream_task_ids == {"publish", "plan"}, upward.upstream_task_ids
+assert upward.downstream_task_ids == {"feedback"}, upward.downstream_task_ids
 print("ok", sorted(bag.dags))
 """
     done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, cwd=ROOT)

@@ -53,6 +53,7 @@ class UnitFeedback:
     quality_month: dt.date
     quality: dict | None
     quality_previous: dict | None
+    province_rejected: int = 0  # at a city instance: rows the province rejected after the city accepted them
 
     @property
     def received(self) -> int:
@@ -187,10 +188,33 @@ def _by_unit(rows: list[dict], key: str = "unit") -> dict[str, list[dict]]:
     return grouped
 
 
-def write_unit_feedback(home: Home, as_of: dt.date) -> list[Path]:
-    """Writes each unit's feedback for the cycle of `as_of`; returns the files written (XLSX, HTML per unit)."""
+def with_province_rejections(feedbacks: list[UnitFeedback], rows: list[dict], as_of: dt.date) -> list[UnitFeedback]:
+    """A city instance's feedback with the province's rejections of records it had accepted and sent up
+    (zfjd/upward.py `province_rejections`: learnt this cycle, each on its originating unit, batch and
+    row): added to the unit's 退回明细 and counted apart; a unit with only those gets a feedback too."""
+    if not rows:
+        return feedbacks
+    by_unit = _by_unit(rows)
+    result = []
+    for feedback in feedbacks:
+        extra = by_unit.pop(feedback.unit, [])
+        feedback.rejections = [*feedback.rejections, *extra]
+        feedback.province_rejected = len({(r["batch_id"], r["row_number"]) for r in extra})
+        result.append(feedback)
+    for unit, extra in sorted(by_unit.items()):
+        result.append(UnitFeedback(
+            unit=unit, unit_name=unit, city_name="", as_of=as_of, batches=[], rejections=extra, findings=[],
+            quality_month=as_of.replace(day=1), quality=None, quality_previous=None,
+            province_rejected=len({(r["batch_id"], r["row_number"]) for r in extra}),
+        ))
+    return sorted(result, key=lambda feedback: feedback.unit)
+
+
+def write_unit_feedback(home: Home, as_of: dt.date, province_rows: list[dict] | None = None) -> list[Path]:
+    """Writes each unit's feedback for the cycle of `as_of`; returns the files written (XLSX, HTML per unit).
+    `province_rows`: at a city instance, the province's rejections learnt this cycle."""
     written = []
-    for feedback in load_feedback(home.published, as_of):
+    for feedback in with_province_rejections(load_feedback(home.published, as_of), province_rows or [], as_of):
         folder = feedback_dir(home) / feedback.unit
         folder.mkdir(parents=True, exist_ok=True)
         xlsx = folder / f"{as_of.isoformat()}.xlsx"
@@ -243,6 +267,8 @@ def summary_facts(feedback: UnitFeedback) -> list[tuple[str, str]]:
         ("收到记录数", str(feedback.received)),
         ("通过记录数", str(feedback.accepted)),
         ("退回记录数", str(feedback.rejected)),
+        *([("省级复核退回记录数", f"{feedback.province_rejected}（本市已通过、报送省级后被省级退回，见退回明细）")]
+          if feedback.province_rejected else []),
         ("监督发现数", str(len(feedback.findings))),
         ("其中暂定", str(feedback.provisional) + (f"（{PROVISIONAL_NOTE}）" if feedback.provisional else "")),
         ("整批无法读取的批次", str(len(feedback.unusable))),
