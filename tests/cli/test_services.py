@@ -75,8 +75,9 @@ def test_a_child_that_dies_stops_the_rest_and_what_it_left_behind(tmp_path):
 
 def test_sigterm_stops_every_child_and_one_that_ignores_it_is_killed_after_the_grace(tmp_path):
     supervisor = supervise(tmp_path, [["first", SLEEPER, 0], ["stubborn", STUBBORN, 1]], grace=1)
-    wait_for(lambda: (tmp_path / "logs" / "stubborn.log").exists()
-             and "up" in (tmp_path / "logs" / "stubborn.log").read_text())
+    log = tmp_path / "logs" / "stubborn.log"
+    # Its own line "up" (the log's header quotes the code): SIGTERM is ignored from then on.
+    wait_for(lambda: log.exists() and "\nup\n" in log.read_text())
     children = psutil.Process(supervisor.pid).children()
     assert len(children) == 2
     supervisor.send_signal(signal.SIGTERM)
