@@ -10,7 +10,9 @@ Every landed batch (connectors/landing.py) is validated once, as the unit that s
 
 The ledger entry is written last and only after received = accepted + rejected was checked, so a
 batch with a ledger entry is done and a re-run skips it; a crash before it redoes the batch from the
-landing zone, which never changes (idempotent, nothing lost). A batch that cannot be read at all is
+landing zone, which never changes (idempotent, nothing lost). Batches validated together are committed
+together (`Lake.commit`): their files are made durable with one flush of the file system, then their
+ledger entries are written and flushed the same way, instead of a flush per file. A batch that cannot be read at all is
 quarantined whole under rule `batch.unusable` with the real reason: the one its channel recorded when
 it could not decode the input (`Manifest.problem`: bad JSON, a legacy .xls, mixed encodings, a limit
 broken), or the validator's (wrong columns, wrong entity). A batch the validator fails on in any other
@@ -33,6 +35,7 @@ from pathlib import Path
 
 import polars as pl
 
+from connectors.durability import sync_filesystem
 from connectors.landing import RECORD, Landing, Manifest
 from quality.engine import BatchFile, ValidationResult, validate_batches, validate_file
 from quality.read import ROW, UnusableFile
@@ -113,9 +116,30 @@ class Lake:
 
     def entry(self, batch_id: str) -> LedgerEntry | None:
         path = self.ledger_path(batch_id)
-        if not path.exists():
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
             return None
-        return LedgerEntry(**json.loads(path.read_text(encoding="utf-8")))
+        try:
+            return LedgerEntry(**json.loads(text))
+        except (json.JSONDecodeError, TypeError):
+            # Empty or cut short: its commit's last flush never happened (power lost). Not committed:
+            # the batch is validated again and its entry rewritten.
+            return None
+
+    def commit(self, entries: list[LedgerEntry]) -> None:
+        """Commits batches whose files are written: those files made durable (one flush of the file
+        system), then the ledger entries written, then flushed the same way. A crash before the end
+        leaves some batches without an entry, which a re-run validates again to the same outcome."""
+        if not entries:
+            return
+        sync_filesystem(self.root)
+        for entry in entries:
+            _write_bytes(
+                self.ledger_path(entry.batch_id),
+                json.dumps(asdict(entry), ensure_ascii=False, indent=1, sort_keys=True).encode("utf-8"),
+            )
+        sync_filesystem(self.root)
 
     def entries(self) -> list[LedgerEntry]:
         folder = self.root / "ledger"
@@ -193,8 +217,10 @@ def validate_landed(
         if on_batch is not None:
             on_batch(entry)
 
-    for manifest in [m for m in pending if m.problem is not None]:
-        done(_quarantine_whole(landing, lake, manifest, manifest.problem, as_of))
+    unreadable = [_quarantine_whole(landing, lake, m, m.problem, as_of) for m in pending if m.problem is not None]
+    lake.commit(unreadable)
+    for entry in unreadable:
+        done(entry)
     readable = [m for m in pending if m.problem is None]
     for group in _groups(readable, group_rows):
         if len(group) > 1:
@@ -219,7 +245,9 @@ def _validate_alone(landing, lake, manifest, reference, as_of, standard) -> Ledg
         raise  # the lake's own storage failing is not the batch's fault: the run fails and is re-run
     except Exception as exc:  # a batch the validator cannot handle is quarantined, not retried forever
         detail = f"{type(exc).__name__}: {exc}"[:200]
-        return _quarantine_whole(landing, lake, manifest, f"校验程序无法处理此批次，已整批隔离：{detail}", as_of)
+        entry = _quarantine_whole(landing, lake, manifest, f"校验程序无法处理此批次，已整批隔离：{detail}", as_of)
+        lake.commit([entry])
+        return entry
 
 
 def _groups(manifests: list[Manifest], group_rows: int | None) -> list[list[Manifest]]:
@@ -262,10 +290,13 @@ def validate_batch(
                 output_dir=Path(scratch),
             )
         except UnusableFile as problem:
-            return _quarantine_whole(landing, lake, manifest, str(problem), as_of)
-        accepted = pl.read_parquet(result.accepted_path)
-        rejected = pl.read_parquet(result.rejected_path)
-        return _store(lake, manifest, result, accepted, rejected, as_of, standard)
+            entry = _quarantine_whole(landing, lake, manifest, str(problem), as_of)
+        else:
+            accepted = pl.read_parquet(result.accepted_path)
+            rejected = pl.read_parquet(result.rejected_path)
+            entry = _store(lake, manifest, result, accepted, rejected, as_of, standard)
+    lake.commit([entry])
+    return entry
 
 
 def validate_group(
@@ -277,8 +308,8 @@ def validate_group(
     as_of: dt.date,
     standard: Standard,
 ) -> list[LedgerEntry]:
-    """Validates batches of one entity in one engine pass; each is stored and committed on its own,
-    so a crash part way leaves the rest to a re-run, which gives them the same outcome."""
+    """Validates batches of one entity in one engine pass; each is stored on its own and all are
+    committed together, so a crash part way leaves them to a re-run, which gives them the same outcome."""
     entities = {manifest.entity for manifest in manifests}
     if len(entities) != 1:
         raise ValueError(f"one entity per group, got {sorted(entities)}")
@@ -295,6 +326,7 @@ def validate_group(
             entries.append(
                 _store(lake, manifest, outcome, outcome.accepted_rows, outcome.rejected_rows, as_of, standard)
             )
+    lake.commit(entries)
     return entries
 
 
@@ -312,7 +344,7 @@ def _store(
     as_of: dt.date,
     standard: Standard,
 ) -> LedgerEntry:
-    """Writes one batch's accepted rows, quarantine and issues, then commits its ledger entry."""
+    """Writes one batch's accepted rows, quarantine and issues; returns its ledger entry, to commit."""
     entity = standard.entity(manifest.entity)
     accepted = _flatten_lists(accepted.rename({ROW: "row_number"}), entity).with_columns(
         pl.lit(manifest.batch_id).alias("batch_id"),
@@ -349,7 +381,7 @@ def _store(
         rejected=result.rejected,
         findings=result.findings["row"].n_unique(),
     )
-    _commit(lake, entry, landed_rows=manifest.rows)
+    _check_conserved(entry, landed_rows=manifest.rows)
     return entry
 
 
@@ -370,7 +402,7 @@ def _quarantine_whole(landing: Landing, lake: Lake, manifest: Manifest, reason: 
     entry = LedgerEntry.of(
         manifest, as_of, received=raw.height, accepted=0, rejected=raw.height, findings=0, unusable_reason=reason
     )
-    _commit(lake, entry, landed_rows=manifest.rows)
+    _check_conserved(entry, landed_rows=manifest.rows)
     return entry
 
 
@@ -387,14 +419,12 @@ def _write_issues(lake: Lake, batch_id: str, issues: pl.DataFrame) -> None:
     _write_parquet(issues, lake.root / "issues" / f"{batch_id}.parquet")
 
 
-def _commit(lake: Lake, entry: LedgerEntry, *, landed_rows: int) -> None:
+def _check_conserved(entry: LedgerEntry, *, landed_rows: int) -> None:
     if entry.accepted + entry.rejected != entry.received or entry.received != landed_rows:
         raise RuntimeError(
             f"批次 {entry.batch_id} 数量不守恒：落地 {landed_rows}，接收 {entry.received}，"
             f"通过 {entry.accepted}，退回 {entry.rejected}"
         )
-    path = lake.ledger_path(entry.batch_id)
-    _write_bytes(path, json.dumps(asdict(entry), ensure_ascii=False, indent=1, sort_keys=True).encode("utf-8"))
 
 
 def _scratch(lake: Lake) -> Path:
@@ -422,13 +452,10 @@ def _write_parquet(frame: pl.DataFrame, path: Path) -> None:
 
 
 def _write_bytes(path: Path, data: bytes) -> None:
-    """The ledger entry is the commit point: flushed to disk before it replaces anything."""
+    """A ledger entry under a temporary name, then renamed (made durable by Lake.commit's flush)."""
     temporary = _temporary_beside(path)
     try:
-        with temporary.open("wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+        temporary.write_bytes(data)
         os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
