@@ -39,6 +39,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from connectors.durability import sync_filesystem
@@ -237,7 +238,9 @@ class Landing:
             else:
                 _write_atomically(raw_path, batch.content, flush=flush)
         records_path = self.root / "batches" / entity / unit / f"{batch_id}.parquet"
-        records = records.with_row_index(RECORD, offset=1).with_columns(pl.col(RECORD).cast(pl.Int64))
+        # Numbered without a polars pass (a day lands thousands of batches of a few rows each).
+        records = records.clone()
+        records.insert_column(0, pl.Series(RECORD, np.arange(1, records.height + 1, dtype=np.int64)))
         records_path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=records_path.parent, prefix=".tmp-", suffix=".parquet", delete=False) as h:
             temporary = Path(h.name)

@@ -345,34 +345,27 @@ def _store(
     standard: Standard,
 ) -> LedgerEntry:
     """Writes one batch's accepted rows, quarantine and issues; returns its ledger entry, to commit."""
-    entity = standard.entity(manifest.entity)
-    accepted = _flatten_lists(accepted.rename({ROW: "row_number"}), entity).with_columns(
-        pl.lit(manifest.batch_id).alias("batch_id"),
-        pl.lit(manifest.unit).alias("unit"),
-        pl.lit(manifest.received_at).alias("received_at"),
+    # A day is thousands of batches of a few rows: each frame is built in one polars pass (a pass
+    # costs far more than its rows here), in the same columns and order as before.
+    lists = [c for c, dtype in accepted.schema.items() if isinstance(dtype, pl.List)]
+    accepted = (
+        accepted.lazy()
+        .rename({ROW: "row_number"})
+        .with_columns(
+            *(pl.col(c).list.join(LIST_SEPARATOR) for c in lists),  # `;`-joined: every SQL engine reads them alike
+            pl.lit(manifest.batch_id).alias("batch_id"),
+            pl.lit(manifest.unit).alias("unit"),
+            pl.lit(manifest.received_at).alias("received_at"),
+        )
+        .collect()
     )
     _write_parquet(accepted, lake.root / "accepted" / manifest.entity / f"{manifest.batch_id}.parquet")
+    rejected = rejected.clone()
+    rejected.columns = ["row_number" if c == ROW else c for c in rejected.columns]  # a rename without a pass
+    _write_parquet(rejected, lake.root / "rejected" / manifest.entity / f"{manifest.batch_id}.parquet")
     _write_parquet(
-        rejected.rename({ROW: "row_number"}),
-        lake.root / "rejected" / manifest.entity / f"{manifest.batch_id}.parquet",
+        _issues_of(manifest.batch_id, result.errors, result.findings), lake.root / "issues" / f"{manifest.batch_id}.parquet"
     )
-    issues = pl.concat(
-        [
-            result.errors.select(
-                pl.col("row").alias("row_number"),
-                pl.lit("reject").alias("severity"),
-                "rule",
-                "field",
-                "value",
-                pl.lit(False).alias("provisional"),
-            ),
-            result.findings.select(
-                pl.col("row").alias("row_number"), pl.lit("finding").alias("severity"), "rule", "field", "provisional"
-            ),
-        ],
-        how="diagonal",
-    )
-    _write_issues(lake, manifest.batch_id, issues)
     entry = LedgerEntry.of(
         manifest,
         as_of,
@@ -406,10 +399,27 @@ def _quarantine_whole(landing: Landing, lake: Lake, manifest: Manifest, reason: 
     return entry
 
 
-def _flatten_lists(frame: pl.DataFrame, entity) -> pl.DataFrame:
-    """Lists (证号, 处罚类别) travel `;`-joined, so every SQL engine can read them the same way."""
-    lists = [c for c, dtype in frame.schema.items() if isinstance(dtype, pl.List)]
-    return frame.with_columns(pl.col(c).list.join(LIST_SEPARATOR) for c in lists)
+def _issues_of(batch_id: str, errors: pl.DataFrame, findings: pl.DataFrame) -> pl.DataFrame:
+    """One row per rejection (errors) then per finding, in ISSUE_SCHEMA, in one polars pass."""
+
+    def part(frame: pl.DataFrame, severity: str, value: pl.Expr, provisional: pl.Expr) -> pl.LazyFrame:
+        return frame.lazy().select(
+            pl.lit(batch_id, dtype=pl.String).alias("batch_id"),
+            pl.col("row").cast(pl.Int64).alias("row_number"),
+            pl.lit(severity, dtype=pl.String).alias("severity"),
+            pl.col("rule").cast(pl.String),
+            pl.col("field").cast(pl.String),
+            value.cast(pl.String).alias("value"),
+            pl.lit(None, dtype=pl.String).alias("detail"),
+            provisional.cast(pl.Boolean).fill_null(False).alias("provisional"),
+        )
+
+    return pl.concat(
+        [
+            part(errors, "reject", pl.col("value"), pl.lit(False)),
+            part(findings, "finding", pl.lit(None, dtype=pl.String), pl.col("provisional")),
+        ]
+    ).collect()
 
 
 def _write_issues(lake: Lake, batch_id: str, issues: pl.DataFrame) -> None:
