@@ -363,9 +363,8 @@ def _store(
     rejected = rejected.clone()
     rejected.columns = ["row_number" if c == ROW else c for c in rejected.columns]  # a rename without a pass
     _write_parquet(rejected, lake.root / "rejected" / manifest.entity / f"{manifest.batch_id}.parquet")
-    _write_parquet(
-        _issues_of(manifest.batch_id, result.errors, result.findings), lake.root / "issues" / f"{manifest.batch_id}.parquet"
-    )
+    issues = _issues_of(manifest.batch_id, result.errors, result.findings)
+    _write_parquet(issues, lake.root / "issues" / f"{manifest.batch_id}.parquet")
     entry = LedgerEntry.of(
         manifest,
         as_of,
