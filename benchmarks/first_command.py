@@ -42,6 +42,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repo", type=Path, default=ROOT)
     parser.add_argument("--label", default="")
+    parser.add_argument("--keep", action="store_true", help="keep the clone (and its var/zfjd) for a look afterwards")
     args = parser.parse_args()
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=args.repo, capture_output=True,
                             text=True, check=True).stdout.strip()
@@ -62,7 +63,10 @@ def main() -> None:
             "load": (load_before, os.getloadavg()[0]),
         }, ensure_ascii=False))
     finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+        if args.keep:
+            print(f"kept: {clone}", file=sys.stderr)
+        else:
+            shutil.rmtree(scratch, ignore_errors=True)
 
 
 if __name__ == "__main__":
