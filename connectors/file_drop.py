@@ -408,7 +408,9 @@ def _decode_table(path: Path, suffix: str) -> pl.DataFrame:
                 raise UnusableFile(problem)
             chunks.append(chunk)
     frame = with_malformed_lines(pl.concat(chunks, how="vertical") if chunks else pl.DataFrame(), source.malformed)
-    return frame.drop(ROW) if ROW in frame.columns else frame
+    if ROW in frame.columns:
+        frame.drop_in_place(ROW)  # a frame only this function holds: no polars pass needed
+    return frame
 
 
 class _Refused(ValueError):

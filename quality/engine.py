@@ -280,13 +280,13 @@ def _validate_parts(
     def by_part(frame: pl.DataFrame, order: list[str]) -> dict[int, pl.DataFrame]:
         # The order validate_file sorts a file's rows in, file by file.
         frame = frame.sort(PART, *order, nulls_last=True)
-        return {key: piece.drop(PART) for (key,), piece in frame.partition_by(PART, as_dict=True).items()}
+        return {key: piece for (key,), piece in frame.partition_by(PART, as_dict=True, include_key=False).items()}
 
     errors_of = by_part(all_errors, ["row", "rule", "field"])
     findings_of = by_part(all_findings, ["row", "rule"])
     accepted = _located(typed.select(PART, pl.col(ROW).alias("row"), *entity.field_codes), offsets)
     accepted = accepted.join(rejected, on=[PART, "row"], how="anti", maintain_order="left").rename({"row": ROW})
-    accepted_of = {key: piece.drop(PART) for (key,), piece in accepted.partition_by(PART, as_dict=True).items()}
+    accepted_of = {key: piece for (key,), piece in accepted.partition_by(PART, as_dict=True, include_key=False).items()}
     no_rows = accepted.drop(PART).clear()
 
     results = []
