@@ -269,8 +269,14 @@ class FileDrop:
             batch = RawBatch(unit=taken.unit, entity=taken.entity, channel=self.channel, content=content,
                              records=records, source_name=source_name, problem=problem)
         manifest, new = landing.land(batch)
-        self._archive(taken, manifest.batch_id)
-        _attempts_file(taken.path).unlink(missing_ok=True)
+
+        def taken_for_good() -> None:  # only once the batch is durable: until then a re-run takes it again
+            if not taken.path.exists():  # taken twice in one group (a second pass): archived by the first
+                return
+            self._archive(taken, manifest.batch_id)
+            _attempts_file(taken.path).unlink(missing_ok=True)
+
+        landing.after_durable(taken_for_good)
         return DropOutcome(taken.original_name, manifest, new, manifest.problem)
 
     def _put_back(self, taken: TakenFile) -> None:
@@ -311,17 +317,16 @@ def _attempts_file(path: Path) -> Path:
 
 
 def _attempts(path: Path, count: int | None = None) -> int:
-    """How many times reading the taken file was started (or, with `count`, records it durably)."""
+    """How many times reading the taken file was started (or, with `count`, records it)."""
     marker = _attempts_file(path)
     if count is None:
         try:
             return int(marker.read_text(encoding="ascii") or 0)
         except (FileNotFoundError, ValueError):
             return 0
-    with marker.open("w", encoding="ascii") as handle:
-        handle.write(str(count))
-        handle.flush()
-        os.fsync(handle.fileno())
+    # Not flushed to disk: what it counts is the process dying while reading, and the page cache
+    # outlives a process; a power loss in between costs the file one more attempt at most.
+    marker.write_text(str(count), encoding="ascii")
     return count
 
 
@@ -403,7 +408,9 @@ def _decode_table(path: Path, suffix: str) -> pl.DataFrame:
                 raise UnusableFile(problem)
             chunks.append(chunk)
     frame = with_malformed_lines(pl.concat(chunks, how="vertical") if chunks else pl.DataFrame(), source.malformed)
-    return frame.drop(ROW) if ROW in frame.columns else frame
+    if ROW in frame.columns:
+        frame.drop_in_place(ROW)  # a frame only this function holds: no polars pass needed
+    return frame
 
 
 class _Refused(ValueError):

@@ -10,6 +10,12 @@ being taken for the quarantined one. Decoders read by content, never by the file
 written to a temporary name, flushed and renamed; the manifest is written last, so a batch whose manifest exists is
 durably landed and one without a manifest was never landed (a re-run lands it again from scratch).
 
+Inside `Landing.durable_together()` (a group of units' intake) nothing is flushed file by file: the whole
+group is made durable at once when it ends, and only then does what points at its batches move (a taken
+file archived, a watermark advanced: `after_durable`). A crash inside the group leaves every watermark and
+taken file where it was, so the next run takes the same data again and lands it as the same batches; a
+batch whose manifest, raw bytes or records a power loss left empty or cut short is landed again then.
+
 Layout under the landing root:
     raw/<sha256[:2]>/<sha256>                       the bytes as received
     batches/<entity>/<unit>/<batch_id>.parquet      every value as text, as received (+ __record)
@@ -28,11 +34,15 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
+from connectors.durability import sync_filesystem
 from connectors.limits import records_problem
 from quality.read import MALFORMED_TEXT
 
@@ -99,15 +109,17 @@ def _checked_name(value: str, what: str) -> str:
     return value
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
+def _write_atomically(path: Path, data: bytes, *, flush: bool = True) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", delete=False) as handle:
         handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
+        if flush:
+            handle.flush()
+            os.fsync(handle.fileno())
         temporary = Path(handle.name)
     os.replace(temporary, path)
-    _fsync_dir(path.parent)
+    if flush:
+        _fsync_dir(path.parent)
 
 
 def _copy_atomically(source: Path, path: Path) -> None:
@@ -123,6 +135,22 @@ def _copy_atomically(source: Path, path: Path) -> None:
     _fsync_dir(path.parent)
 
 
+def _intact(raw_path: Path, size: int, records_path: Path) -> bool:
+    """Whether a batch's files are whole (cheaply: sizes and the Parquet footer's magic), not left empty
+    or cut short by a power loss before a group's durable point; a batch that is not is landed again."""
+    try:
+        if raw_path.stat().st_size != size:
+            return False
+        with open(records_path, "rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            if handle.tell() < 12:
+                return False
+            handle.seek(-4, os.SEEK_END)
+            return handle.read(4) == b"PAR1"
+    except FileNotFoundError:
+        return False
+
+
 def _fsync_dir(folder: Path) -> None:
     descriptor = os.open(folder, os.O_RDONLY)
     try:
@@ -136,15 +164,51 @@ class Landing:
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
+        self._waiting: list[Callable[[], None]] | None = None  # inside durable_together: its after_durable
+
+    @contextmanager
+    def durable_together(self) -> Iterator[None]:
+        """Lands everything inside without a flush per file, makes it all durable at the end with one
+        flush of the file system, and only then runs what waited for that (`after_durable`, in order).
+        When the block raises, nothing that waited runs: it is done again by the next run. Nested
+        blocks join the outermost one."""
+        if self._waiting is not None:
+            yield
+            return
+        self._waiting = []
+        try:
+            yield
+            waiting = self._waiting
+        finally:
+            self._waiting = None
+        if waiting:
+            sync_filesystem(self.root)
+        for action in waiting:
+            action()
+
+    def after_durable(self, action: Callable[[], None]) -> None:
+        """Runs `action` once what was landed so far is durable: now, or at the end of durable_together."""
+        if self._waiting is None:
+            action()
+        else:
+            self._waiting.append(action)
 
     def manifest_path(self, batch_id: str) -> Path:
         return self.root / "manifests" / f"{batch_id}.json"
 
     def find(self, batch_id: str) -> Manifest | None:
         path = self.manifest_path(batch_id)
-        if not path.exists():
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
             return None
-        return Manifest(**json.loads(path.read_text(encoding="utf-8")))
+        try:
+            return Manifest(**json.loads(text))
+        except (json.JSONDecodeError, TypeError):
+            # Empty or cut short: written in a group whose durable point a power loss prevented. The
+            # batch never landed; it is landed again (the manifest rewritten) from the data its channel
+            # still holds, since nothing moved past it.
+            return None
 
     def land(self, batch: RawBatch, *, received_at: dt.datetime | None = None) -> tuple[Manifest, bool]:
         """Lands `batch`; returns its manifest and whether it was new (False: landed before, unchanged)."""
@@ -155,6 +219,8 @@ class Landing:
                 sha256 = hashlib.file_digest(handle, "sha256").hexdigest()
         else:
             sha256 = hashlib.sha256(batch.content).hexdigest()
+        size = os.stat(batch.raw_file).st_size if batch.raw_file is not None else len(batch.content)
+        flush = self._waiting is None
         records, problem = batch.records, batch.problem
         over_limit = records_problem(records, internal=(MALFORMED_TEXT,))
         if over_limit is not None:
@@ -163,24 +229,28 @@ class Landing:
             records, problem = pl.DataFrame(), problem or over_limit
         batch_id = batch_id_of(unit, entity, sha256, problem)
         existing = self.find(batch_id)
-        if existing is not None:
-            return existing, False
         raw_path = self.root / "raw" / sha256[:2] / sha256
-        if not raw_path.exists():
+        if existing is not None and _intact(raw_path, size, self.root / existing.records_path):
+            return existing, False
+        if not raw_path.exists() or raw_path.stat().st_size != size:  # cut short by a lost group: again
             if batch.raw_file is not None:
                 _copy_atomically(Path(batch.raw_file), raw_path)
             else:
-                _write_atomically(raw_path, batch.content)
+                _write_atomically(raw_path, batch.content, flush=flush)
         records_path = self.root / "batches" / entity / unit / f"{batch_id}.parquet"
-        records = records.with_row_index(RECORD, offset=1).with_columns(pl.col(RECORD).cast(pl.Int64))
+        # Numbered without a polars pass (a day lands thousands of batches of a few rows each).
+        records = records.clone()
+        records.insert_column(0, pl.Series(RECORD, np.arange(1, records.height + 1, dtype=np.int64)))
         records_path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=records_path.parent, prefix=".tmp-", suffix=".parquet", delete=False) as h:
             temporary = Path(h.name)
         records.write_parquet(temporary, row_group_size=100_000)
-        with temporary.open("rb") as handle:
-            os.fsync(handle.fileno())
+        if flush:
+            with temporary.open("rb") as handle:
+                os.fsync(handle.fileno())
         os.replace(temporary, records_path)
-        _fsync_dir(records_path.parent)
+        if flush:
+            _fsync_dir(records_path.parent)
         manifest = Manifest(
             batch_id=batch_id,
             unit=unit,
@@ -196,7 +266,7 @@ class Landing:
             raw_path=str(raw_path.relative_to(self.root)),
             problem=problem,
         )
-        _write_atomically(self.manifest_path(batch_id), manifest.to_json().encode("utf-8"))
+        _write_atomically(self.manifest_path(batch_id), manifest.to_json().encode("utf-8"), flush=flush)
         return manifest, True
 
     def manifests(self, units: set[str] | None = None) -> list[Manifest]:
@@ -228,8 +298,9 @@ class PullReport:
 
 
 def land_pages(pages, landing: Landing, watermarks, key) -> PullReport:
-    """Lands each page and only then moves the watermark to the page's end: a crash in between repeats
-    the page on the next run, which lands as the same batch (nothing new).
+    """Lands each page and only then moves the watermark to the page's end (once the page is durable:
+    at once, or at the end of the landing's durable_together): a crash in between repeats the page on
+    the next run, which lands as the same batch (nothing new).
 
     A page is a RawBatch, or a tuple of them when part of it could not be read (its readable rows and
     its quarantined ones): the watermark moves past the page once all its parts are landed, so a page
@@ -250,6 +321,6 @@ def land_pages(pages, landing: Landing, watermarks, key) -> PullReport:
             continue
         end = parts[-1].window_end
         if end is not None:
-            watermarks.advance(key, end, manifest.batch_id)
+            landing.after_durable(lambda end=end, batch_id=manifest.batch_id: watermarks.advance(key, end, batch_id))
             position = end
     return PullReport(batches, new_batches, rows_landed, position, quarantined)

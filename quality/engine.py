@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import polars as pl
 
 from quality.batch import batch_violations, digest
@@ -221,7 +222,8 @@ def validate_batches(
 def _read_whole(path: Path, entity, standard: Standard) -> tuple[TableSource, pl.DataFrame]:
     source = open_table(Path(path), sheet_hint=(entity.name, entity.code))
     header_map = map_headers(source.headers, entity, standard)
-    chunks = [chunk.select([*header_map.columns, ROW]).rename(header_map.columns) for chunk in source.chunks()]
+    renamed = [pl.col(header).alias(code) for header, code in header_map.columns.items()]
+    chunks = [chunk.select(*renamed, ROW) for chunk in source.chunks()]
     if not chunks:  # every line malformed (or none at all): still a file, with no well-formed rows
         chunks = [pl.DataFrame(schema={**dict.fromkeys(header_map.columns.values(), pl.String), ROW: pl.Int64})]
     return source, pl.concat(chunks)
@@ -232,12 +234,13 @@ def _validate_parts(
 ) -> list[ValidationResult]:
     entity, standard = ctx.entity, ctx.standard
     offsets = pl.Series("offset", [part.offset for part in parts], dtype=pl.Int64)
-    raw = pl.concat(
-        [
-            part.raw.with_columns(pl.col(ROW) + part.offset, pl.lit(index, dtype=pl.Int64).alias(PART))
-            for index, part in enumerate(parts)
-        ],
-        how="diagonal",  # a column one file left out is null in its rows: what normalise assumes anyway
+    # a column one file left out is null in its rows: what normalise assumes anyway
+    raw = pl.concat([part.raw for part in parts], how="diagonal")
+    # Each file's offset and index added in one pass for the group, not one pass per file.
+    heights = [part.raw.height for part in parts]
+    raw = raw.with_columns(
+        pl.col(ROW) + pl.Series(np.repeat(offsets.to_numpy(), heights)),
+        pl.Series(PART, np.repeat(np.arange(len(parts), dtype=np.int64), heights)),
     )
     typed = normalise(raw, entity, standard).with_columns(raw[PART])
     typed = _enrich_per_unit(typed, [part.file.unit for part in parts], reference, ctx.as_of, entity.code)
@@ -277,13 +280,13 @@ def _validate_parts(
     def by_part(frame: pl.DataFrame, order: list[str]) -> dict[int, pl.DataFrame]:
         # The order validate_file sorts a file's rows in, file by file.
         frame = frame.sort(PART, *order, nulls_last=True)
-        return {key: piece.drop(PART) for (key,), piece in frame.partition_by(PART, as_dict=True).items()}
+        return {key: piece for (key,), piece in frame.partition_by(PART, as_dict=True, include_key=False).items()}
 
     errors_of = by_part(all_errors, ["row", "rule", "field"])
     findings_of = by_part(all_findings, ["row", "rule"])
     accepted = _located(typed.select(PART, pl.col(ROW).alias("row"), *entity.field_codes), offsets)
     accepted = accepted.join(rejected, on=[PART, "row"], how="anti", maintain_order="left").rename({"row": ROW})
-    accepted_of = {key: piece.drop(PART) for (key,), piece in accepted.partition_by(PART, as_dict=True).items()}
+    accepted_of = {key: piece for (key,), piece in accepted.partition_by(PART, as_dict=True, include_key=False).items()}
     no_rows = accepted.drop(PART).clear()
 
     results = []

@@ -193,16 +193,21 @@ def intake_and_validate(
         sql = FrontDbSource(_front_url(home)) if chosen.by_channel("sql") else None
         drop = FileDrop(home.province / "drop", settle_seconds=settle, clock=clock)
         push = platform_push(home.province / "push", settle_seconds=settle, clock=clock)
-        for code, unit in chosen.units.items():
-            try:
-                report = run_intake(Registry({code: unit}), landing, watermarks, api=api, sql=sql, drop=drop, push=push)
-            except Exception as exc:  # one unit's failure never blocks the others
-                failed.append(f"{code}（{unit.channel}）：归集失败：{type(exc).__name__}: {exc}")
-                continue
-            landed_rows += report.rows_landed
-            new_batches += report.new_batches
-            for tally in report.channels.values():
-                problems.extend(f"{code}：{problem}" for problem in tally.problems)
+        # The group's batches are made durable at once, at the end (not file by file); only then are
+        # its files archived and its watermarks moved, so a crash before that takes them all again.
+        with landing.durable_together():
+            for code, unit in chosen.units.items():
+                try:
+                    report = run_intake(
+                        Registry({code: unit}), landing, watermarks, api=api, sql=sql, drop=drop, push=push
+                    )
+                except Exception as exc:  # one unit's failure never blocks the others
+                    failed.append(f"{code}（{unit.channel}）：归集失败：{type(exc).__name__}: {exc}")
+                    continue
+                landed_rows += report.rows_landed
+                new_batches += report.new_batches
+                for tally in report.channels.values():
+                    problems.extend(f"{code}：{problem}" for problem in tally.problems)
     lake = Lake(home.lake)
     relays = full.relays()  # city instances are validated with their whole city's scope
     try:

@@ -10,7 +10,9 @@ Every landed batch (connectors/landing.py) is validated once, as the unit that s
 
 The ledger entry is written last and only after received = accepted + rejected was checked, so a
 batch with a ledger entry is done and a re-run skips it; a crash before it redoes the batch from the
-landing zone, which never changes (idempotent, nothing lost). A batch that cannot be read at all is
+landing zone, which never changes (idempotent, nothing lost). Batches validated together are committed
+together (`Lake.commit`): their files are made durable with one flush of the file system, then their
+ledger entries are written and flushed the same way, instead of a flush per file. A batch that cannot be read at all is
 quarantined whole under rule `batch.unusable` with the real reason: the one its channel recorded when
 it could not decode the input (`Manifest.problem`: bad JSON, a legacy .xls, mixed encodings, a limit
 broken), or the validator's (wrong columns, wrong entity). A batch the validator fails on in any other
@@ -33,6 +35,7 @@ from pathlib import Path
 
 import polars as pl
 
+from connectors.durability import sync_filesystem
 from connectors.landing import RECORD, Landing, Manifest
 from quality.engine import BatchFile, ValidationResult, validate_batches, validate_file
 from quality.read import ROW, UnusableFile
@@ -113,9 +116,30 @@ class Lake:
 
     def entry(self, batch_id: str) -> LedgerEntry | None:
         path = self.ledger_path(batch_id)
-        if not path.exists():
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
             return None
-        return LedgerEntry(**json.loads(path.read_text(encoding="utf-8")))
+        try:
+            return LedgerEntry(**json.loads(text))
+        except (json.JSONDecodeError, TypeError):
+            # Empty or cut short: its commit's last flush never happened (power lost). Not committed:
+            # the batch is validated again and its entry rewritten.
+            return None
+
+    def commit(self, entries: list[LedgerEntry]) -> None:
+        """Commits batches whose files are written: those files made durable (one flush of the file
+        system), then the ledger entries written, then flushed the same way. A crash before the end
+        leaves some batches without an entry, which a re-run validates again to the same outcome."""
+        if not entries:
+            return
+        sync_filesystem(self.root)
+        for entry in entries:
+            _write_bytes(
+                self.ledger_path(entry.batch_id),
+                json.dumps(asdict(entry), ensure_ascii=False, indent=1, sort_keys=True).encode("utf-8"),
+            )
+        sync_filesystem(self.root)
 
     def entries(self) -> list[LedgerEntry]:
         folder = self.root / "ledger"
@@ -198,8 +222,10 @@ def validate_landed(
         if on_batch is not None:
             on_batch(entry)
 
-    for manifest in [m for m in pending if m.problem is not None]:
-        done(_quarantine_whole(landing, lake, manifest, manifest.problem, as_of))
+    unreadable = [_quarantine_whole(landing, lake, m, m.problem, as_of) for m in pending if m.problem is not None]
+    lake.commit(unreadable)
+    for entry in unreadable:
+        done(entry)
     readable = [m for m in pending if m.problem is None]
     for group in _groups(readable, group_rows):
         if len(group) > 1:
@@ -224,7 +250,9 @@ def _validate_alone(landing, lake, manifest, reference, as_of, standard) -> Ledg
         raise  # the lake's own storage failing is not the batch's fault: the run fails and is re-run
     except Exception as exc:  # a batch the validator cannot handle is quarantined, not retried forever
         detail = f"{type(exc).__name__}: {exc}"[:200]
-        return _quarantine_whole(landing, lake, manifest, f"校验程序无法处理此批次，已整批隔离：{detail}", as_of)
+        entry = _quarantine_whole(landing, lake, manifest, f"校验程序无法处理此批次，已整批隔离：{detail}", as_of)
+        lake.commit([entry])
+        return entry
 
 
 def _groups(manifests: list[Manifest], group_rows: int | None) -> list[list[Manifest]]:
@@ -267,10 +295,13 @@ def validate_batch(
                 output_dir=Path(scratch),
             )
         except UnusableFile as problem:
-            return _quarantine_whole(landing, lake, manifest, str(problem), as_of)
-        accepted = pl.read_parquet(result.accepted_path)
-        rejected = pl.read_parquet(result.rejected_path)
-        return _store(lake, manifest, result, accepted, rejected, as_of, standard)
+            entry = _quarantine_whole(landing, lake, manifest, str(problem), as_of)
+        else:
+            accepted = pl.read_parquet(result.accepted_path)
+            rejected = pl.read_parquet(result.rejected_path)
+            entry = _store(lake, manifest, result, accepted, rejected, as_of, standard)
+    lake.commit([entry])
+    return entry
 
 
 def validate_group(
@@ -282,8 +313,8 @@ def validate_group(
     as_of: dt.date,
     standard: Standard,
 ) -> list[LedgerEntry]:
-    """Validates batches of one entity in one engine pass; each is stored and committed on its own,
-    so a crash part way leaves the rest to a re-run, which gives them the same outcome."""
+    """Validates batches of one entity in one engine pass; each is stored on its own and all are
+    committed together, so a crash part way leaves them to a re-run, which gives them the same outcome."""
     entities = {manifest.entity for manifest in manifests}
     if len(entities) != 1:
         raise ValueError(f"one entity per group, got {sorted(entities)}")
@@ -300,6 +331,7 @@ def validate_group(
             entries.append(
                 _store(lake, manifest, outcome, outcome.accepted_rows, outcome.rejected_rows, as_of, standard)
             )
+    lake.commit(entries)
     return entries
 
 
@@ -317,35 +349,27 @@ def _store(
     as_of: dt.date,
     standard: Standard,
 ) -> LedgerEntry:
-    """Writes one batch's accepted rows, quarantine and issues, then commits its ledger entry."""
-    entity = standard.entity(manifest.entity)
-    accepted = _flatten_lists(accepted.rename({ROW: "row_number"}), entity).with_columns(
-        pl.lit(manifest.batch_id).alias("batch_id"),
-        pl.lit(manifest.unit).alias("unit"),
-        pl.lit(manifest.received_at).alias("received_at"),
+    """Writes one batch's accepted rows, quarantine and issues; returns its ledger entry, to commit."""
+    # A day is thousands of batches of a few rows: each frame is built in one polars pass (a pass
+    # costs far more than its rows here), in the same columns and order as before.
+    lists = [c for c, dtype in accepted.schema.items() if isinstance(dtype, pl.List)]
+    accepted = (
+        accepted.lazy()
+        .rename({ROW: "row_number"})
+        .with_columns(
+            *(pl.col(c).list.join(LIST_SEPARATOR) for c in lists),  # `;`-joined: every SQL engine reads them alike
+            pl.lit(manifest.batch_id).alias("batch_id"),
+            pl.lit(manifest.unit).alias("unit"),
+            pl.lit(manifest.received_at).alias("received_at"),
+        )
+        .collect()
     )
     _write_parquet(accepted, lake.root / "accepted" / manifest.entity / f"{manifest.batch_id}.parquet")
-    _write_parquet(
-        rejected.rename({ROW: "row_number"}),
-        lake.root / "rejected" / manifest.entity / f"{manifest.batch_id}.parquet",
-    )
-    issues = pl.concat(
-        [
-            result.errors.select(
-                pl.col("row").alias("row_number"),
-                pl.lit("reject").alias("severity"),
-                "rule",
-                "field",
-                "value",
-                pl.lit(False).alias("provisional"),
-            ),
-            result.findings.select(
-                pl.col("row").alias("row_number"), pl.lit("finding").alias("severity"), "rule", "field", "provisional"
-            ),
-        ],
-        how="diagonal",
-    )
-    _write_issues(lake, manifest.batch_id, issues)
+    rejected = rejected.clone()
+    rejected.columns = ["row_number" if c == ROW else c for c in rejected.columns]  # a rename without a pass
+    _write_parquet(rejected, lake.root / "rejected" / manifest.entity / f"{manifest.batch_id}.parquet")
+    issues = _issues_of(manifest.batch_id, result.errors, result.findings)
+    _write_parquet(issues, lake.root / "issues" / f"{manifest.batch_id}.parquet")
     entry = LedgerEntry.of(
         manifest,
         as_of,
@@ -354,7 +378,7 @@ def _store(
         rejected=result.rejected,
         findings=result.findings["row"].n_unique(),
     )
-    _commit(lake, entry, landed_rows=manifest.rows)
+    _check_conserved(entry, landed_rows=manifest.rows)
     return entry
 
 
@@ -375,14 +399,31 @@ def _quarantine_whole(landing: Landing, lake: Lake, manifest: Manifest, reason: 
     entry = LedgerEntry.of(
         manifest, as_of, received=raw.height, accepted=0, rejected=raw.height, findings=0, unusable_reason=reason
     )
-    _commit(lake, entry, landed_rows=manifest.rows)
+    _check_conserved(entry, landed_rows=manifest.rows)
     return entry
 
 
-def _flatten_lists(frame: pl.DataFrame, entity) -> pl.DataFrame:
-    """Lists (证号, 处罚类别) travel `;`-joined, so every SQL engine can read them the same way."""
-    lists = [c for c, dtype in frame.schema.items() if isinstance(dtype, pl.List)]
-    return frame.with_columns(pl.col(c).list.join(LIST_SEPARATOR) for c in lists)
+def _issues_of(batch_id: str, errors: pl.DataFrame, findings: pl.DataFrame) -> pl.DataFrame:
+    """One row per rejection (errors) then per finding, in ISSUE_SCHEMA, in one polars pass."""
+
+    def part(frame: pl.DataFrame, severity: str, value: pl.Expr, provisional: pl.Expr) -> pl.LazyFrame:
+        return frame.lazy().select(
+            pl.lit(batch_id, dtype=pl.String).alias("batch_id"),
+            pl.col("row").cast(pl.Int64).alias("row_number"),
+            pl.lit(severity, dtype=pl.String).alias("severity"),
+            pl.col("rule").cast(pl.String),
+            pl.col("field").cast(pl.String),
+            value.cast(pl.String).alias("value"),
+            pl.lit(None, dtype=pl.String).alias("detail"),
+            provisional.cast(pl.Boolean).fill_null(False).alias("provisional"),
+        )
+
+    return pl.concat(
+        [
+            part(errors, "reject", pl.col("value"), pl.lit(False)),
+            part(findings, "finding", pl.lit(None, dtype=pl.String), pl.col("provisional")),
+        ]
+    ).collect()
 
 
 def _write_issues(lake: Lake, batch_id: str, issues: pl.DataFrame) -> None:
@@ -392,14 +433,12 @@ def _write_issues(lake: Lake, batch_id: str, issues: pl.DataFrame) -> None:
     _write_parquet(issues, lake.root / "issues" / f"{batch_id}.parquet")
 
 
-def _commit(lake: Lake, entry: LedgerEntry, *, landed_rows: int) -> None:
+def _check_conserved(entry: LedgerEntry, *, landed_rows: int) -> None:
     if entry.accepted + entry.rejected != entry.received or entry.received != landed_rows:
         raise RuntimeError(
             f"批次 {entry.batch_id} 数量不守恒：落地 {landed_rows}，接收 {entry.received}，"
             f"通过 {entry.accepted}，退回 {entry.rejected}"
         )
-    path = lake.ledger_path(entry.batch_id)
-    _write_bytes(path, json.dumps(asdict(entry), ensure_ascii=False, indent=1, sort_keys=True).encode("utf-8"))
 
 
 def _scratch(lake: Lake) -> Path:
@@ -427,13 +466,10 @@ def _write_parquet(frame: pl.DataFrame, path: Path) -> None:
 
 
 def _write_bytes(path: Path, data: bytes) -> None:
-    """The ledger entry is the commit point: flushed to disk before it replaces anything."""
+    """A ledger entry under a temporary name, then renamed (made durable by Lake.commit's flush)."""
     temporary = _temporary_beside(path)
     try:
-        with temporary.open("wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+        temporary.write_bytes(data)
         os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)

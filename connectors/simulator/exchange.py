@@ -37,6 +37,10 @@ class Exchange:
         return cls(province, [start + dt.timedelta(days=i) for i in range(days)], defect_rate)
 
     @cached_property
+    def _split(self) -> dict[str, dict]:
+        return {}
+
+    @cached_property
     def records(self) -> dict[str, pl.DataFrame]:
         """entity → every record version of the run, with `__unit`, `__expected_rule` and `__day`."""
         parts: dict[str, list[pl.DataFrame]] = {entity: [] for entity in CASE_ENTITIES}
@@ -56,10 +60,25 @@ class Exchange:
 
     def of_unit(self, unit: str, entity: str, day: dt.date | None = None) -> pl.DataFrame:
         """One unit's records of an entity (of one day, or all), as it would send them: field codes only."""
-        frame = self.records[entity].filter(pl.col(UNIT) == unit)
         if day is not None:
-            frame = frame.filter(pl.col(DAY) == day)
+            by_unit_and_day = self._by_unit_and_day(entity)
+            return by_unit_and_day.get((unit, day), by_unit_and_day[None])
+        frame = self.records[entity].filter(pl.col(UNIT) == unit)
         return frame.select(standard().entity(entity).field_codes)
+
+    def _by_unit_and_day(self, entity: str) -> dict:
+        """entity's records split once by (unit, day), in their order, field codes only (None: no
+        records): writing a province's drops asks for every unit's every day, and a filter of the
+        whole run per question grows with units × days × records."""
+        cached = self._split.get(entity)
+        if cached is None:
+            frame = self.records[entity]
+            codes = standard().entity(entity).field_codes
+            parts = frame.select(*codes, UNIT, DAY).partition_by(UNIT, DAY, as_dict=True, maintain_order=True)
+            cached = {key: part.drop(UNIT, DAY) for key, part in parts.items()}
+            cached[None] = frame.select(codes).clear()
+            self._split[entity] = cached
+        return cached
 
     def since(self, unit: str, entity: str, after: str | None, limit: int | None = None) -> pl.DataFrame:
         """A unit's record versions with a position after `after` (a `cursor`), in position order."""

@@ -60,10 +60,10 @@ def test_a_crash_before_the_manifest_leaves_no_batch_and_a_rerun_lands_it(tmp_pa
     landing = Landing(tmp_path)
     real = landing_module._write_atomically
 
-    def crash_on_manifest(path, data):
+    def crash_on_manifest(path, data, **options):
         if path.parent.name == "manifests":
             raise OSError("disk full")
-        real(path, data)
+        real(path, data, **options)
 
     monkeypatch.setattr(landing_module, "_write_atomically", crash_on_manifest)
     with pytest.raises(OSError):

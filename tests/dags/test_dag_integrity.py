@@ -39,6 +39,9 @@ pools = {t.task_id: t.pool for t in daily.tasks}
 assert pools["intake_api"] == "zfjd_exchange_api" and pools["intake_sql"] == "zfjd_front_db", pools
 assert pools["intake_files"] == "zfjd_file_store" and pools["dbt_build"] == "zfjd_warehouse", pools
 assert all(daily.get_task(f"intake_{k}").is_mapped for k in ("api", "sql", "files"))
+# the daily build leaves dbt's unit tests (fixtures, not data) to CI; no data test is left out
+assert daily.get_task("dbt_build").exclude == "resource_type:unit_test", daily.get_task("dbt_build").exclude
+assert not daily.get_task("dbt_build").select
 os.environ["ZFJD_TASK_RETRIES"] = "0"  # what the embedded `zfjd run` sets: fail fast
 eager = DagBag(dag_folder=str(airflow_setup.DAGS_FOLDER))
 assert all(task.retries == 0 for dag in eager.dags.values() for task in dag.tasks)

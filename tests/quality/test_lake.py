@@ -217,6 +217,44 @@ def test_a_crash_before_the_commit_converges_to_the_same_files(province, grouped
     assert _files(lake.root) == expected
 
 
+def test_a_group_is_committed_together_and_a_crash_while_storing_it_commits_none_of_it(province, grouped, tmp_path):
+    root, landing, crafted = province
+    lake = Lake(tmp_path / "lake")
+    group = [m for m in landing.manifests() if m.entity == "inspection"][:6]
+    stored = []
+    original = lake_module._store
+
+    def dying(*args, **options):
+        if len(stored) == 4:
+            raise KeyboardInterrupt  # the process stopped part way through storing the group
+        stored.append(args[1].batch_id)
+        return original(*args, **options)
+
+    reference = lake_module.reference_of(root / "reference", standard())
+    lake_module._store = dying
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            lake_module.validate_group(landing, lake, group, reference, as_of=LAST_DAY, standard=standard())
+    finally:
+        lake_module._store = original
+    assert len(stored) == 4 and all((lake.root / "issues" / f"{b}.parquet").exists() for b in stored)
+    assert [m.batch_id for m in group if lake.entry(m.batch_id)] == []  # written in part, none committed
+    # A ledger entry a power loss left empty is no commit either: that batch is validated again too.
+    expected = _files(grouped[0].root)
+    shutil.copytree(grouped[0].root / "ledger", lake.root / "ledger", dirs_exist_ok=True)
+    for manifest in group:
+        lake.ledger_path(manifest.batch_id).unlink()
+    lake.ledger_path(crafted["conflict"]).write_bytes(b"")
+    report = validate_landed(landing, lake, root / "reference", as_of=LAST_DAY)
+    assert report.validated == len(group) + 1
+    assert {k: v for k, v in _files(lake.root).items() if k.startswith("ledger")} == {
+        k: v for k, v in expected.items() if k.startswith("ledger")
+    }
+    for manifest in [*group, landing.find(crafted["conflict"])]:
+        for name in (f"issues/{manifest.batch_id}.parquet", f"accepted/{manifest.entity}/{manifest.batch_id}.parquet"):
+            assert _files(lake.root)[name] == expected[name]
+
+
 def test_small_groups_give_the_same_files(province, one_at_a_time, tmp_path):
     """Groups cut by rows (a batch larger than the group size is validated alone) change nothing."""
     root, landing, _ = province
