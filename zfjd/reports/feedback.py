@@ -21,7 +21,7 @@ from pathlib import Path
 from quality.report import TextCells
 from standards.model import REFERENCE_UNIT  # the province's 三库 extract: not a unit to give feedback to
 from zfjd.home import Home
-from zfjd.reports import template_environment
+from zfjd.reports import query_rows, template_environment
 from zfjd.reports.monthly import PROVINCE_LEVEL, PROVISIONAL_NOTE, add_months, fmt_rate, month_label, short_kind
 
 HTML_ROWS_PER_RULE = 500
@@ -92,11 +92,6 @@ def entity_name(code: str | None) -> str:
         return code
 
 
-def _rows(con, sql: str, params: list | None = None) -> list[dict]:
-    cursor = con.execute(sql, params or [])
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
 
 def load_feedback(published_db: Path, as_of: dt.date) -> list[UnitFeedback]:
     """Every unit with a batch validated as of `as_of` (this cycle's batches), in unit order."""
@@ -105,7 +100,7 @@ def load_feedback(published_db: Path, as_of: dt.date) -> list[UnitFeedback]:
     if not Path(published_db).exists():
         raise FileNotFoundError(f"找不到已发布的主题库：{published_db}（请先完成发布）")
     with duckdb.connect(str(published_db), read_only=True) as con:
-        batches = _rows(
+        batches = query_rows(
             con,
             "select batch_id, unit, entity, channel, received_at, received, accepted, rejected, findings, "
             "unusable_reason, source_name from ops.ops_batch "
@@ -124,7 +119,7 @@ def load_feedback(published_db: Path, as_of: dt.date) -> list[UnitFeedback]:
                 "select entity_id, entity_name, city_code from marts.dim_enforcement_entity where is_current"
             ).fetchall()
         }
-        rejections = _rows(
+        rejections = query_rows(
             con,
             "select r.batch_id, r.unit, r.entity, r.row_number, r.rule, r.field, r.field_name, r.message, r.hint, "
             "r.value, r.detail, b.source_name, b.channel "
@@ -135,7 +130,7 @@ def load_feedback(published_db: Path, as_of: dt.date) -> list[UnitFeedback]:
         )
         # Findings on the records of this cycle's batches, plus the standing alerts recomputed each day
         # (open too long, seizure overdue): what supervision sees of this unit today.
-        findings = _rows(
+        findings = query_rows(
             con,
             "with records as ("
             "  select case_id as record_id, batch_id, case_number as record_number from marts.fct_penalty_case"
@@ -155,7 +150,7 @@ def load_feedback(published_db: Path, as_of: dt.date) -> list[UnitFeedback]:
             "order by f.reporting_unit_id, f.rule_id, f.record_id, f.field_code nulls first, f.finding_id",
             [as_of, as_of],
         )
-        quality = _rows(
+        quality = query_rows(
             con,
             "select reporting_unit_id, month_start, batch_count, received_count, accepted_count, rejected_count, "
             "accuracy_rate, timeliness_rate from marts.mart_unit_data_quality order by reporting_unit_id, month_start",

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from zfjd.reports import charts, template_environment
+from zfjd.reports import charts, query_rows, template_environment
 from zfjd.reports.browser import print_pdf
 
 OPEN_TOO_LONG_RULES = ("finding.case_open_too_long", "finding.seizure_overdue")
@@ -140,14 +140,9 @@ class MonthData:
     notes: list[str] = field(default_factory=list)
 
 
-def _rows(con, sql: str, params: list | None = None) -> list[dict]:
-    cursor = con.execute(sql, params or [])
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
 
 def _one(con, sql: str, params: list | None = None) -> dict | None:
-    rows = _rows(con, sql, params)
+    rows = query_rows(con, sql, params)
     return rows[0] if rows else None
 
 
@@ -203,7 +198,7 @@ class _Cities(dict):
 def _cities(con) -> _Cities:
     return _Cities(
         (row["division_code"], row["division_name"])
-        for row in _rows(
+        for row in query_rows(
             con,
             "select division_code, division_name from marts.dim_region where division_level = 'city' "
             "order by division_code",
@@ -219,7 +214,7 @@ def _indicators(con, month_start: dt.date, cities: _Cities) -> dict:
     previous = _one(con, province_sql, [add_months(month_start, -1)])
     city_rows = {
         row["city_code"]: row
-        for row in _rows(
+        for row in query_rows(
             con, f"select city_code, {columns} from marts.mart_indicators_by_city where month_start = ?", [month_start]
         )
     }
@@ -238,7 +233,7 @@ def _indicators(con, month_start: dt.date, cities: _Cities) -> dict:
     trend_months = [add_months(month_start, offset) for offset in range(-11, 1)]
     trend = {
         row["month_start"]: row
-        for row in _rows(
+        for row in query_rows(
             con,
             "select month_start, penalty_case_count, coercion_measure_count, coercion_execution_count, "
             "inspection_count, forfeiture_amount_wan, finding_count, certification_rate, legal_review_rate, "
@@ -272,7 +267,7 @@ def last_complete_year(con, month_start: dt.date) -> tuple[int, bool]:
 def _zero_enforcement(con, month_start: dt.date, cities: _Cities) -> dict:
     """四: 零执法 of the last complete year (mart_zero_enforcement), by city and kind, and the bodies."""
     zero_year, complete = last_complete_year(con, month_start)
-    zero = _rows(
+    zero = query_rows(
         con,
         "select city_code, matter_kind, count(distinct entity_id) as bodies from marts.mart_zero_enforcement "
         "where report_year = ? group by city_code, matter_kind order by city_code, matter_kind",
@@ -280,7 +275,7 @@ def _zero_enforcement(con, month_start: dt.date, cities: _Cities) -> dict:
     )
     zero_any = {
         row["city_code"]: row["bodies"]
-        for row in _rows(
+        for row in query_rows(
             con,
             "select city_code, count(distinct entity_id) as bodies from marts.mart_zero_enforcement "
             "where report_year = ? group by city_code",
@@ -296,7 +291,7 @@ def _zero_enforcement(con, month_start: dt.date, cities: _Cities) -> dict:
             "city_code": code, "city_name": cities.name(code), "CF": counts.get("CF", 0),
             "QZ": counts.get("QZ", 0), "JC": counts.get("JC", 0), "any": zero_any.get(code, 0),
         })
-    zero_bodies = _rows(
+    zero_bodies = query_rows(
         con,
         "select city_code, entity_id, entity_name, enforcement_domain, "
         "string_agg(coalesce(matter_kind_name, matter_kind), '、' order by matter_kind = 'JC', matter_kind) "
@@ -313,7 +308,7 @@ def _zero_enforcement(con, month_start: dt.date, cities: _Cities) -> dict:
 
 def _findings(con, month_start: dt.date, cities: _Cities) -> dict:
     """五: the month's findings (fct_finding) by kind and city; provisional ones (暂定) counted apart."""
-    findings = _rows(
+    findings = query_rows(
         con,
         "select f.rule_id, any_value(coalesce(r.message, f.message)) as message, "
         "any_value(f.legal_basis) as legal_basis, f.city_code, count(*) as findings, "
@@ -350,7 +345,7 @@ def _findings(con, month_start: dt.date, cities: _Cities) -> dict:
 
 def _open_cases(con, month_start: dt.date, cities: _Cities) -> dict:
     """六: cases still open too long (and seizures overdue) as of the month's end, recomputed each build."""
-    open_cases = _rows(
+    open_cases = query_rows(
         con,
         "select f.rule_id, f.record_kind, f.record_id, f.entity_id, f.city_code, f.finding_date, f.is_provisional, "
         "coalesce(e.entity_name, f.entity_id) as entity_name, coalesce(r.message, f.message) as message, "
@@ -384,13 +379,13 @@ def _data_quality(con, month_start: dt.date, cities: _Cities) -> dict:
     province_sql = f"select {QUALITY_COUNTS} from marts.mart_data_quality_province where month_start = ?"
     total = _one(con, province_sql, [month_start]) or dict(NO_QUALITY)
     previous = _one(con, province_sql, [add_months(month_start, -1)]) or dict(NO_QUALITY)
-    by_city = _rows(
+    by_city = query_rows(
         con, f"select city_code, {QUALITY_COUNTS} from marts.mart_data_quality_by_city where month_start = ?",
         [month_start],
     )
     cities.name_rows(by_city)
     by_city.sort(key=lambda r: (r["accuracy"] if r["accuracy"] is not None else -1, r["city_code"] or ""))
-    units = _rows(
+    units = query_rows(
         con,
         "select q.reporting_unit_id, coalesce(e.entity_name, q.reporting_unit_id) as unit_name, e.city_code, "
         "q.batch_count, q.received_count, q.accepted_count, q.rejected_count, q.accuracy_rate, "
@@ -415,7 +410,7 @@ def _review_sample(con, month: str, cities: _Cities) -> dict:
         "where s.draw_month = ?"
     )
     sample_total = con.execute(f"select count(*) {sample_sql_from}", [month]).fetchone()[0]
-    sample = _rows(
+    sample = query_rows(
         con,
         "select s.case_id, s.city_code, s.enforcement_domain, s.closing_date, s.draw_seed, "
         "coalesce(e.entity_name, s.entity_id) as entity_name, "
@@ -424,7 +419,7 @@ def _review_sample(con, month: str, cities: _Cities) -> dict:
         "limit ?",
         [month, LIST_LIMIT],
     )
-    sample_strata = _rows(
+    sample_strata = query_rows(
         con,
         "select city_code, enforcement_domain, count(*) as drawn, max(stratum_size) as stratum_size "
         "from marts.mart_review_sample where draw_month = ? "

@@ -19,7 +19,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-PROVINCE_LEVEL = "省直"
+from zfjd.reports import query_rows
+from zfjd.reports.monthly import PROVINCE_LEVEL
+
 ZERO_KINDS = (("CF", "行政处罚"), ("QZ", "行政强制"), ("JC", "行政检查"))
 
 # (column in mart_supervision_indicators_yearly, header): the template's counts, in its order.
@@ -72,11 +74,6 @@ def penalty_kinds_in_order() -> list[str]:
     return [value.code for value in load_standard().codelists["penalty_kind"].values]
 
 
-def _rows(con, sql: str, params: list) -> list[dict]:
-    cursor = con.execute(sql, params)
-    names = [column[0] for column in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
 
 def load_year(published_db: Path, year: int) -> YearData:
     """Every figure of the workbook, read in one read-only connection."""
@@ -85,7 +82,7 @@ def load_year(published_db: Path, year: int) -> YearData:
     kinds = penalty_kinds_in_order()
     with duckdb.connect(str(published_db), read_only=True) as con:
         counts = ", ".join(f"i.{column}" for column, _ in COUNTS)
-        bodies = _rows(
+        bodies = query_rows(
             con,
             f"select i.entity_id, i.entity_name, i.city_code, i.county_code, i.enforcement_domain, "
             f"i.is_year_complete, i.month_count, i.year_end_month, {counts}, "
@@ -104,7 +101,7 @@ def load_year(published_db: Path, year: int) -> YearData:
             raise YearlyReportError(f"主题库中没有 {year} 年的年度数据（已有年度：{have}）")
         by_kind = {
             (row["entity_id"], row["penalty_kind"]): row["penalty_case_count"]
-            for row in _rows(
+            for row in query_rows(
                 con,
                 "select entity_id, penalty_kind, sum(penalty_case_count) as penalty_case_count "
                 "from marts.mart_penalty_kind_counts where extract(year from month_start) = ? group by all",
@@ -113,7 +110,7 @@ def load_year(published_db: Path, year: int) -> YearData:
         }
         zero = {
             (row["entity_id"], row["matter_kind"])
-            for row in _rows(
+            for row in query_rows(
                 con, "select entity_id, matter_kind from marts.mart_zero_enforcement where report_year = ?", [year]
             )
         }
