@@ -85,23 +85,25 @@ class Registry:
         """Without the units that report through a city instance: those whose every body lies in a relay's
         city (they report to their city, which forwards what it accepted; pulling them here too would
         take their records twice). `bodies`: the 执法主体库 with TYSHXYDM, BSDWDM and XZQHDM."""
-        cities = {city[:4] for city in self.relays().values()}
-        if not cities:
+        if not self.relays():
             return self
-        division = _divisions_now(bodies)
-        kept = {
-            code: unit for code, unit in self.units.items()
-            if unit.city or not unit.bodies or not all(division.get(b, "")[:4] in cities for b in unit.bodies)
-        }
-        return Registry(kept)
+        inside = self._within(set(self.relays().values()), bodies)
+        return Registry({code: unit for code, unit in self.units.items() if code not in inside})
 
     def of_city(self, city: str, bodies: pl.DataFrame) -> Registry:
         """The units a city instance takes in: those answering for a body of `city` (and no body elsewhere)."""
+        inside = self._within({city}, bodies)
+        return Registry({code: unit for code, unit in self.units.items() if code in inside})
+
+    def _within(self, cities: set[str], bodies: pl.DataFrame) -> set[str]:
+        """The units (city instances aside) every body of which lies in one of `cities` (6-digit codes), by
+        the bodies' latest 行政区划代码."""
+        prefixes = {city[:4] for city in cities}
         division = _divisions_now(bodies)
-        return Registry({
-            code: unit for code, unit in self.units.items()
-            if not unit.city and unit.bodies and all(division.get(b, "")[:4] == city[:4] for b in unit.bodies)
-        })
+        return {
+            code for code, unit in self.units.items()
+            if not unit.city and unit.bodies and all(division.get(b, "")[:4] in prefixes for b in unit.bodies)
+        }
 
     @classmethod
     def load(cls, bodies: pl.DataFrame, config_path: Path | None) -> Registry:
