@@ -663,25 +663,13 @@ def _serve_data(place, host: str, port: int) -> None:
     err.print("数据服务已停止", highlight=False)
 
 
-def _port_taken(host: str, port: int) -> bool:
-    import socket
-
-    with socket.socket() as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except OSError:
-            return True
-    return False
-
-
 def _serve_instance(place, host: str, port: int, airflow_port: int) -> None:
     from zfjd import airflow_setup, services
 
     if airflow_port == port:
         _fail_run("--port 与 --airflow-port 不能相同")
     for name, number in (("--airflow-port", airflow_port), ("--port", port)):
-        if _port_taken(host, number):
+        if services.port_taken(host, number):
             _fail_run(f"端口 {number} 已被占用（{host}），请用 {name} 换一个端口，或先停止占用它的程序")
     # The executor's task processes reach the task execution API on this API server.
     os.environ.setdefault("ZFJD_AIRFLOW_API", f"http://127.0.0.1:{airflow_port}")
@@ -699,50 +687,7 @@ def _serve_instance(place, host: str, port: int, airflow_port: int) -> None:
     env = {**os.environ, **values}
     # One API server process is plenty on loopback (Airflow's default is 4); set AIRFLOW__API__WORKERS for more.
     env.setdefault("AIRFLOW__API__WORKERS", "1")
-    local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
-    airflow = [sys.executable, "-m", "airflow"]
-    health = f"http://{local}:{airflow_port}/api/v2/monitor/health"
-    started, parse_deadline = dt.datetime.now(dt.UTC), time.monotonic() + 120
-    ui = f"http://{host}:{airflow_port}/"
-    if login:
-        users, passwords = login
-        how = f"用户 {'、'.join(users)}，密码在 {passwords}（仅本用户可读）"
-    else:
-        how = f"登录方式由 {env.get('AIRFLOW__CORE__AUTH_MANAGER', '已配置的认证管理器')} 决定"
-    from sqlalchemy.engine import make_url
-
-    database = make_url(values["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]).render_as_string(hide_password=True)
-    children = [
-        services.Service(
-            "api-server", "Airflow 界面与接口（api-server）",
-            [*airflow, "api-server", "--host", host, "--port", str(airflow_port)],
-            stop_stage=1,  # last: the scheduler's running tasks report through it while they stop
-            ready=lambda: _airflow_healthy(health),
-            announce=f"Airflow 界面：{ui}（{how}）；调度器与 DAG 处理器运行中，元数据库 {database}",
-        ),
-        # --skip-serve-logs: the API server on this machine reads the task logs from DIR/airflow/logs
-        # itself, and the log server's fixed port (8793) would clash between instances on one machine.
-        # Started once the API server answers (a task started before would find no task execution API and
-        # fail: "connection refused") and the DAG processor has parsed the DAGs (else a run could be created
-        # from the version `zfjd run` serialised, which has no retries); that one waits 2 minutes at most,
-        # so a DAG file that does not import does not keep the scheduler from starting.
-        services.Service(
-            "scheduler", "Airflow 调度器（scheduler）", [*airflow, "scheduler", "--skip-serve-logs"],
-            start_when=lambda: _answers(health) and (
-                airflow_setup.parsed_since(started) or time.monotonic() > parse_deadline
-            ),
-        ),
-        services.Service("dag-processor", "Airflow DAG 处理器（dag-processor）", [*airflow, "dag-processor"]),
-        services.Service(
-            "data-service", "数据服务（data service）",
-            [sys.executable, "-m", "zfjd.cli", "serve", "--no-airflow", "--home", str(place.root),
-             "--host", host, "--port", str(port)],
-            ready=lambda: _answers(f"http://{local}:{port}/openapi.json"),
-            announce=f"数据服务：http://{host}:{port}/docs（读取 {place.published}）",
-            start_when=place.published.exists,
-            waiting_note=f"数据服务：尚无已发布的主题库（{place.published}），首次发布后自动启动",
-        ),
-    ]
+    children = services.instance_services(place, host, port, airflow_port, values, login)
     supervisor = services.Supervisor(
         children, env, logs,
         say=lambda text: err.print(text, highlight=False, soft_wrap=True),
@@ -756,30 +701,6 @@ def _serve_instance(place, host: str, port: int, airflow_port: int) -> None:
         err.print("[bold red]服务已停止：有服务意外退出[/]", highlight=False)
         raise typer.Exit(code)
     err.print("全部服务已停止", highlight=False)
-
-
-def _answers(url: str) -> bool:
-    import urllib.request
-
-    try:
-        with urllib.request.urlopen(url, timeout=2) as answer:
-            return answer.status == 200
-    except OSError:
-        return False
-
-
-def _airflow_healthy(url: str) -> bool:
-    """Airflow's health endpoint: the metadata database reachable, the scheduler and the DAG processor heartbeating."""
-    import json
-    import urllib.request
-
-    try:
-        with urllib.request.urlopen(url, timeout=2) as answer:
-            health = json.load(answer)
-    except (OSError, ValueError):
-        return False
-    return all((health.get(part) or {}).get("status") == "healthy" for part in
-               ("metadatabase", "scheduler", "dag_processor"))
 
 
 city_app = typer.Typer(help="城市实例：配置与向省级报送（docs/two-levels.md）。", no_args_is_help=True)

@@ -217,3 +217,93 @@ def _become_subreaper() -> bool:
         return ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
     except (OSError, AttributeError):
         return False
+
+
+def instance_services(place, host: str, port: int, airflow_port: int, values: dict[str, str],
+                      login: tuple[list[str], Path] | None) -> list[Service]:
+    """An instance's services for `zfjd serve`: Airflow's API server (with its UI), scheduler and DAG
+    processor, and the data service; `values` are the Airflow settings `airflow_setup.prepare` returned,
+    `login` what `airflow_setup.ui_passwords` returned."""
+    from zfjd import airflow_setup
+
+    local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    airflow = [sys.executable, "-m", "airflow"]
+    health = f"http://{local}:{airflow_port}/api/v2/monitor/health"
+    started, parse_deadline = dt.datetime.now(dt.UTC), time.monotonic() + 120
+    ui = f"http://{host}:{airflow_port}/"
+    if login:
+        users, passwords = login
+        how = f"用户 {'、'.join(users)}，密码在 {passwords}（仅本用户可读）"
+    else:
+        manager = values.get("AIRFLOW__CORE__AUTH_MANAGER") or os.environ.get("AIRFLOW__CORE__AUTH_MANAGER")
+        how = f"登录方式由 {manager or '已配置的认证管理器'} 决定"
+    from sqlalchemy.engine import make_url
+
+    database = make_url(values["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]).render_as_string(hide_password=True)
+    return [
+        Service(
+            "api-server", "Airflow 界面与接口（api-server）",
+            [*airflow, "api-server", "--host", host, "--port", str(airflow_port)],
+            stop_stage=1,  # last: the scheduler's running tasks report through it while they stop
+            ready=lambda: airflow_healthy(health),
+            announce=f"Airflow 界面：{ui}（{how}）；调度器与 DAG 处理器运行中，元数据库 {database}",
+        ),
+        # --skip-serve-logs: the API server on this machine reads the task logs from DIR/airflow/logs
+        # itself, and the log server's fixed port (8793) would clash between instances on one machine.
+        # Started once the API server answers (a task started before would find no task execution API and
+        # fail: "connection refused") and the DAG processor has parsed the DAGs (else a run could be created
+        # from the version `zfjd run` serialised, which has no retries); that one waits 2 minutes at most,
+        # so a DAG file that does not import does not keep the scheduler from starting.
+        Service(
+            "scheduler", "Airflow 调度器（scheduler）", [*airflow, "scheduler", "--skip-serve-logs"],
+            start_when=lambda: answers(health) and (
+                airflow_setup.parsed_since(started) or time.monotonic() > parse_deadline
+            ),
+        ),
+        Service("dag-processor", "Airflow DAG 处理器（dag-processor）", [*airflow, "dag-processor"]),
+        Service(
+            "data-service", "数据服务（data service）",
+            [sys.executable, "-m", "zfjd.cli", "serve", "--no-airflow", "--home", str(place.root),
+             "--host", host, "--port", str(port)],
+            ready=lambda: answers(f"http://{local}:{port}/openapi.json"),
+            announce=f"数据服务：http://{host}:{port}/docs（读取 {place.published}）",
+            start_when=place.published.exists,
+            waiting_note=f"数据服务：尚无已发布的主题库（{place.published}），首次发布后自动启动",
+        ),
+    ]
+
+
+def port_taken(host: str, port: int) -> bool:
+    import socket
+
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def answers(url: str) -> bool:
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=2) as answer:
+            return answer.status == 200
+    except OSError:
+        return False
+
+
+def airflow_healthy(url: str) -> bool:
+    """Airflow's health endpoint: the metadata database reachable, the scheduler and the DAG processor heartbeating."""
+    import json
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=2) as answer:
+            health = json.load(answer)
+    except (OSError, ValueError):
+        return False
+    return all((health.get(part) or {}).get("status") == "healthy" for part in
+               ("metadatabase", "scheduler", "dag_processor"))
