@@ -9,6 +9,7 @@ written without a flush and `sync_filesystem` is called once before that pointer
 from __future__ import annotations
 
 import ctypes
+import json
 import os
 from pathlib import Path
 
@@ -35,3 +36,17 @@ def sync_filesystem(folder: Path) -> None:
             raise OSError(code, f"syncfs {folder}: {os.strerror(code)}")
     finally:
         os.close(descriptor)
+
+
+def read_whole(path: Path, record: type):
+    """A JSON record written in a group, as `record(**fields)`: None when it is absent, or empty, cut short
+    or not of that shape — written in a group whose durable point a power loss prevented, so it never
+    counted, and what it would record is done again."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    try:
+        return record(**json.loads(text))
+    except (json.JSONDecodeError, TypeError):
+        return None

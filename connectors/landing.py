@@ -42,7 +42,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from connectors.durability import sync_filesystem
+from connectors.durability import read_whole, sync_filesystem
 from connectors.limits import records_problem
 from quality.read import MALFORMED_TEXT
 
@@ -197,18 +197,9 @@ class Landing:
         return self.root / "manifests" / f"{batch_id}.json"
 
     def find(self, batch_id: str) -> Manifest | None:
-        path = self.manifest_path(batch_id)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            return None
-        try:
-            return Manifest(**json.loads(text))
-        except (json.JSONDecodeError, TypeError):
-            # Empty or cut short: written in a group whose durable point a power loss prevented. The
-            # batch never landed; it is landed again (the manifest rewritten) from the data its channel
-            # still holds, since nothing moved past it.
-            return None
+        # None for a manifest cut short by a power loss: the batch never landed; it is landed again (the
+        # manifest rewritten) from the data its channel still holds, since nothing moved past it.
+        return read_whole(self.manifest_path(batch_id), Manifest)
 
     def land(self, batch: RawBatch, *, received_at: dt.datetime | None = None) -> tuple[Manifest, bool]:
         """Lands `batch`; returns its manifest and whether it was new (False: landed before, unchanged)."""

@@ -35,7 +35,7 @@ from pathlib import Path
 
 import polars as pl
 
-from connectors.durability import sync_filesystem
+from connectors.durability import read_whole, sync_filesystem
 from connectors.landing import RECORD, Landing, Manifest
 from quality.engine import BatchFile, ValidationResult, validate_batches, validate_file
 from quality.read import ROW, UnusableFile
@@ -115,17 +115,9 @@ class Lake:
         return self.root / "ledger" / f"{batch_id}.json"
 
     def entry(self, batch_id: str) -> LedgerEntry | None:
-        path = self.ledger_path(batch_id)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            return None
-        try:
-            return LedgerEntry(**json.loads(text))
-        except (json.JSONDecodeError, TypeError):
-            # Empty or cut short: its commit's last flush never happened (power lost). Not committed:
-            # the batch is validated again and its entry rewritten.
-            return None
+        # None for an entry cut short by a power loss (its commit's last flush never happened): not
+        # committed, so the batch is validated again and its entry rewritten.
+        return read_whole(self.ledger_path(batch_id), LedgerEntry)
 
     def commit(self, entries: list[LedgerEntry]) -> None:
         """Commits batches whose files are written: those files made durable (one flush of the file
