@@ -119,8 +119,10 @@ def leaks(database: Path, who: People) -> list[str]:
     lengths = sorted({len(n) for n in who.names})
     for relation, columns in analyst_text(database).items():
         for column, values in columns.items():
-            if column.endswith("_id"):
-                continue  # keys: codes and md5 digests, whose hex digits may look like anything
+            if column.endswith("_id") or column == "fingerprint":
+                # keys and the publication's content digest (zfjd_publication.fingerprint, SHA-256): codes
+                # and hex digests, whose digits may look like anything (a digest once held "18160209517")
+                continue
             for case_id, value in values:
                 if valid_id_numbers(value):
                     found.append(f"{relation}.{column}: 身份证号 {value}")
