@@ -231,3 +231,15 @@ def build_single_instance(root: Path, levels: TwoLevels) -> Home:
         cycle.land_reference(single, as_of=day)
         cycle.intake_and_validate(single, cycle.discover_units(single), as_of=day, settle_seconds=0)
     return single
+
+
+class Loopback:
+    """A service app in-process (Starlette's TestClient), asked as `requests` is: the timeout is the network's."""
+
+    def __init__(self, client) -> None:
+        self.client = client
+        self.asked: list[tuple[str, dict]] = []
+
+    def get(self, url, *, timeout=None, params=None, **options):
+        self.asked.append((url, dict(params or {})))
+        return self.client.get(url, params=params, **options)

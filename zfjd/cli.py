@@ -318,6 +318,7 @@ def template(
 
 DAILY_TASK_LABELS = {
     "plan": "确定日期",
+    "take_reference": "取得三库（城市实例）",
     "discover_api": "发现单位（接口）",
     "discover_sql": "发现单位（前置库）",
     "discover_files": "发现单位（文件/推送）",

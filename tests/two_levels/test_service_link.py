@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
-from two_level_support import CITIES, build_warehouse
+from two_level_support import CITIES, Loopback, build_warehouse
 
 from zfjd import cycle
 from zfjd.service import create_app, tokens
@@ -19,21 +19,11 @@ pytestmark = pytest.mark.slow
 GUANGZHOU, SHENZHEN = "440100", "440300"
 
 
-class _Loopback:
-    """The app in-process (Starlette's TestClient), asked as `requests` is: the timeout is the network's."""
-
-    def __init__(self, client: TestClient) -> None:
-        self.client = client
-
-    def get(self, url, *, timeout=None, **options):
-        return self.client.get(url, **options)
-
-
 @pytest.fixture(scope="module")
 def service(levels, province_built):
     two = levels["levels"]
     issued = {city: tokens.issue(two.province, unit, city=city)[1] for city, unit in CITIES.items()}
-    return two, _Loopback(TestClient(create_app(two.province))), issued
+    return two, Loopback(TestClient(create_app(two.province))), issued
 
 
 def _sent(home) -> set[str]:
