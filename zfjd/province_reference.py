@@ -2,19 +2,23 @@
 
 Each cycle, before its intake, `take_reference`:
 
-1. asks the service for the versions of 执法主体, 执法人员 and 执法事项 that changed since the last
-   watermark (`/v1/entities`, `/v1/officers`, `/v1/matters` with `since`, every page, the city's token);
+1. asks the service for the versions of 执法主体, 执法人员 and 执法事项 the province took in since the
+   last watermark (`/v1/entities`, `/v1/officers`, `/v1/matters` with `taken_since`, every page, the
+   city's token; the first time from the beginning);
 2. merges them, in one transaction, into the city's copy of the libraries' versions
    (`DIR/state/province-reference.sqlite`, keyed by the province's version id) and moves the watermarks;
 3. writes, from that copy, the versions in force on the cycle's day into `DIR/province/reference/` in
    the extract's format (`<entity>.csv`, Chinese headers, one file replaced whole at a time), which the
    cycle's `land_reference` and validation read as before.
 
+The watermark is the province's intake time (`taken_in_at`), not the versions' 更新时间: a version that
+reaches the province late, with an 更新时间 before a watermark already handed out, is in the next
+increment all the same. An increment does not bring again the version a new one replaced (its intake
+did not change): the version in force on a day is therefore worked out here, per code, as the latest
+one begun by then — as the province's snapshots date them (a version ends when the next one begins).
+
 Nothing is changed unless all three libraries were read whole: when the service cannot be reached or
-refuses, the cycle keeps the last good 三库 and the report says so in Chinese. Every
-`FULL_RELOAD_DAYS` the libraries are read whole again (`since` = the beginning), which also brings the
-versions `since` cannot see: the service dates a version by its 更新时间, so a version that reaches the
-province after a watermark already handed out, with an earlier 更新时间, is in no increment.
+refuses, the cycle keeps the last good 三库 and the report says so in Chinese.
 
 The service masks personal data (执法人员's 姓名 and 身份证号). The extract needs them (the standard
 requires them), so an officer's are kept from the extract the city already holds (same 执法证号); an
@@ -42,23 +46,23 @@ from zfjd.instance import city_role, province_token
 
 log = logging.getLogger(__name__)
 
-FIRST_WATERMARK = "1900-01-01"
-FULL_RELOAD_DAYS = 7
+FIRST_WATERMARK = "1900-01-01T00:00:00"
 PERSONAL = ("XM", "SFZH")  # masked by the service: kept from the extract the city holds
 
-# The service's library, its version key, and each extract field's column in the served dim
-# (dbt_project/models/staging/stg_lake__*.sql read backwards); 更新时间 is the version's valid_from.
+# The service's library, its version key, the code its versions follow one another under (the snapshot's
+# unique key), and each extract field's column in the served dim (dbt_project/models/staging/
+# stg_lake__*.sql read backwards); 更新时间 is the version's valid_from.
 LIBRARIES = {
-    "entities": ("enforcement_entity", "entity_version_id", {
+    "entities": ("enforcement_entity", "entity_version_id", "entity_id", {
         "ZTMC": "entity_name", "TYSHXYDM": "entity_id", "ZTXZ": "entity_nature", "XZQHDM": "division_code",
         "CJ": "admin_level", "ZFLY": "enforcement_domain", "SJDWDM": "parent_entity_id",
         "BSDWDM": "reporting_unit_id", "ZT": "entity_status", "SXRQ": "effective_date", "SHXRQ": "expiry_date",
     }),
-    "officers": ("officer", "officer_version_id", {
+    "officers": ("officer", "officer_version_id", "card_number", {
         "ZFZH": "card_number", "SSZTDM": "entity_id", "ZFLY": "enforcement_domain", "YXQQ": "card_valid_from",
         "YXQZ": "card_valid_to", "ZJZT": "card_status",
     }),
-    "matters": ("matter", "matter_history_id", {
+    "matters": ("matter", "matter_history_id", "matter_version_id", {
         "SXBM": "matter_code", "BBH": "matter_version", "SXMC": "matter_name", "SXLB": "matter_kind",
         "ZFLY": "enforcement_domain", "SSZTDM": "implementing_entity_ids", "SDYJ": "legal_basis",
         "FKXX": "fine_min_yuan", "FKSX": "fine_max_yuan", "JGSXBM": "supervision_item_code", "ZT": "matter_status",
@@ -74,7 +78,8 @@ class ServiceUnavailable(RuntimeError):
 
 class ReferenceSource(Protocol):
     def changed(self, library: str, since: str) -> tuple[list[dict], str]:
-        """Every version of `library` (in the token's scope) changed after `since`, and the next watermark."""
+        """Every version of `library` (in the token's scope) the province took in after `since`, and the
+        next watermark."""
         ...
 
 
@@ -103,7 +108,7 @@ class ServiceReference:
         items: list[dict] = []
         cursor, watermark = None, since
         for _ in range(100_000):
-            params = {"since": since, "limit": "1000", **({"cursor": cursor} if cursor else {})}
+            params = {"taken_since": since, "limit": "1000", **({"cursor": cursor} if cursor else {})}
             response = self._get(library, params)
             if response.status_code == 409:  # a new copy was published meanwhile: read it from the start
                 items, cursor = [], None
@@ -144,7 +149,8 @@ class PublishedReference:
         with cursor:
             page_cursor = None
             while True:
-                page = queries.reference_page(cursor, snapshot, self.scope, library, since=dt.date.fromisoformat(since),
+                page = queries.reference_page(cursor, snapshot, self.scope, library,
+                                              taken_since=dt.datetime.fromisoformat(since),
                                               limit=queries.MAX_LIMIT, cursor_text=page_cursor)
                 # as the service's JSON has them: dates and amounts as text
                 items.extend(json.loads(json.dumps(page.items, default=str)))
@@ -159,7 +165,7 @@ class ReferenceReport:
     versions_received: dict[str, int] = field(default_factory=dict)
     in_force: dict[str, int] = field(default_factory=dict)  # rows written per extract file
     watermarks: dict[str, str] = field(default_factory=dict)
-    full_reload: bool = False
+    full_reading: bool = False  # from the beginning (the first time)
     officers_without_personal_data: int = 0
     message: str = ""
 
@@ -174,49 +180,45 @@ class ReferenceStore:
         with self.connection:
             self.connection.execute(
                 "CREATE TABLE IF NOT EXISTS version (library TEXT NOT NULL, version_id TEXT NOT NULL, "
-                "valid_from TEXT NOT NULL, valid_to TEXT, row TEXT NOT NULL, PRIMARY KEY (library, version_id))"
+                "code TEXT NOT NULL, valid_from TEXT NOT NULL, row TEXT NOT NULL, PRIMARY KEY (library, version_id))"
             )
             self.connection.execute(
                 "CREATE TABLE IF NOT EXISTS watermark (library TEXT PRIMARY KEY, since TEXT NOT NULL, "
-                "full_reload_on TEXT NOT NULL, taken_on TEXT NOT NULL)"
+                "taken_on TEXT NOT NULL)"
             )
 
     def close(self) -> None:
         self.connection.close()
 
-    def watermark(self, library: str) -> tuple[str, str | None]:
-        row = self.connection.execute(
-            "SELECT since, full_reload_on FROM watermark WHERE library = ?", (library,)
-        ).fetchone()
-        return (row[0], row[1]) if row else (FIRST_WATERMARK, None)
+    def watermark(self, library: str) -> str:
+        row = self.connection.execute("SELECT since FROM watermark WHERE library = ?", (library,)).fetchone()
+        return row[0] if row else FIRST_WATERMARK
 
     def taken_on(self) -> str | None:
         row = self.connection.execute("SELECT min(taken_on) FROM watermark").fetchone()
         return row[0] if row else None
 
-    def merge(self, answers: dict[str, tuple[list[dict], str]], full: set[str], day: dt.date) -> None:
+    def merge(self, answers: dict[str, tuple[list[dict], str]], day: dt.date) -> None:
         """Every library's new versions and watermark, together: a crash leaves the previous state whole."""
         with self.connection:
             for library, (items, watermark) in answers.items():
-                key = LIBRARIES[library][1]
-                if library in full:  # a whole reading replaces the copy: what the province dropped goes too
-                    self.connection.execute("DELETE FROM version WHERE library = ?", (library,))
+                _, key, code, _ = LIBRARIES[library]
                 self.connection.executemany(
                     "INSERT OR REPLACE INTO version VALUES (?, ?, ?, ?, ?)",
-                    [(library, item[key], item["valid_from"], item.get("valid_to"),
+                    [(library, item[key], item[code], item["valid_from"],
                       json.dumps(item, ensure_ascii=False, sort_keys=True)) for item in items],
                 )
-                reloaded = day.isoformat() if library in full else self.watermark(library)[1] or day.isoformat()
                 self.connection.execute(
-                    "INSERT OR REPLACE INTO watermark VALUES (?, ?, ?, ?)",
-                    (library, watermark, reloaded, day.isoformat()),
+                    "INSERT OR REPLACE INTO watermark VALUES (?, ?, ?)", (library, watermark, day.isoformat())
                 )
 
     def in_force(self, library: str, day: dt.date) -> list[dict]:
-        """The versions in force on `day`: valid_from <= day < valid_to (the service's `as_of`)."""
+        """Per code, the version begun last on or before `day` (the service's `as_of`: a version is in force
+        from its valid_from until the next one's)."""
         rows = self.connection.execute(
-            "SELECT row FROM version WHERE library = ? AND valid_from <= ? AND (valid_to IS NULL OR valid_to > ?) "
-            "ORDER BY version_id", (library, day.isoformat(), day.isoformat()),
+            "SELECT row FROM (SELECT row, version_id, row_number() OVER (PARTITION BY code ORDER BY valid_from DESC, "
+            "version_id DESC) AS latest FROM version WHERE library = ? AND valid_from <= ?) WHERE latest = 1 "
+            "ORDER BY version_id", (library, day.isoformat()),
         )
         return [json.loads(row[0]) for row in rows]
 
@@ -250,7 +252,7 @@ def _kept_personal(folder: Path) -> dict[str, tuple[str | None, str | None]]:
 def _extract(library: str, versions: Iterable[dict], kept: dict) -> tuple[pl.DataFrame, int]:
     """The versions as the extract's rows (field order and Chinese headers of the standard); for officers,
     the number written without personal data."""
-    entity_code, _, columns = LIBRARIES[library]
+    entity_code, _, _, columns = LIBRARIES[library]
     entity = standard().entity(entity_code)
     rows, missing = [], 0
     for version in versions:
@@ -303,18 +305,15 @@ def take_reference(home: Home, as_of: dt.date, *, source: ReferenceSource | None
         except ServiceUnavailable as exc:
             return _kept(home, store, str(exc))
         report = ReferenceReport(taken=True)
-        answers, full = {}, set()
+        answers = {}
         for library in LIBRARIES:
-            since, reloaded_on = store.watermark(library)
-            if reloaded_on is None or as_of - dt.date.fromisoformat(reloaded_on) >= dt.timedelta(FULL_RELOAD_DAYS):
-                since = FIRST_WATERMARK
-                full.add(library)
+            since = store.watermark(library)
+            report.full_reading |= since == FIRST_WATERMARK
             try:
                 answers[library] = source.changed(library, since)
             except ServiceUnavailable as exc:
                 return _kept(home, store, f"{LIBRARY_NAMES[library]}：{exc}")
-        store.merge(answers, full, as_of)
-        report.full_reload = bool(full)
+        store.merge(answers, as_of)
         kept = _kept_personal(home.reference)
         home.reference.mkdir(parents=True, exist_ok=True)
         for library, (items, watermark) in answers.items():
@@ -328,7 +327,7 @@ def take_reference(home: Home, as_of: dt.date, *, source: ReferenceSource | None
             f"已从省级数据服务取得三库（{as_of} 有效）："
             + "、".join(f"{LIBRARY_NAMES[n]} {report.in_force[n]} 条（本次变化 {report.versions_received[n]} 个版本）"
                        for n in LIBRARIES)
-            + ("；全量重取" if report.full_reload else "")
+            + ("；首次全量取得" if report.full_reading else "")
             + (f"；{report.officers_without_personal_data} 名执法人员本市没有其未脱敏的姓名与身份证号"
                "（数据服务只提供脱敏信息），其证件仍用于校验" if report.officers_without_personal_data else "")
         )
@@ -340,7 +339,7 @@ def take_reference(home: Home, as_of: dt.date, *, source: ReferenceSource | None
 
 def _kept(home: Home, store: ReferenceStore, reason: str) -> ReferenceReport:
     """The last good 三库 stays; said in Chinese. Without any 三库 the cycle cannot validate: it stops."""
-    if not any((home.reference / f"{entity}.csv").exists() for entity, _, _ in LIBRARIES.values()):
+    if not any((home.reference / f"{entity}.csv").exists() for entity, *_ in LIBRARIES.values()):
         raise ServiceUnavailable(f"未能从省级数据服务取得三库（{reason}），本市也没有上次取得的三库："
                                  "本周期无法校验，已停止")
     taken_on = store.taken_on()

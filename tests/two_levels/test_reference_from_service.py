@@ -8,6 +8,7 @@ province's published copy (tests/two_levels/conftest.py).
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import json
 import logging
 import shutil
@@ -23,7 +24,7 @@ from zfjd.home import Home
 from zfjd.instance import CityRole, configure_city
 from zfjd.lake import Lake
 from zfjd.province_reference import (
-    FULL_RELOAD_DAYS,
+    FIRST_WATERMARK,
     PublishedReference,
     ReferenceStore,
     ServiceReference,
@@ -66,9 +67,9 @@ def test_a_city_takes_its_three_libraries_from_the_service(levels, served, tmp_p
     session = Loopback(client)
     with caplog.at_level(logging.DEBUG):
         report = take_reference(home, day, source=ServiceReference("http://testserver", token, session=session))
-    assert report.taken and report.full_reload and "已从省级数据服务取得三库" in report.message
+    assert report.taken and report.full_reading and "已从省级数据服务取得三库" in report.message
     assert {url.rsplit("/", 1)[-1] for url, _ in session.asked} == {"entities", "officers", "matters"}
-    assert all(params["since"] == "1900-01-01" and params["limit"] == "1000" for _, params in session.asked)
+    assert all(params["taken_since"] == FIRST_WATERMARK and params["limit"] == "1000" for _, params in session.asked)
 
     # 广州's bodies, as the province holds them; nobody else's.
     taken = pl.read_csv(home.reference / "enforcement_entity.csv", infer_schema=False)
@@ -99,19 +100,68 @@ def test_the_next_cycle_asks_only_for_what_changed(levels, served, tmp_path):
     take_reference(home, day, source=ServiceReference("http://testserver", token, session=Loopback(client)))
     before = _files(home)
     store = ReferenceStore(store_path(home))
-    watermarks = {library: store.watermark(library)[0] for library in ("entities", "officers", "matters")}
+    watermarks = {library: store.watermark(library) for library in ("entities", "officers", "matters")}
     store.close()
     session = Loopback(client)
     report = take_reference(home, day + dt.timedelta(days=1),
                             source=ServiceReference("http://testserver", token, session=session))
-    assert report.taken and not report.full_reload
-    assert {params["since"] for _, params in session.asked} == set(watermarks.values()) != {"1900-01-01"}
+    assert report.taken and not report.full_reading
+    assert {params["taken_since"] for _, params in session.asked} == set(watermarks.values())
+    assert FIRST_WATERMARK not in watermarks.values()
     assert report.versions_received == {"entities": 0, "officers": 0, "matters": 0}
     assert _files(home) == before
-    # Every FULL_RELOAD_DAYS the libraries are read whole again (the versions `since` cannot see).
-    later = take_reference(home, day + dt.timedelta(days=1 + FULL_RELOAD_DAYS),
-                           source=ServiceReference("http://testserver", token, session=Loopback(client)))
-    assert later.full_reload and later.versions_received["entities"] > 0
+
+
+def _by_dates(province: Home, since: str) -> tuple[set[str], str]:
+    """The bodies /v1/entities?since= gives 广州, and its next watermark."""
+    from zfjd.service import queries
+    from zfjd.service.published import PublishedCopy
+    from zfjd.service.tokens import Scope
+
+    cursor, snapshot = PublishedCopy(province.published).cursor()
+    with cursor:
+        page = queries.reference_page(cursor, snapshot, Scope(CITIES[GUANGZHOU], city=GUANGZHOU), "entities",
+                                      since=dt.date.fromisoformat(since), limit=1000)
+    return {item["entity_id"] for item in page.items}, page.next_watermark
+
+
+def test_a_late_version_reaches_the_city_in_the_next_increment(levels, province_built, tmp_path):
+    """A version the province takes in after the city's watermark, with an 更新时间 before the latest the
+    city has seen (a late correction): `since` (by dates) cannot bring it, `taken_since` does."""
+    import duckdb
+
+    day = levels["days"][-1]
+    province = Home.at(tmp_path / "province")
+    province.published.parent.mkdir(parents=True)
+    shutil.copyfile(province_built.published, province.published)
+    province.published.chmod(0o600)
+    with duckdb.connect(str(province.published)) as con:
+        body = con.execute("select entity_id from marts.dim_enforcement_entity where city_code = ? and is_current "
+                           "order by entity_id limit 1", [GUANGZHOU]).fetchone()[0]
+        # the body's version held since February; the other bodies' of March: the date watermark is March's
+        con.execute("update marts.dim_enforcement_entity set valid_from = date '2025-02-01' where entity_id = ?",
+                    [body])
+    home = _city(tmp_path / "gz", levels, service=None, province_home=str(province.root))
+    assert take_reference(home, day).taken
+    date_watermark = _by_dates(province, since="1900-01-01")[1]
+    gc.collect()  # the copy's connections: DuckDB lets one process attach a file once
+    with duckdb.connect(str(province.published)) as con:  # the late version: 更新时间 2025-02-15, taken in later
+        latest = con.execute("select max(taken_in_at) from marts.dim_enforcement_entity").fetchone()[0]
+        con.execute("update marts.dim_enforcement_entity set valid_to = date '2025-02-15', is_current = false "
+                    "where entity_id = ?", [body])
+        con.execute("insert into marts.dim_enforcement_entity select * replace ('late-' || entity_version_id as "
+                    "entity_version_id, '迟到的更正名称' as entity_name, date '2025-02-15' as valid_from, "
+                    "null as valid_to, true as is_current, ? + interval 1 hour as taken_in_at) "
+                    "from marts.dim_enforcement_entity where entity_id = ?", [latest, body])
+        con.execute("update main.zfjd_publication set fingerprint = 'a late version'")
+    by_dates = _by_dates(province, since=date_watermark)[0]
+    gc.collect()
+    assert date_watermark > "2025-02-15" and body not in by_dates, "the known gap of `since`"
+    report = take_reference(home, day + dt.timedelta(days=1))
+    assert report.taken and report.versions_received["entities"] == 1
+    taken = pl.read_csv(home.reference / "enforcement_entity.csv", infer_schema=False)
+    assert taken.filter(pl.col("统一社会信用代码") == body)["执法主体名称"].to_list() == ["迟到的更正名称"]
+    assert taken["统一社会信用代码"].is_unique().all(), "the version it replaced is no longer in force"
 
 
 class _Refusing:
@@ -177,3 +227,14 @@ def test_the_demonstration_reads_the_same_from_the_provinces_published_copy(leve
 
 def test_the_province_takes_nothing(levels):
     assert take_reference(levels["levels"].province, levels["days"][-1]) is None
+
+
+def test_one_time_parameter_at_a_time_and_a_bad_watermark_is_refused_in_chinese(served):
+    client, token = served
+    headers = {"Authorization": f"Bearer {token}"}
+    both = client.get("/v1/entities", headers=headers, params={"since": "2025-01-01", "taken_since": FIRST_WATERMARK})
+    assert both.status_code == 422 and both.json()["detail"] == "参数 as_of、since 与 taken_since 只能使用其中一个"
+    bad = client.get("/v1/officers", headers=headers, params={"taken_since": "yesterday"})
+    assert bad.status_code == 422 and "参数 taken_since 无效" in bad.json()["detail"]
+    page = client.get("/v1/matters", headers=headers, params={"taken_since": FIRST_WATERMARK, "limit": 5}).json()
+    assert page["total"] > 5 and page["next_cursor"] and page["next_watermark"] > FIRST_WATERMARK
