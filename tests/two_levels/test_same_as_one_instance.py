@@ -4,9 +4,9 @@ indicators. The same simulated days (tests/two_level_support.py) are taken in on
 warehouses are built as the daily cycle builds them, as of the last day.
 
 Data quality is compared where the same batches are judged at both: the units reporting to the province
-directly, and the cities without a city instance. A city instance's units are not comparable by
+directly, 省直 and the cities without a city instance. A city instance's units are not comparable by
 design: the province judges only what their city accepted, batched under the city's 报送单位 (their
-精准率 of what they sent is the city's figure, in the city's warehouse).
+精准率 of what they sent is the city's figure, in the city's warehouse), which counts in its city.
 """
 
 from __future__ import annotations
@@ -63,7 +63,11 @@ def test_data_quality_equals_where_the_same_batches_are_judged(province_built, s
     province = _frame(province_built, "mart_unit_data_quality", unit_filter, [cities_units])
     single = _frame(single_instance_built, "mart_unit_data_quality", unit_filter, [cities_units])
     assert province.height >= 20 and province.equals(single), _differences(province, single)
-    city_filter = "city_code is not null and city_code not in (select unnest(?))"
+    # 省直 (no city) included: a city instance is no body of the 三库, yet it counts in its city, not there
+    city_filter = "city_code is null or city_code not in (select unnest(?))"
     province = _frame(province_built, "mart_data_quality_by_city", city_filter, [list(CITIES)])
     single = _frame(single_instance_built, "mart_data_quality_by_city", city_filter, [list(CITIES)])
     assert province.height >= 10 and province.equals(single), _differences(province, single)
+    assert province.filter(pl.col("city_code").is_null()).height == 1
+    cities = _frame(province_built, "mart_data_quality_by_city", "city_code in (select unnest(?))", [list(CITIES)])
+    assert set(cities["city_code"]) == set(CITIES) and (cities["unit_count"] == 1).all(), "each city instance, there"
