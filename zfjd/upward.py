@@ -49,7 +49,7 @@ CHANNEL = "platform_push"
 # Tests only (tests/two_levels/test_push_killed.py): "<point>:<n>" makes the process SIGKILL itself the n-th
 # time it passes <point> — a real kill at the places where a record could be lost or doubled.
 KILL_AT = "ZFJD_TEST_KILL_PUSH_AT"
-KILL_POINTS = ("prepared", "part_written", "renamed", "marked_sent", "acknowledged")
+KILL_POINTS = ("prepared", "part_written", "renamed", "marked_sent", "acknowledging", "acknowledged")
 _passed: dict[str, int] = {}
 
 
@@ -177,6 +177,7 @@ class Outbox:
                      rejection.message, rejection.hint, rejection.value, batch["origin_batch_id"],
                      batch["origin_unit"], origin_rows[rejection.row_number - 1], batch["entity"], day.isoformat()),
                 )
+                _kill_point("acknowledging")  # inside the transaction: a rejection stored, the batch not marked
             self.connection.execute(
                 "UPDATE upward_batch SET acknowledged_for = ?, province_received = ?, province_accepted = ?, "
                 "province_rejected = ? WHERE upward_batch_id = ?",

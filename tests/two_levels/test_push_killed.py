@@ -7,11 +7,14 @@ in zfjd/upward.py): nothing runs after it — no `finally`, no SQLite close, no 
 - `part_written`: a batch's `.part` is written and flushed, not renamed (the province must not take it);
 - `renamed`: the batch is in the province's inbox, the outbox does not know it was sent;
 - `marked_sent`: between two batches;
+- `acknowledging`: inside the transaction storing a batch's province rejections with its verdict (the
+  province withdrew a 执法事项 广州's cases use: the city's 三库 is stale, the province rejects some rows);
 - `acknowledged`: some of the province's verdicts stored, not all.
 Between the kills the province runs its intake (it takes what is in its inbox at that moment, including
 a batch the city will send again because it was killed before recording it). In the end every record the
 city accepted is at the province exactly once, every batch is acknowledged, no `.part` is left, and
-running the push and the province's intake again changes nothing.
+the province's rejections are stored once each, and running the push and the province's intake again
+changes nothing.
 
 The setting is tests/two_level_support.py's, smaller: 广州 alone, two days of its units taken in before
 the first push, the province taking its own units on those days too.
@@ -27,12 +30,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from two_level_support import CITIES, TwoLevels, _accepted, _days, _entries_of, _state
+from two_level_support import CITIES, TwoLevels, _accepted, _days, _entries_of, _state, _withdraw, _withdrawn_matter
 
 from connectors.file_drop import platform_push
 from connectors.simulator.outbox import write_pushes
 from zfjd import cycle
-from zfjd.upward import KILL_AT, Outbox, outbox_path
+from zfjd.upward import KILL_AT, Outbox, outbox_path, province_rejections
 
 ROOT = Path(__file__).resolve().parents[2]
 CITY = "440100"
@@ -63,6 +66,15 @@ def outbox_rows(home) -> list[tuple]:
         outbox.close()
 
 
+def rejection_rows(home) -> list[tuple]:
+    outbox = Outbox(outbox_path(home))
+    try:
+        return list(outbox.connection.execute(
+            "select upward_batch_id, row_number, rule, field from province_rejection"))
+    finally:
+        outbox.close()
+
+
 def inbox_files(levels: TwoLevels, suffix: str) -> list[Path]:
     return sorted((levels.province.province / "push" / "inbox" / CITIES[CITY]).rglob(f"*{suffix}"))
 
@@ -78,6 +90,9 @@ def killed_pushes(tmp_path_factory) -> dict:
         cycle.intake_and_validate(home, cycle.discover_units(home), as_of=day, settle_seconds=0)
     day = days[1]
     seen: dict = {"levels": levels, "home": home, "day": day}
+    # The city's 三库 goes stale: the province withdraws a 执法事项 广州's cases use, so it rejects some of
+    # what the city accepted, and those rejections must come back down once each.
+    _withdraw(levels.province, _withdrawn_matter(levels))
 
     killed(home, day, "prepared:3")
     seen["after_prepared"] = outbox_rows(home)
@@ -101,6 +116,8 @@ def killed_pushes(tmp_path_factory) -> dict:
     seen["completed"] = completed.stdout
     levels.province_cycle(day)  # takes the rest, and the batch sent twice once more
 
+    killed(home, day, "acknowledging:1")  # in the transaction storing a batch's rejections with its verdict
+    seen["after_acknowledging"] = outbox_rows(home), rejection_rows(home)
     killed(home, day, "acknowledged:2")
     seen["after_acknowledged"] = outbox_rows(home)
     acknowledged = push(home, day)
@@ -152,6 +169,22 @@ def test_every_record_the_city_accepted_reaches_the_province_exactly_once(killed
     assert all(row[4] is not None for row in rows), "every batch acknowledged after the kill while acknowledging"
     assert sum(row[4] is not None for row in killed_pushes["after_acknowledged"]) >= 2
     assert inbox_files(levels, ".part") == [] and inbox_files(levels, ".json") == []
+
+
+def test_the_provinces_rejections_come_back_once_and_never_without_their_verdict(killed_pushes):
+    rows, rejections = killed_pushes["after_acknowledging"]
+    acknowledged = {row[0] for row in rows if row[4] is not None}
+    assert {r[0] for r in rejections} <= acknowledged, "a rejection stored while its batch was not acknowledged"
+    levels, home = killed_pushes["levels"], killed_pushes["home"]
+    upward = _entries_of(levels.province, CITIES[CITY])
+    province_rejected = sum(e.rejected for e in upward)
+    assert province_rejected > 0, "the stale 三库 must make the province reject some rows"
+    stored = rejection_rows(home)
+    assert len({(r[0], r[1]) for r in stored}) == province_rejected
+    outbox = Outbox(outbox_path(home))
+    assert outbox.totals()["province_rejected"] == province_rejected
+    outbox.close()
+    assert len(province_rejections(home, killed_pushes["day"])) == len(stored)
 
 
 def test_running_again_changes_nothing(killed_pushes):
