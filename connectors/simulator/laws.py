@@ -48,7 +48,14 @@ LAWS: tuple[Law, ...] = (
     Law("FG-1001", "建设工程质量管理条例", ADMINISTRATIVE_REGULATION, STATE_COUNCIL, dt.date(2000, 1, 30)),
     Law("FL-1101", "中华人民共和国水法", LAW, NPC_STANDING_COMMITTEE, dt.date(1988, 7, 1)),
     Law("FL-1201", "中华人民共和国治安管理处罚法", LAW, NPC_STANDING_COMMITTEE, dt.date(2006, 3, 1)),
-    Law("FL-1202", "中华人民共和国治安管理处罚条例", LAW, NPC_STANDING_COMMITTEE, dt.date(1987, 1, 1), dt.date(2006, 3, 1)),
+    Law(
+        "FL-1202",
+        "中华人民共和国治安管理处罚条例",
+        LAW,
+        NPC_STANDING_COMMITTEE,
+        dt.date(1987, 1, 1),
+        dt.date(2006, 3, 1),
+    ),
     Law("FL-1301", "中华人民共和国渔业法", LAW, NPC_STANDING_COMMITTEE, dt.date(1986, 7, 1)),
     Law("FL-1401", "中华人民共和国森林法", LAW, NPC_STANDING_COMMITTEE, dt.date(1985, 1, 1)),
     Law("FG-1501", "劳动保障监察条例", ADMINISTRATIVE_REGULATION, STATE_COUNCIL, dt.date(2004, 12, 1)),
@@ -65,7 +72,10 @@ QUOTED_ARTICLES: dict[tuple[str, str], str] = {
         "行政处罚没有依据或者实施主体不具有行政主体资格的，行政处罚无效。违反法定程序构成重大且明显违法的，行政处罚无效。"
     ),
     ("FL-0002", "第四条"): "行政强制的设定和实施，应当依照法定的权限、范围、条件和程序。",
-    ("FG-0001", "第八条"): "（条文摘要）公安机关应当自接受行政执法机关移送的涉嫌犯罪案件之日起3日内审查，决定是否立案，并书面通知移送案件的行政执法机关。",
+    ("FG-0001", "第八条"): (
+        "（条文摘要）公安机关应当自接受行政执法机关移送的涉嫌犯罪案件之日起3日内审查，决定是否立案，"
+        "并书面通知移送案件的行政执法机关。"
+    ),
 }
 
 # A 事项 citing a law repealed before today (食品卫生法, replaced by 食品安全法 on 2009-06-01), and one
