@@ -48,6 +48,8 @@ OFFICERS_OF_OTHER_ENTITY = "__officers_of_other_entity"
 OFFICER_ENTITY_KNOWN = "__officer_entity_known"
 MATTER_BASIS_UNKNOWN = "__matter_basis_unknown"
 MATTER_BASIS_NOT_IN_FORCE = "__matter_basis_not_in_force"
+MATTER_BASIS = "__matter_basis"
+CASE_BASIS_OUTSIDE_MATTER = "__case_basis_outside_matter"
 
 REFERENCE_ENTITIES = ("enforcement_entity", "officer", "matter", "law", "law_article")
 SUFFIXES = (".csv", ".xlsx")
@@ -199,6 +201,8 @@ def enrich(
         frame = _join_matter(frame, entity_code, reference.matters, as_of)
     if reference.officers is not None and entity_code in OFFICERS_FIELD_OF:
         frame = _join_officers(frame, entity_code, reference.officers, as_of)
+    if entity_code == "penalty_case" and reference.laws is not None and MATTER_BASIS in frame.columns:
+        frame = _case_basis_outside_matter(frame, reference.laws)
     if entity_code == "matter" and reference.laws is not None and reference.law_articles is not None:
         frame = _join_legal_basis(frame, reference.laws, reference.law_articles, as_of)
     return frame
@@ -321,6 +325,7 @@ def _join_matter(frame: pl.DataFrame, entity_code: str, matters: pl.DataFrame, a
         "SSZTDM",
         "FKXX",
         "FKSX",
+        "SDYJ",
         pl.col("ZT").alias("__m_status"),
         pl.col("SXRQ").alias("__m_start"),
         pl.col("SHXRQ").alias("__m_end"),
@@ -339,6 +344,7 @@ def _join_matter(frame: pl.DataFrame, entity_code: str, matters: pl.DataFrame, a
             pl.col("SSZTDM").list.contains(pl.col("ZTDM")).fill_null(False).alias(MATTER_HELD),
             pl.col("FKXX").alias(MATTER_FINE_MIN),
             pl.col("FKSX").alias(MATTER_FINE_MAX),
+            pl.col("SDYJ").alias(MATTER_BASIS),
         )
     )
     return frame.join(valid, on=ROW, how="left", maintain_order="left").with_columns(
@@ -451,6 +457,62 @@ def _join_legal_basis(
     )
 
 
+NUMBERED_ARTICLE = r"第[零〇一二三四五六七八九十百千]+条"
+_PRC = "中华人民共和国"
+
+
+def _case_basis_outside_matter(frame: pl.DataFrame, laws: pl.DataFrame) -> pl.DataFrame:
+    """Whether a case's 处罚依据 cites an article (《法规名称》第某条, the title as in the 法律法规库, with or
+    without 中华人民共和国) of a law its 事项's 设定依据 names, but not an article the 事项 lists — compared at
+    the 条 (a 事项 listing 第十条第二款 covers a citation of 第十条). Citations of other laws (the 行政处罚法's
+    general articles on 从轻、减轻 …) and text naming no article are not judged."""
+    titles = (
+        laws.sort("GXSJ", nulls_last=False)
+        .unique(subset="FGBH", keep="last")
+        .select(pl.col("FGMC").str.strip_prefix(_PRC).alias("__title"), pl.col("FGBH").alias("__law"))
+        .drop_nulls()
+        .unique(subset="__title", keep="first")
+    )
+    cited = (
+        frame.select(ROW, pl.col("CF_YJ").str.split("《").alias("__segment"))
+        .explode("__segment")
+        .filter(pl.col("__segment").str.contains("》"))
+        .with_columns(pl.col("__segment").str.split_exact("》", 1).struct.rename_fields(["__title", "__rest"]))
+        .unnest("__segment")
+        .with_columns(
+            pl.col("__title").str.strip_chars().str.strip_prefix(_PRC),
+            pl.col("__rest").str.extract_all(NUMBERED_ARTICLE).alias("__article"),
+        )
+        .explode("__article")
+        .drop_nulls("__article")
+        .join(titles, on="__title", how="inner")
+        .select(ROW, "__law", "__article")
+    )
+    listed = (
+        frame.select(ROW, pl.col(MATTER_BASIS).alias("__item"))
+        .explode("__item")
+        .filter(pl.col("__item").str.contains(r"^[^:]+:[^:]+$"))
+        .with_columns(pl.col("__item").str.split_exact(":", 1).struct.rename_fields(["__law", "__listed"]))
+        .unnest("__item")
+        .select(
+            ROW,
+            pl.col("__law").str.strip_chars(),
+            pl.col("__listed").str.strip_chars().str.extract(f"^({NUMBERED_ARTICLE})").alias("__article"),
+        )
+    )
+    named_laws = listed.select(ROW, "__law").unique().with_columns(pl.lit(True).alias("__named"))
+    listed_articles = listed.drop_nulls("__article").unique().with_columns(pl.lit(True).alias("__listed"))
+    outside = (
+        cited.join(named_laws, on=[ROW, "__law"], how="inner")
+        .join(listed_articles, on=[ROW, "__law", "__article"], how="left")
+        .group_by(ROW)
+        .agg(pl.col("__listed").is_null().any().alias(CASE_BASIS_OUTSIDE_MATTER))
+    )
+    return frame.join(outside, on=ROW, how="left", maintain_order="left").with_columns(
+        pl.col(CASE_BASIS_OUTSIDE_MATTER).fill_null(False)
+    )
+
+
 def required_columns(rule_id: str) -> tuple[str, ...]:
     """The enrichment columns a reference/scope rule reads; the rule is skipped when one is absent."""
     return _RULE_COLUMNS.get(rule_id, ())
@@ -473,4 +535,5 @@ _RULE_COLUMNS = {
     "finding.fine_out_of_range": (MATTER_FINE_MIN, MATTER_FINE_MAX),
     "finding.matter_basis_unknown": (MATTER_BASIS_UNKNOWN,),
     "finding.matter_basis_not_in_force": (MATTER_BASIS_NOT_IN_FORCE,),
+    "finding.case_basis_not_in_matter": (CASE_BASIS_OUTSIDE_MATTER,),
 }

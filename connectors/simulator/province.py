@@ -1218,6 +1218,12 @@ def _penalty_defects() -> list[Defect]:
             _both(fine, _is("CXLX", "2")),
             lambda row, ctx: row.update(CF_NR_FK=_wan(2 * ctx.matters[row["SXBM"]].fine_max)),
         ),
+        # an article of the 事项's law that the 事项 does not list (its articles are 第十条 to 第九十九条)
+        (
+            "finding.case_basis_not_in_matter",
+            _decided,
+            lambda row, ctx: row.update(CF_YJ=f"《{ctx.matters[row['SXBM']].law_title}》第一百九十九条"),
+        ),
         # 七日 are working days (Art 85): 24 calendar days are more than 7 working days even around 春节
         ("finding.late_service", _closed_long_after(25), _shift("SDRQ", "CF_JDRQ", 24)),
         (

@@ -126,6 +126,10 @@ FINDINGS = [
     ("penalty_case", "finding.late_police_filing_decision",
      {**TRANSFERRED, "移送日期": "2024-09-28", "公安立案结果": "立案", "立案结果日期": "2024-10-09"},
      {**TRANSFERRED, "移送日期": "2024-09-28", "公安立案结果": "立案", "立案结果日期": "2024-10-08"}),
+    # The 事项 CF-SCJG-0001 lists 产品质量法 第四十九条 only: another article of that law is outside it; the
+    # 行政处罚法 (not the 事项's law) is not judged, and a 款 of the listed 条 is the 条.
+    ("penalty_case", "finding.case_basis_not_in_matter", {"处罚依据": "依据《中华人民共和国产品质量法》第四十九条、第五十条"},
+     {"处罚依据": "依据《产品质量法》第四十九条第一款、《中华人民共和国行政处罚法》第三十二条"}),
     # 设定依据 against the sample's 法律法规库 (samples/reference/law.csv, law_article.csv).
     ("matter", "finding.matter_basis_unknown", {"设定依据": "FG-0201:第十三条;FG-0201:第九百条"},
      {"设定依据": "FG-0201:第十三条;FL-0001:第四十九条"}),
