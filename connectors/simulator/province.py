@@ -749,7 +749,7 @@ def _transfer(province: Province, body: Body, filed: dt.date, decided: dt.date, 
     decided_by_police = transferred + dt.timedelta(days=rng.randint(6, 12) if late else rng.randint(1, 3))
     return {
         "YSRQ": transferred,
-        "JSJG": f"{body.name.split('市')[0]}市公安局" if "市" in body.name else "广东省公安厅",
+        "JSJG": "广东省公安厅" if body.name.startswith("广东省") else f"{body.name.split('市')[0]}市公安局",
         "GALAJG": "1" if rng.random() < 0.7 else "2",
         "LAJGRQ": decided_by_police,
     }
