@@ -241,6 +241,9 @@ def test_the_same_project_builds_on_postgresql_with_the_same_results(duckdb_buil
         "feeds.feed_credit_dual",
         "feeds.feed_publicity",
         "feeds.feed_fine_reconciliation",
+        "feeds.feed_criminal_transfer",
+        "marts.dim_law",
+        "marts.dim_law_article",
         "ops.ops_rejection",
         "marts.mart_unit_data_quality",
     )
