@@ -87,8 +87,8 @@ DATASETS = {
             "    coalesce(penalty.case_number, coercion.coercion_number, split_part(finding.record_id, '|', 2))"
             " as record_number,\n"
             "    coalesce(penalty.filing_date, coercion.measure_start_date) as started_on,\n"
-            f"    finding.rule_id in {OPEN_TOO_LONG_RULES!r} and finding.finding_source = 'recomputed'"
-            " as is_open_too_long,\n"
+            f"    finding.rule_id in {OPEN_TOO_LONG_RULES!r} and finding.finding_source = 'recomputed'\n"
+            f"        and finding.finding_date < {LATEST_MONTH} + interval 1 month as is_open_too_long,\n"
             f"    finding.finding_month = {LATEST_MONTH} as is_latest_month\n"
             "from marts.fct_finding finding\n"
             "left join reference.rule rule on rule.rule_id = finding.rule_id\n"
@@ -257,7 +257,7 @@ DASHBOARDS: dict[str, tuple[str, list[list[Chart]]]] = {
         [
             big_number("supervision_findings", "当月监督发现数", "zfjd_finding", FINDINGS, LATEST),
             big_number("supervision_open_cases", "超期未结及逾期未解除（截至当月末）", "zfjd_finding", FINDINGS,
-                       [where("is_open_too_long"), where(f"finding_date < {LATEST_MONTH} + interval 1 month")]),
+                       [where("is_open_too_long")]),
             big_number("supervision_zero", "零执法主体数（最近完整年度）", "zfjd_zero_enforcement", ZERO_BODIES,
                        [where("is_latest_year")]),
         ],
@@ -272,8 +272,7 @@ DASHBOARDS: dict[str, tuple[str, list[list[Chart]]]] = {
         [
             listing("supervision_open_alerts", "超期未结案件预警（截至当月末）", "zfjd_finding",
                     ["city_name", "entity_name", "finding_kind", "record_number", "started_on", "finding_date"],
-                    ["started_on"], [where("is_open_too_long"),
-                                     where(f"finding_date < {LATEST_MONTH} + interval 1 month")]),
+                    ["started_on"], [where("is_open_too_long")]),
         ],
         [
             table("supervision_zero_by_city", "零执法主体（最近完整年度，按地级市与类别）", "zfjd_zero_enforcement",
