@@ -717,6 +717,10 @@ def dashboard(
     from zfjd import dashboard as cockpit
     from zfjd.home import Home
 
+    def stop(*_):
+        raise KeyboardInterrupt  # a service manager's TERM stops Superset as Ctrl-C does, never orphans it
+
+    signal.signal(signal.SIGTERM, stop)
     started = time.monotonic()
     try:
         place = cockpit.prepare(Home.at(home))

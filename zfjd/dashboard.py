@@ -274,5 +274,17 @@ def prepare(home: Home) -> Place:
     return place
 
 
+def ensure_port_free(host: str, port: int) -> None:
+    """Another server on the port would answer the readiness probe in this one's place."""
+    import socket
+
+    with socket.socket() as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise RuntimeError(f"端口 {port} 已被占用（{host}）：请用 --port 换一个端口，或先停止占用它的程序") from exc
+
+
 def start(place: Place, host: str, port: int, **popen) -> subprocess.Popen:
+    ensure_port_free(host, port)
     return subprocess.Popen(serve_command(place, host, port), env=analytics_env(place), **popen)

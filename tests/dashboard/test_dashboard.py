@@ -9,6 +9,7 @@ copy with SQL)."""
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from pathlib import Path
 from urllib.parse import urlparse
@@ -285,3 +286,23 @@ def test_one_figure_of_each_dashboard_equals_the_tongbao(cockpit):
                   "is_latest_month") == pytest.approx(tongbao.quality_total["accuracy"])
     assert figure("zfjd_review_sample", "COUNT(*)", "is_latest_draw") == tongbao.sample_total
     assert tongbao.findings_total > 0 and tongbao.sample_total > 0  # the comparisons compared something
+
+
+def test_a_swapped_published_copy_is_read_without_a_restart(cockpit):
+    """The daily cycle renames a new copy over the old one: the next query reads the new file (no pool)."""
+    published = cockpit.home.published
+    province = cockpit.api("province")
+    before = chart_data(province, cockpit, "zfjd_review_sample", [], ["COUNT(*)"])[0]["COUNT(*)"]
+    assert before > 0
+    original = published.with_name("original.duckdb")
+    fresh = published.with_name("fresh.duckdb")
+    shutil.copyfile(published, original)
+    shutil.copyfile(published, fresh)
+    with duckdb.connect(str(fresh)) as con:
+        con.execute("delete from marts.mart_review_sample")
+    try:
+        fresh.replace(published)
+        assert chart_data(province, cockpit, "zfjd_review_sample", [], ["COUNT(*)"])[0]["COUNT(*)"] == 0
+    finally:
+        original.replace(published)
+    assert chart_data(province, cockpit, "zfjd_review_sample", [], ["COUNT(*)"])[0]["COUNT(*)"] == before
