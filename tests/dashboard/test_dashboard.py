@@ -35,7 +35,8 @@ CHART_STATES = """(() => Array.from(document.querySelectorAll('[data-test="chart
     loading: !!chart.querySelector('.loading, [data-test="loading-indicator"]'),
     error: !!chart.querySelector('[role="alert"], .alert-danger, [data-test="alert"]')
            || /Data error|错误|Error/.test(text),
-    empty: !!chart.querySelector('.ant-empty, [data-test="empty-state"]') || /No results|没有结果|无结果/.test(text),
+    empty: !!chart.querySelector('.ant-empty, [data-test="empty-state"]')
+           || /No results|没有结果|无结果|没有数据/.test(text),
     drawn: body.querySelectorAll('canvas, svg path, tbody tr td, .header-line').length > 0,
     text: text.slice(0, 200),
   };
@@ -81,6 +82,19 @@ def open_dashboard(page: DevTools, cockpit, slug: str) -> tuple[list[dict], floa
             return states, time.monotonic() - started
         time.sleep(0.1)
     raise AssertionError(f"{slug} 未在 90 秒内画完：{page.evaluate(CHART_STATES)}")
+
+
+def screenshot(page: DevTools, cockpit, slug: str) -> None:
+    """The whole dashboard in one tall window (a capture beyond the window shows the charts blank)."""
+    height = page.evaluate("document.documentElement.scrollHeight")
+    page.call("Emulation.setDeviceMetricsOverride", session=True, width=1400, height=height, deviceScaleFactor=1,
+              mobile=False)
+    open_dashboard(page, cockpit, slug)
+    time.sleep(1.5)  # the charts' entry animation
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(SCREENSHOTS / f"dashboard-{slug.removeprefix('zfjd-')}.png", full_page=False)
+    page.call("Emulation.setDeviceMetricsOverride", session=True, width=1400, height=1000, deviceScaleFactor=1,
+              mobile=False)
 
 
 def requests_off_loopback(page: DevTools) -> list[str]:
@@ -182,7 +196,10 @@ def test_a_second_start_skips_the_set_up(cockpit):
 
 
 def test_every_role_sees_every_dashboard_drawn_offline(cockpit):
-    city, _ = busiest_city(cockpit)
+    city, other = busiest_city(cockpit)
+    with duckdb.connect(str(cockpit.home.published), read_only=True) as con:
+        names = dict(con.execute("select division_code, division_name from marts.dim_region "
+                                 "where division_code in (?, ?)", [city, other]).fetchall())
     unit = busiest_unit(cockpit)
     roles = {"province": list(dashboard_charts()), "analyst": list(dashboard_charts()),
              f"city-{city}": list(dashboard_charts()), f"unit-{unit}": ["zfjd-quality"]}
@@ -205,9 +222,11 @@ def test_every_role_sees_every_dashboard_drawn_offline(cockpit):
                 assert not wrongly_empty, f"{username} 打开 {slug} 时图表无数据：{wrongly_empty}"
                 assert requests_off_loopback(page) == [], f"{username} {slug} 有请求离开本机"
                 assert seconds < DRAW_LIMIT_SECONDS, f"{slug} 画完用了 {seconds:.1f} 秒"
+                if username.startswith("city-") and slug == "zfjd-overview":
+                    ranking = next(s["text"] for s in states if s["name"].startswith("各地级市排名"))
+                    assert names[city] in ranking and names[other] not in ranking, ranking
                 if update and username == "province":
-                    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-                    page.screenshot(SCREENSHOTS / f"dashboard-{slug.removeprefix('zfjd-')}.png")
+                    screenshot(page, cockpit, slug)
     print("\n" + "\n".join(f"{user} {slug}: {s:.1f} 秒" for (user, slug), s in timings.items()))
 
 
