@@ -56,7 +56,6 @@ PUBLIC_ROLE_LIKE = None
 AUTH_USER_REGISTRATION = False
 PREVENT_UNSAFE_DB_CONNECTIONS = True
 SQLLAB_CTAS_NO_LIMIT = False
-CSV_UPLOAD_MAX_SIZE = 0
 ALLOWED_USER_CSV_SCHEMA_FUNC = lambda database, user: []  # noqa: E731 - no schema takes uploads
 FEATURE_FLAGS = {{
     "DASHBOARD_RBAC": False,
@@ -187,6 +186,8 @@ def sync_environment() -> None:
     done = subprocess.run(
         [uv(), "sync", "--project", str(ANALYTICS_PROJECT), "--frozen", "--compile-bytecode"],
         capture_output=True, text=True, check=False,
+        # the pipeline's own environment, when this runs inside it, is not the one to sync
+        env={key: value for key, value in os.environ.items() if key != "VIRTUAL_ENV"},
     )
     if done.returncode != 0:
         raise RuntimeError("安装驾驶舱环境（analytics/uv.lock）失败：\n" + done.stderr[-2000:])

@@ -302,8 +302,12 @@ DASHBOARDS: dict[str, tuple[str, list[list[Chart]]]] = {
     "review": ("案卷评查", [
         [
             big_number("review_drawn", "本次抽取案卷数", "zfjd_review_sample", DRAWN, [where("is_latest_draw")]),
-            big_number("review_pass_rate", "案卷评查合格率（当月）", "zfjd_city_month",
-                       rate("案卷评查合格率", "reviewed_file_pass_count", "reviewed_file_count"), LATEST, percent=True),
+            big_number("review_entities", "抽取涉及执法主体数", "zfjd_review_sample",
+                       metric("执法主体数", "COUNT(DISTINCT entity_id)"), [where("is_latest_draw")]),
+            # the results as units report them back (评查案卷数 in the indicators); the pass rate is left
+            # out while no result has come back, rather than a chart that says nothing
+            big_number("review_reviewed", "已评查案卷数（当月）", "zfjd_city_month",
+                       metric("已评查案卷数", "SUM(reviewed_file_count)"), LATEST),
         ],
         [
             table("review_strata", "抽取情况（按地级市与执法领域）", "zfjd_review_sample",
