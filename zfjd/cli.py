@@ -708,6 +708,53 @@ def _serve_instance(place, host: str, port: int, airflow_port: int) -> None:
     err.print("全部服务已停止", highlight=False)
 
 
+@app.command()
+def dashboard(
+    home: HomeOption = None,
+    host: Annotated[str, typer.Option("--host", help="监听地址（默认只在本机回环地址）")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="驾驶舱端口")] = 8088,
+) -> None:
+    """监督驾驶舱（Apache Superset）：读取已发布的主题库（只读），四个仪表板与按角色的行级权限；Ctrl-C 停止。
+
+    首次使用时安装驾驶舱环境（analytics/）、初始化元数据、导入仪表板并生成各角色用户的密码；之后启动只需数秒。"""
+    import signal
+
+    from zfjd import dashboard as cockpit
+    from zfjd.home import Home
+
+    def stop(*_):
+        raise KeyboardInterrupt  # a service manager's TERM stops Superset as Ctrl-C does, never orphans it
+
+    signal.signal(signal.SIGTERM, stop)
+    started = time.monotonic()
+    try:
+        place = cockpit.prepare(Home.at(home))
+        process = cockpit.start(place, host, port)
+    except (RuntimeError, FileNotFoundError) as exc:
+        _fail_run(str(exc))
+    url = f"http://{host}:{port}/"
+    try:
+        cockpit.wait_until_up(url, process)
+        err.print(f"驾驶舱已就绪（{time.monotonic() - started:.1f} 秒）", highlight=False)
+        for line in cockpit.first_login_lines(place, url):
+            out.print(line, highlight=False, soft_wrap=True)
+        process.wait()
+    except KeyboardInterrupt:
+        pass
+    except RuntimeError as exc:
+        err.print(f"[bold red]{escape(str(exc))}[/]", highlight=False)
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except Exception:
+                process.kill()
+    if process.returncode not in (0, -signal.SIGTERM, None):
+        raise typer.Exit(1)
+    err.print("驾驶舱已停止", highlight=False)
+
+
 city_app = typer.Typer(help="城市实例：配置与向省级报送（docs/two-levels.md）。", no_args_is_help=True)
 app.add_typer(city_app, name="city")
 

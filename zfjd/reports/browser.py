@@ -55,8 +55,14 @@ def find_chromium() -> str:
     raise ChromiumMissing(f"未找到 Chromium 浏览器，无法生成 PDF 或在浏览器中检查报告。{INSTALL_HINT}")
 
 
-def chromium_command(*extra: str, profile: Path) -> list[str]:
-    return [find_chromium(), *BASE_FLAGS, *OFFLINE_FLAGS, f"--user-data-dir={profile}", *extra]
+LOOPBACK_RESOLVER_RULE = "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"
+
+
+def chromium_command(*extra: str, profile: Path, loopback: bool = False) -> list[str]:
+    """`loopback`: pages may reach 127.0.0.1 (a local web application under test), still nothing else."""
+    flags = [LOOPBACK_RESOLVER_RULE if loopback and flag.startswith("--host-resolver-rules") else flag
+             for flag in OFFLINE_FLAGS]
+    return [find_chromium(), *BASE_FLAGS, *flags, f"--user-data-dir={profile}", *extra]
 
 
 def print_pdf(html_path: Path, pdf_path: Path) -> Path:
@@ -87,13 +93,13 @@ class DevTools:
     Records every network request the page makes (`requests`), so a test can prove there were none
     besides the file itself."""
 
-    def __init__(self, width: int = 1200, height: int = 900) -> None:
+    def __init__(self, width: int = 1200, height: int = 900, *, loopback: bool = False) -> None:
         self._profile = tempfile.TemporaryDirectory(prefix="zfjd-devtools-")
         to_browser_read, self._to_browser = os.pipe()
         self._from_browser, from_browser_write = os.pipe()
         self._process = subprocess.Popen(
             chromium_command("--remote-debugging-pipe", f"--window-size={width},{height}", "about:blank",
-                             profile=Path(self._profile.name)),
+                             profile=Path(self._profile.name), loopback=loopback),
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             # Chromium reads commands on fd 3 and writes replies on fd 4: the child moves the pipe ends
             # there, and those two numbers are kept open when the other descriptors are closed.
@@ -188,6 +194,13 @@ class DevTools:
         self.wait_for("Page.loadEventFired")
         # Fonts are loaded lazily; wait for them so layout and screenshots show the final glyphs.
         self.evaluate("document.fonts.ready.then(() => true)")
+
+    def navigate(self, url: str) -> None:
+        """Loads a URL (a local web application); `events` and `requests` then hold this page's alone."""
+        self.events.clear()
+        self.requests.clear()
+        self.call("Page.navigate", session=True, url=url)
+        self.wait_for("Page.loadEventFired")
 
     def evaluate(self, expression: str):
         result = self.call("Runtime.evaluate", session=True, expression=expression, awaitPromise=True,

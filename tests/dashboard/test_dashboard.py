@@ -1,0 +1,327 @@
+"""The 监督驾驶舱 end to end: `zfjd dashboard` on a small built instance, driven by Debian's headless Chromium.
+
+Each role logs in through the login form and opens every dashboard it may see: every chart draws, with
+data, without an error, and no request leaves loopback. A 市级 role cannot read another city's rows through
+a chart, the chart-data API or SQL Lab; a 报送单位 sees its own unit's rows only. One figure of each
+dashboard equals the same figure of the month's 通报 (read by zfjd/reports/monthly.py from the published
+copy with SQL)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+import duckdb
+import pytest
+from dashboard.conftest import MONTH
+
+from zfjd import dashboard as cockpit_module
+from zfjd.dashboard_bundle import BUNDLE_DIR, DATASETS, build_bundle, dashboard_charts
+from zfjd.reports.browser import ChromiumMissing, DevTools, find_chromium
+from zfjd.reports.monthly import load_month
+
+DRAW_LIMIT_SECONDS = 20  # the issue's target is 5 s on 2 cores; measured figures go to docs/benchmarks.md
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+UPDATE_ENV = "ZFJD_UPDATE_SCREENSHOTS"
+
+CHART_STATES = """(() => Array.from(document.querySelectorAll('[data-test="chart-grid-component"]')).map(chart => {
+  const body = chart.querySelector('.slice_container, [data-test="slice-container"]') || chart;
+  const text = chart.innerText;
+  return {
+    name: chart.getAttribute('data-test-chart-name'),
+    loading: !!chart.querySelector('.loading, [data-test="loading-indicator"]'),
+    error: !!chart.querySelector('[role="alert"], .alert-danger, [data-test="alert"]')
+           || /Data error|错误|Error/.test(text),
+    empty: !!chart.querySelector('.ant-empty, [data-test="empty-state"]')
+           || /No results|没有结果|无结果|没有数据/.test(text),
+    drawn: body.querySelectorAll('canvas, svg path, tbody tr td, .header-line').length > 0,
+    text: text.slice(0, 200),
+  };
+}))()"""
+
+
+def browser() -> DevTools:
+    try:
+        find_chromium()
+    except ChromiumMissing as exc:
+        pytest.fail(f"{exc}\n请先运行 .ci/install-browser.sh")
+    return DevTools(width=1400, height=1000, loopback=True)
+
+
+def log_in(page: DevTools, cockpit, username: str) -> None:
+    page.navigate(cockpit.url + "login/")
+    wait_for(page, "!!document.querySelector('input#username')", "登录页未显示")
+    page.evaluate("document.querySelector('input#username').focus()")
+    page.call("Input.insertText", session=True, text=username)
+    page.evaluate("document.querySelector('input#password').focus()")
+    page.call("Input.insertText", session=True, text=cockpit.passwords[username])
+    page.evaluate("document.querySelector('button[type=submit]').click()")
+    wait_for(page, "!location.pathname.startsWith('/login')", f"{username} 未能登录")
+
+
+def wait_for(page: DevTools, condition: str, message: str, timeout: float = 60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = page.evaluate(condition)
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(message)
+
+
+def open_dashboard(page: DevTools, cockpit, slug: str) -> tuple[list[dict], float]:
+    started = time.monotonic()
+    page.navigate(cockpit.url + f"superset/dashboard/{slug}/")
+    deadline = started + 90
+    while time.monotonic() < deadline:
+        states = page.evaluate(CHART_STATES)
+        if states and all(not s["loading"] and (s["drawn"] or s["error"] or s["empty"]) for s in states):
+            return states, time.monotonic() - started
+        time.sleep(0.1)
+    raise AssertionError(f"{slug} 未在 90 秒内画完：{page.evaluate(CHART_STATES)}")
+
+
+def screenshot(page: DevTools, cockpit, slug: str) -> None:
+    """The whole dashboard in one tall window (a capture beyond the window shows the charts blank)."""
+    height = page.evaluate("document.documentElement.scrollHeight")
+    page.call("Emulation.setDeviceMetricsOverride", session=True, width=1400, height=height, deviceScaleFactor=1,
+              mobile=False)
+    open_dashboard(page, cockpit, slug)
+    time.sleep(1.5)  # the charts' entry animation
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(SCREENSHOTS / f"dashboard-{slug.removeprefix('zfjd-')}.png", full_page=False)
+    page.call("Emulation.setDeviceMetricsOverride", session=True, width=1400, height=1000, deviceScaleFactor=1,
+              mobile=False)
+
+
+def requests_off_loopback(page: DevTools) -> list[str]:
+    """Requests that left the browser for anything but this machine. One the browser refused itself
+    (content security policy: Superset 6.1's menu bar draws a telemetry pixel unconditionally) never left."""
+    refused = {e["params"]["requestId"] for e in page.events if e["method"] == "Network.loadingFailed"
+               and e["params"].get("blockedReason") in ("csp", "content-type", "inspector")}
+    leaving = []
+    for event in page.events:
+        if event["method"] != "Network.requestWillBeSent":
+            continue
+        url = event["params"]["request"]["url"]
+        if urlparse(url).scheme in ("data", "blob", "about") or urlparse(url).hostname in ("127.0.0.1", "localhost"):
+            continue
+        if event["params"]["requestId"] not in refused:
+            leaving.append(url)
+    return leaving
+
+
+def chart_data(session, cockpit, dataset: str, columns: list[str], metrics: list[str], where: str = "") -> list[dict]:
+    """Asks /api/v1/chart/data directly, as a client that skips the dashboard would."""
+    ids = dataset_ids(cockpit)
+    body = {
+        "datasource": {"id": ids[dataset], "type": "table"}, "force": True, "result_format": "json",
+        "result_type": "full",
+        "queries": [{"columns": columns, "metrics": [
+            {"expressionType": "SQL", "sqlExpression": m, "label": m} for m in metrics
+        ], "filters": [], "extras": {"where": where}, "row_limit": 10000, "orderby": []}],
+    }
+    answer = session.post(cockpit.url + "api/v1/chart/data", json=body, timeout=120)
+    assert answer.status_code == 200, answer.text[:500]
+    return answer.json()["result"][0]["data"]
+
+
+_DATASET_IDS: dict[str, int] = {}
+
+
+def dataset_ids(cockpit) -> dict[str, int]:
+    if not _DATASET_IDS:
+        admin = cockpit.api("admin")
+        listed = admin.get(cockpit.url + "api/v1/dataset/", params={"q": "(page_size:100)"}, timeout=60).json()
+        _DATASET_IDS.update({row["table_name"]: row["id"] for row in listed["result"]})
+    return _DATASET_IDS
+
+
+def rows_behind(cockpit, username: str, chart) -> int:
+    """How many rows of the chart's dataset, under its filters, the user may read (chart-data API)."""
+    where = " AND ".join(f"({f['sqlExpression']})" for f in chart.params.get("adhoc_filters", []))
+    rows = chart_data(cockpit.api(username), cockpit, chart.dataset, [], ["COUNT(*)"], where)
+    return rows[0]["COUNT(*)"]
+
+
+def busiest_city(cockpit) -> tuple[str, str]:
+    """The city with the most rows in the busiest data (so a 市级 user has something of each kind to see)."""
+    with duckdb.connect(str(cockpit.home.published), read_only=True) as con:
+        code = con.execute(
+            "select finding.city_code from marts.fct_finding finding "
+            "join marts.mart_review_sample sample using (city_code) where finding.city_code is not null "
+            "group by 1 order by count(*) desc, 1 limit 1"
+        ).fetchone()[0]
+        other = con.execute(
+            "select city_code from marts.mart_indicators_by_city where city_code <> ? and city_code is not null "
+            "group by 1 order by sum(penalty_case_count) desc limit 1", [code]
+        ).fetchone()[0]
+    return code, other
+
+
+def busiest_unit(cockpit) -> str:
+    with duckdb.connect(str(cockpit.home.published), read_only=True) as con:
+        return con.execute(
+            "select reporting_unit_id from marts.mart_unit_data_quality group by 1 "
+            "order by sum(received_count) desc, 1 limit 1"
+        ).fetchone()[0]
+
+
+def test_the_committed_bundle_is_what_the_generator_writes():
+    on_disk = {p.relative_to(BUNDLE_DIR).as_posix(): p.read_text(encoding="utf-8") for p in BUNDLE_DIR.rglob("*.yaml")}
+    assert on_disk == build_bundle(), "analytics/dashboards/ 已过期：请运行 uv run python -m zfjd.dashboard_bundle"
+
+
+def test_first_use_sets_up_and_prints_how_to_log_in(cockpit):
+    text = "\n".join(cockpit.output)
+    assert "元数据库结构已就绪" in text and "仪表板已导入" in text and "角色与行级权限已生成" in text
+    assert "passwords.json" in text and "首次登录" in text
+    analytics = cockpit.home.root / "analytics"
+    for private in ("secret_key", "passwords.json"):
+        assert (analytics / private).stat().st_mode & 0o077 == 0, f"{private} 不应被他人读取"
+    assert urlparse(cockpit.url).hostname == "127.0.0.1"
+    config = (analytics / "superset_config.py").read_text(encoding="utf-8")
+    assert "WTF_CSRF_ENABLED = True" in config and '"zh"' in config
+    print(f"\n首次启动（含环境同步与初始化）：{cockpit.seconds_to_ready:.1f} 秒")
+
+
+def test_a_second_start_skips_the_set_up(cockpit):
+    place = cockpit_module.Place(cockpit.home)
+    started = time.monotonic()
+    assert cockpit_module.set_up(place) is False
+    assert time.monotonic() - started < 5
+
+
+def test_every_role_sees_every_dashboard_drawn_offline(cockpit):
+    city, other = busiest_city(cockpit)
+    with duckdb.connect(str(cockpit.home.published), read_only=True) as con:
+        names = dict(con.execute("select division_code, division_name from marts.dim_region "
+                                 "where division_code in (?, ?)", [city, other]).fetchall())
+    unit = busiest_unit(cockpit)
+    roles = {"province": list(dashboard_charts()), "analyst": list(dashboard_charts()),
+             f"city-{city}": list(dashboard_charts()), f"unit-{unit}": ["zfjd-quality"]}
+    timings = {}
+    update = bool(os.environ.get(UPDATE_ENV))
+    for username, slugs in roles.items():
+        with browser() as page:
+            log_in(page, cockpit, username)
+            for slug in slugs:
+                states, seconds = open_dashboard(page, cockpit, slug)
+                timings[(username, slug)] = seconds
+                expected = {c.title for c in dashboard_charts()[slug]}
+                assert {s["name"] for s in states} == expected, f"{username} {slug}"
+                errors = [s for s in states if s["error"]]
+                assert not errors, f"{username} 打开 {slug} 时图表出错：{errors}"
+                empty = [s["name"] for s in states if s["empty"] or not s["drawn"]]
+                # a chart may be empty only where the data the user may see has no row for it
+                charts = {c.title: c for c in dashboard_charts()[slug]}
+                wrongly_empty = [name for name in empty if rows_behind(cockpit, username, charts[name]) > 0]
+                assert not wrongly_empty, f"{username} 打开 {slug} 时图表无数据：{wrongly_empty}"
+                assert requests_off_loopback(page) == [], f"{username} {slug} 有请求离开本机"
+                assert seconds < DRAW_LIMIT_SECONDS, f"{slug} 画完用了 {seconds:.1f} 秒"
+                if username.startswith("city-") and slug == "zfjd-overview":
+                    ranking = next(s["text"] for s in states if s["name"].startswith("各地级市排名"))
+                    assert names[city] in ranking and names[other] not in ranking, ranking
+                if update and username == "province":
+                    screenshot(page, cockpit, slug)
+    print("\n" + "\n".join(f"{user} {slug}: {s:.1f} 秒" for (user, slug), s in timings.items()))
+
+
+def test_a_city_reads_only_its_own_rows(cockpit):
+    city, other = busiest_city(cockpit)
+    session = cockpit.api(f"city-{city}")
+    for name in DATASETS:
+        rows = chart_data(session, cockpit, name, ["city_code"], ["COUNT(*)"])
+        assert rows, f"{name}: 本市应能看到数据"
+        assert {row["city_code"] for row in rows} == {city}, f"{name}: 市级用户看到了他市的数据"
+        assert chart_data(session, cockpit, name, [], ["COUNT(*)"], f"city_code = '{other}'") == [
+            {"COUNT(*)": 0}
+        ], f"{name}: 按他市筛选不应有数据"
+    # the province sees both cities through the same API: the filter above is the role's, not the data's
+    province = cockpit.api("province")
+    seen = {row["city_code"] for row in chart_data(province, cockpit, "zfjd_city_month", ["city_code"], ["COUNT(*)"])}
+    assert {city, other} <= seen
+    # SQL Lab is the analysts' alone
+    refused = session.post(cockpit.url + "api/v1/sqllab/execute/", json={
+        "database_id": 1, "sql": "select count(*) from marts.fct_finding", "runAsync": False, "schema": "marts",
+    }, timeout=60)
+    assert refused.status_code in (401, 403, 404), refused.text[:300]
+
+
+def test_a_unit_reads_only_its_own_data_quality(cockpit):
+    unit = busiest_unit(cockpit)
+    session = cockpit.api(f"unit-{unit}")
+    rows = chart_data(session, cockpit, "zfjd_unit_quality", ["reporting_unit_id"], ["SUM(received_count)"])
+    assert [row["reporting_unit_id"] for row in rows] == [unit]
+    answer = session.post(cockpit.url + "api/v1/chart/data", json={
+        "datasource": {"id": dataset_ids(cockpit)["zfjd_city_month"], "type": "table"}, "result_format": "json",
+        "result_type": "full", "queries": [{"columns": [], "metrics": [
+            {"expressionType": "SQL", "sqlExpression": "COUNT(*)", "label": "n"}]}],
+    }, timeout=60)
+    assert answer.status_code in (403, 404), "报送单位不应读取执法指标"
+
+
+def test_sql_lab_is_read_only_for_the_analyst(cockpit):
+    session = cockpit.api("analyst")
+    databases = session.get(cockpit.url + "api/v1/database/", timeout=60).json()["result"]
+    assert [d["database_name"] for d in databases] == ["执法监督主题库"]
+    database_id = databases[0]["id"]
+
+    def run(sql: str):
+        return session.post(cockpit.url + "api/v1/sqllab/execute/", json={
+            "database_id": database_id, "sql": sql, "runAsync": False, "schema": "marts", "queryLimit": 100,
+        }, timeout=120)
+
+    counted = run("select count(*) as n from marts.fct_finding")
+    assert counted.status_code == 200, counted.text[:300]
+    with duckdb.connect(str(cockpit.home.published), read_only=True) as con:
+        assert counted.json()["data"][0]["n"] == con.execute("select count(*) from marts.fct_finding").fetchone()[0]
+    for statement in ("delete from marts.fct_finding", "create table marts.x as select 1",
+                      "update marts.dim_region set division_name = 'x'"):
+        answer = run(statement)
+        assert answer.status_code != 200 or "error" in answer.text.lower(), f"{statement} 不应被执行"
+    with duckdb.connect(str(cockpit.home.published), read_only=True) as con:
+        assert con.execute("select count(*) from marts.fct_finding").fetchone()[0] == counted.json()["data"][0]["n"]
+
+
+def test_one_figure_of_each_dashboard_equals_the_tongbao(cockpit):
+    """The same month's 通报 (zfjd/reports/monthly.py reads the published copy with SQL)."""
+    tongbao = load_month(cockpit.home.published, MONTH)
+    province = cockpit.api("province")
+
+    def figure(dataset: str, expression: str, where: str) -> float:
+        return chart_data(province, cockpit, dataset, [], [expression], where)[0][expression]
+
+    assert figure("zfjd_city_month", "SUM(penalty_case_count)", "is_latest_month") == \
+        tongbao.province["penalty_case_count"]
+    assert figure("zfjd_city_month", "SUM(certified_officer_count) / NULLIF(SUM(officer_count), 0)",
+                  "is_latest_month") == pytest.approx(tongbao.province["certification_rate"])
+    assert figure("zfjd_finding", "COUNT(*)", "is_latest_month") == tongbao.findings_total
+    assert figure("zfjd_finding", "COUNT(*)", "is_open_too_long") == tongbao.open_total
+    assert figure("zfjd_unit_quality", "CAST(SUM(accepted_count) AS DOUBLE) / NULLIF(SUM(received_count), 0)",
+                  "is_latest_month") == pytest.approx(tongbao.quality_total["accuracy"])
+    assert figure("zfjd_review_sample", "COUNT(*)", "is_latest_draw") == tongbao.sample_total
+    assert tongbao.findings_total > 0 and tongbao.sample_total > 0  # the comparisons compared something
+
+
+def test_a_swapped_published_copy_is_read_without_a_restart(cockpit):
+    """The daily cycle renames a new copy over the old one: the next query reads the new file (no pool)."""
+    published = cockpit.home.published
+    province = cockpit.api("province")
+    before = chart_data(province, cockpit, "zfjd_review_sample", [], ["COUNT(*)"])[0]["COUNT(*)"]
+    assert before > 0
+    original = published.with_name("original.duckdb")
+    fresh = published.with_name("fresh.duckdb")
+    shutil.copyfile(published, original)
+    shutil.copyfile(published, fresh)
+    with duckdb.connect(str(fresh)) as con:
+        con.execute("delete from marts.mart_review_sample")
+    try:
+        fresh.replace(published)
+        assert chart_data(province, cockpit, "zfjd_review_sample", [], ["COUNT(*)"])[0]["COUNT(*)"] == 0
+    finally:
+        original.replace(published)
+    assert chart_data(province, cockpit, "zfjd_review_sample", [], ["COUNT(*)"])[0]["COUNT(*)"] == before
