@@ -957,7 +957,7 @@ def _license_rows(province: Province, bodies: list[Body], day: dt.date, seed: in
                 "XK_WSH": f"{short}许字〔{decided.year}〕{body.index:05d}{decided:%m%d}{n:03d}号",
                 "XK_XKLB": kind,
                 "XK_XKZS": certificate,
-                "XK_XKBH": f"XK{body.division[:6]}{decided:%Y%m%d}{body.index:05d}{n:03d}",
+                "XK_XKBH": f"XK{body.division[:6]}-{decided:%Y}-{body.index:05d}{decided:%m%d}{n:03d}",
                 "XK_NR": f"准予{party['CF_XDR_MC']}取得{certificate}",
                 "XK_JDRQ": _d(decided),
                 "XK_YXQZ": _d(decided),
