@@ -34,6 +34,7 @@ def write_units_config(exchange: Exchange, path: Path) -> dict[str, str]:
     config = {"default_channel": "file_drop", "units": {code: {"channel": c} for code, c in channels.items()}}
     # The 政务服务网 sends the 行政许可 through the exchange's data API, as one more source.
     config["units"][GOV_SERVICE_UNIT] = {"channel": "api", "entities": ["license"]}
+    channels = {**channels, GOV_SERVICE_UNIT: "api"}
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(config, ensure_ascii=False, indent=1), encoding="utf-8")  # JSON is YAML
     return channels
