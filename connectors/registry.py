@@ -10,7 +10,7 @@ exchange: `api`, `sql` (前置库 tables the exchange syncs) or `file_drop`.
       11440106MB2C3D4E5D: {channel: api}
       11440104MB7K8L9M0Q: {channel: sql}
       11440100MB0CITY01X: {channel: platform_push, city: "440100"}   # 广州's city instance (docs/two-levels.md)
-      11440000MB0ZWFW01X: {channel: api, entities: [license]}      # the 政务服务网: 行政许可 only
+      11440000MB0GDXK01T: {channel: api, entities: [license]}      # the 政务服务网: 行政许可 only
 
 A unit with `entities` reports those entities only (a source such as the 政务服务网, which sends the
 行政许可 of every 许可机关); the others report the case entities (connectors/intake.py CASE_ENTITIES).

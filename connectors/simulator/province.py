@@ -961,12 +961,12 @@ def _license_rows(province: Province, bodies: list[Body], day: dt.date, seed: in
                 "XK_NR": f"准予{party['CF_XDR_MC']}取得{certificate}",
                 "XK_JDRQ": _d(decided),
                 "XK_YXQZ": _d(decided),
-                "XK_YXQJZ": _d(until),
+                "XK_YXQZI": _d(until),
                 "XK_XKJG": body.name,
                 "XK_XKJGDM": body.code,
                 "XK_ZT": "2" if back else "1",
-                "XK_SJLY": GOV_SERVICE_NAME,
-                "XK_SJLYDM": GOV_SERVICE_UNIT,
+                "XK_LYDW": GOV_SERVICE_NAME,
+                "XK_LYDWDM": GOV_SERVICE_UNIT,
                 "BZ": "许可已撤销" if back else None,
                 "GXSJ": _stamp(day, rng),
             }
@@ -1328,7 +1328,7 @@ def _license_defects() -> list[Defect]:
         ("license.legal_representative_required", organisation, _set(XK_FRDB=None)),
         ("license.id_document_required", _is("XK_XDR_LB", "自然人"), _set(XK_XDR_ZJLX=None, XK_XDR_ZJHM=None)),
         ("license.validity_before_decision", _always, _shift("XK_YXQZ", "XK_JDRQ", -1)),
-        ("license.validity_end_before_start", _always, _shift("XK_YXQJZ", "XK_YXQZ", -1)),
+        ("license.validity_end_before_start", _always, _shift("XK_YXQZI", "XK_YXQZ", -1)),
         ("batch.duplicate", _always, lambda row, ctx: None),
     ]
 

@@ -46,7 +46,7 @@ def test_a_license_travels_from_the_government_service_portal_to_its_xk_row(duck
     assert row["xk_xdr_zjhm"] == id_number[:6] + "*" * 8 + id_number[-4:]
     assert row["xk_xdr_lb"] == "自然人" and row["xk_xdr_zjlx"] == person["XK_XDR_ZJLX"]
     assert row["xk_jdrq"] == dt.date.fromisoformat(person["XK_JDRQ"])
-    assert row["xk_yxqjz"] == dt.date.fromisoformat(person["XK_YXQJZ"])
+    assert row["xk_yxqzi"] == dt.date.fromisoformat(person["XK_YXQZI"])
     assert (row["xk_xkjgdm"], row["xk_xklb"], row["xk_xkzs"], row["xk_zt"]) == (
         person["XK_XKJGDM"], person["XK_XKLB"], person["XK_XKZS"], "1")
     assert name not in row["xk_nr"] and name[0] + "*" in row["xk_nr"]

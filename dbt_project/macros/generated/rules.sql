@@ -50,7 +50,7 @@
       "license.id_document_required": {"fields": ["XK_XDR_LB", "XK_XDR_ZJHM", "XK_XDR_ZJLX"], "parts": {"XK_XDR_ZJLX": ["coalesce(((⟪XK_XDR_LB⟫ = '自然人') and (⟪XK_XDR_ZJLX⟫ is null)), false)", "coalesce(false, false)"], "XK_XDR_ZJHM": ["coalesce(((⟪XK_XDR_LB⟫ = '自然人') and (⟪XK_XDR_ZJHM⟫ is null)), false)", "coalesce(false, false)"]}},
       "license.legal_representative_required": {"fields": ["XK_FRDB", "XK_XDR_LB"], "parts": {"": ["coalesce(((⟪XK_XDR_LB⟫ = '法人及非法人组织') and (⟪XK_FRDB⟫ is null)), false)", "coalesce(false, false)"]}},
       "license.validity_before_decision": {"fields": ["XK_JDRQ", "XK_YXQZ"], "parts": {"": ["coalesce((⟪XK_YXQZ⟫ < ⟪XK_JDRQ⟫), false)", "coalesce(false, false)"]}},
-      "license.validity_end_before_start": {"fields": ["XK_YXQJZ", "XK_YXQZ"], "parts": {"": ["coalesce((⟪XK_YXQJZ⟫ < ⟪XK_YXQZ⟫), false)", "coalesce(false, false)"]}},
+      "license.validity_end_before_start": {"fields": ["XK_YXQZ", "XK_YXQZI"], "parts": {"": ["coalesce((⟪XK_YXQZI⟫ < ⟪XK_YXQZ⟫), false)", "coalesce(false, false)"]}},
       "matter.fine_range_inverted": {"fields": ["FKSX", "FKXX"], "parts": {"": ["coalesce((⟪FKSX⟫ < ⟪FKXX⟫), false)", "coalesce(false, false)"]}},
       "officer.card_end_before_start": {"fields": ["YXQQ", "YXQZ"], "parts": {"": ["coalesce((⟪YXQZ⟫ < ⟪YXQQ⟫), false)", "coalesce(false, false)"]}},
       "penalty.act_after_decision": {"fields": ["CF_JDRQ", "WFRQ"], "parts": {"": ["coalesce((⟪CF_JDRQ⟫ < ⟪WFRQ⟫), false)", "coalesce(false, false)"]}},
