@@ -33,7 +33,7 @@ select
     gaps.enforcement_domain,
     cast(coalesce(inspections.inspection_count, 0) as bigint) as inspection_count
 from gaps
-inner join holders on holders.matter_code = gaps.matter_code
+inner join holders on holders.matter_code = gaps.matter_code and holders.matter_version = gaps.matter_version
 inner join bodies on {{ list_contains('holders.implementing_entity_ids', 'bodies.entity_id') }}
 left join inspections
     on inspections.entity_id = bodies.entity_id

@@ -2,8 +2,16 @@
 -- inspections were reported under it. A 行政检查 事项 needs one (the 监管事项目录 lists 检查 actions):
 -- one without it is a gap, listed per 执法主体 in mart_supervision_item_gaps.
 with matters as (
-    select * from {{ ref('dim_matter') }}
-    where is_current and matter_status = {{ code('matter_status', '在用') }}
+    -- the highest 版本号 in use of each 事项编码 (an older version may still be listed as current)
+    select *
+    from (
+        select
+            versions.*,
+            row_number() over (partition by matter_code order by matter_version desc) as version_rank
+        from {{ ref('dim_matter') }} as versions
+        where is_current and matter_status = {{ code('matter_status', '在用') }}
+    ) as ranked
+    where version_rank = 1
 ),
 
 inspections as (
