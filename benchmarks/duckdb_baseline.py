@@ -591,6 +591,8 @@ def row_rules(as_of: dt.date) -> dict[str, list[tuple[str, str]]]:
             ("JARQ", "v_JARQ < greatest(v_LARQ, v_CF_JDRQ, v_FZSHRQ, v_SDRQ, v_JKRQ)")
         ],
         "penalty.authority_code_mismatch": [("CF_CFJGDM", "v_CF_CFJGDM <> v_ZTDM")],
+        "penalty.transfer_result_date_required": [("LAJGRQ", "v_GALAJG IN ('1', '2') AND m_LAJGRQ")],
+        "penalty.transfer_result_before_transfer": [("LAJGRQ", "v_LAJGRQ < v_YSRQ")],
         # findings
         "finding.overdue_handling": [("CF_JDRQ", f"v_CF_JDRQ > {_HANDLING_DEADLINE}")],
         "finding.too_few_officers": [("CBRY", "NOT m_CBRY AND CBRY_n_distinct < 2")],
@@ -643,6 +645,10 @@ def row_rules(as_of: dt.date) -> dict[str, list[tuple[str, str]]]:
                 f"v_SJFS = '2' AND (v_CXLX <> '1' OR (coalesce({_FINE_YUAN} > 100, false) AND NOT coalesce("
                 "v_BZ LIKE '%边远%' OR v_BZ LIKE '%水上%' OR v_BZ LIKE '%交通不便%', false)))",
             )
+        ],
+        # 移送规定 Art 8: 3 days from the transfer, the last day moved on to a working day.
+        "finding.late_police_filing_decision": [
+            ("LAJGRQ", "v_LAJGRQ > " + rolled("v_YSRQ + 3"))
         ],
         "finding.case_open_too_long": [
             ("LARQ", f"v_AJZT IN ('1', '2') AND v_CF_JDRQ IS NULL AND {day} > {_HANDLING_DEADLINE}")

@@ -1,13 +1,14 @@
 """
 ### 每日归集 zfjd_daily — the daily cycle of the 执法监督数据主题库
 
-discover units → land the 三库 extract → pull + land + validate, one mapped task per group of units and
-per kind of channel (api / sql / files; each kind's pool caps its connections; a unit that fails is
-reported and the others go on) → load the lake into `raw` → dbt build through astronomer-cosmos (one
-writer: pool `zfjd_warehouse`) → great-expectations checks on the marts (Data Docs under
-`DIR/reports/data-docs/`) → publish the analysts' read-only copy (atomic swap) → at a city instance, push
-the accepted records upward to the province and take back its rejections (a no-op at the province;
-`zfjd.upward`, docs/two-levels.md) → per-unit feedback files.
+At a city instance, take the 三库 from the province's data service (a no-op at the province;
+`zfjd.province_reference`) → discover units → land the 三库 extract → pull + land + validate, one mapped
+task per group of units and per kind of channel (api / sql / files; each kind's pool caps its
+connections; a unit that fails is reported and the others go on) → load the lake into `raw` → dbt build
+through astronomer-cosmos (one writer: pool `zfjd_warehouse`) → great-expectations checks on the marts
+(Data Docs under `DIR/reports/data-docs/`) → publish the analysts' read-only copy (atomic swap) → at a
+city instance, push the accepted records upward to the province and take back its rejections (a no-op at
+the province; `zfjd.upward`, docs/two-levels.md) → per-unit feedback files.
 
 - Instance: `ZFJD_HOME` (the `--home DIR` of `zfjd run`); the steps are plain functions in `zfjd.cycle`,
   `zfjd.warehouse`, `zfjd.publish` and `quality.expectations`.
@@ -161,6 +162,19 @@ def zfjd_daily():
 
         return channel_groups(HOME, int(os.environ.get(GROUP_SIZE_ENV, DEFAULT_GROUP_SIZE)))[kind]
 
+    @task
+    def take_reference(as_of: str) -> dict:
+        """城市实例：从省级数据服务增量取得三库写入三库目录；服务不可用时沿用上次成功取得的三库并说明。省级实例不做任何事。"""
+        from dataclasses import asdict
+
+        from zfjd.province_reference import take_reference
+
+        report = take_reference(HOME, dt.date.fromisoformat(as_of))
+        if report is None:
+            return {"role": "province"}
+        print(report.message)
+        return {"role": "city", **asdict(report)}
+
     @task(pool="zfjd_file_store")
     def land_reference(as_of: str) -> int:
         from zfjd.cycle import land_reference
@@ -213,11 +227,13 @@ def zfjd_daily():
         return write_feedback(HOME, dt.date.fromisoformat(as_of))
 
     planned = plan()
+    taken = take_reference(planned["as_of"])  # the units and the extract below read the 三库 it writes
     reference = land_reference(planned["as_of"])
+    taken >> reference
     pulls = []
     for kind, channel in (("api", "api"), ("sql", "sql"), ("files", "file_drop")):
         groups = discover.override(task_id=f"discover_{kind}")(kind)
-        planned >> groups
+        planned >> taken >> groups
         pulls.append(
             intake.override(task_id=f"intake_{kind}", pool=CHANNEL_POOLS[channel])
             .partial(as_of=planned["as_of"])

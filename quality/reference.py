@@ -46,8 +46,12 @@ OFFICERS_UNKNOWN = "__officers_unknown"
 OFFICERS_CARD_INVALID = "__officers_card_invalid"
 OFFICERS_OF_OTHER_ENTITY = "__officers_of_other_entity"
 OFFICER_ENTITY_KNOWN = "__officer_entity_known"
+MATTER_BASIS_UNKNOWN = "__matter_basis_unknown"
+MATTER_BASIS_NOT_IN_FORCE = "__matter_basis_not_in_force"
+MATTER_BASIS = "__matter_basis"
+CASE_BASIS_OUTSIDE_MATTER = "__case_basis_outside_matter"
 
-REFERENCE_ENTITIES = ("enforcement_entity", "officer", "matter")
+REFERENCE_ENTITIES = ("enforcement_entity", "officer", "matter", "law", "law_article")
 SUFFIXES = (".csv", ".xlsx")
 # Which 事项类别 each kind of record must use, and which date a record is judged on.
 MATTER_KIND_OF = {"penalty_case": "CF", "coercion_case": "QZ", "inspection": "JC"}
@@ -63,6 +67,9 @@ class Reference:
     entities: pl.DataFrame | None = None
     officers: pl.DataFrame | None = None
     matters: pl.DataFrame | None = None
+    # 法律法规库: a 事项's 设定依据 is checked against it (both frames are needed).
+    laws: pl.DataFrame | None = None
+    law_articles: pl.DataFrame | None = None
     # City instances reporting upward (§5: a city platform answers for every body of its city):
     # (member, relay) pairs — the bodies a relay may report for, and the 报送单位 whose records it forwards.
     relay_bodies: pl.DataFrame | None = None
@@ -104,7 +111,7 @@ class Reference:
             senders += [(member, relay) for member in sorted(members)]
         schema = {_BODY: pl.String, _SENDER: pl.String}
         return Reference(
-            self.entities, self.officers, self.matters,
+            self.entities, self.officers, self.matters, self.laws, self.law_articles,
             relay_bodies=pl.DataFrame(bodies, schema=schema, orient="row"),
             relay_senders=pl.DataFrame(senders, schema=schema, orient="row"),
         )
@@ -138,7 +145,10 @@ def load_reference(folder: Path | None, standard: Standard) -> Reference:
             for chunk in source.chunks()
         ]
         frames[entity_code] = pl.concat(chunks) if chunks else None
-    return Reference(frames.get("enforcement_entity"), frames.get("officer"), frames.get("matter"))
+    return Reference(
+        frames.get("enforcement_entity"), frames.get("officer"), frames.get("matter"),
+        frames.get("law"), frames.get("law_article"),
+    )
 
 
 def _find(folder: Path, stems: tuple[str, ...]) -> Path | None:
@@ -191,6 +201,10 @@ def enrich(
         frame = _join_matter(frame, entity_code, reference.matters, as_of)
     if reference.officers is not None and entity_code in OFFICERS_FIELD_OF:
         frame = _join_officers(frame, entity_code, reference.officers, as_of)
+    if entity_code == "penalty_case" and reference.laws is not None and MATTER_BASIS in frame.columns:
+        frame = _case_basis_outside_matter(frame, reference.laws)
+    if entity_code == "matter" and reference.laws is not None and reference.law_articles is not None:
+        frame = _join_legal_basis(frame, reference.laws, reference.law_articles, as_of)
     return frame
 
 
@@ -311,6 +325,7 @@ def _join_matter(frame: pl.DataFrame, entity_code: str, matters: pl.DataFrame, a
         "SSZTDM",
         "FKXX",
         "FKSX",
+        "SDYJ",
         pl.col("ZT").alias("__m_status"),
         pl.col("SXRQ").alias("__m_start"),
         pl.col("SHXRQ").alias("__m_end"),
@@ -329,6 +344,7 @@ def _join_matter(frame: pl.DataFrame, entity_code: str, matters: pl.DataFrame, a
             pl.col("SSZTDM").list.contains(pl.col("ZTDM")).fill_null(False).alias(MATTER_HELD),
             pl.col("FKXX").alias(MATTER_FINE_MIN),
             pl.col("FKSX").alias(MATTER_FINE_MAX),
+            pl.col("SDYJ").alias(MATTER_BASIS),
         )
     )
     return frame.join(valid, on=ROW, how="left", maintain_order="left").with_columns(
@@ -400,6 +416,103 @@ def _join_officers(frame: pl.DataFrame, entity_code: str, officers: pl.DataFrame
     )
 
 
+def _join_legal_basis(
+    frame: pl.DataFrame, laws: pl.DataFrame, articles: pl.DataFrame, as_of: dt.date
+) -> pl.DataFrame:
+    """Each 设定依据 item (`法规编号:条款号`) of a 事项 against the 法律法规库's latest versions: unknown when
+    the article is not listed; not in force when its law takes effect after the 事项 does, or is no longer
+    in force (失效日期: the first day it is not) on the day the 事项 is judged — today, or its own 失效日期
+    when the 事项 has one before today. A malformed item is a rejection of its own, not judged here."""
+    latest_laws = laws.sort("GXSJ", nulls_last=False).unique(subset="FGBH", keep="last").select(
+        pl.col("FGBH").alias("__law"), pl.col("SSRQ").alias("__law_start"), pl.col("SXRQ").alias("__law_end")
+    )
+    listed = articles.select(pl.col("FGBH").alias("__law"), pl.col("TKH").alias("__article")).unique().with_columns(
+        pl.lit(True).alias("__listed")
+    )
+    judged = pl.min_horizontal(pl.lit(as_of), pl.coalesce(pl.col("SHXRQ"), pl.lit(as_of)))
+    items = (
+        frame.select(ROW, "SXRQ", judged.alias("__day"), pl.col("SDYJ").alias("__item"))
+        .explode("__item")
+        .filter(pl.col("__item").str.contains(r"^[^:]+:[^:]+$"))
+        .with_columns(
+            pl.col("__item").str.split_exact(":", 1).struct.rename_fields(["__law", "__article"]).alias("__parts")
+        )
+        .unnest("__parts")
+        .with_columns(pl.col("__law").str.strip_chars(), pl.col("__article").str.strip_chars())
+        .join(latest_laws, on="__law", how="left")
+        .join(listed, on=["__law", "__article"], how="left")
+    )
+    per_matter = items.group_by(ROW).agg(
+        pl.col("__listed").is_null().any().alias(MATTER_BASIS_UNKNOWN),
+        (
+            pl.col("__listed").is_not_null()
+            & ((pl.col("__law_start") > pl.col("SXRQ")) | (pl.col("__law_end") <= pl.col("__day"))).fill_null(False)
+        )
+        .any()
+        .alias(MATTER_BASIS_NOT_IN_FORCE),
+    )
+    flags = (MATTER_BASIS_UNKNOWN, MATTER_BASIS_NOT_IN_FORCE)
+    return frame.join(per_matter, on=ROW, how="left", maintain_order="left").with_columns(
+        pl.col(flag).fill_null(False) for flag in flags
+    )
+
+
+NUMBERED_ARTICLE = r"第[零〇一二三四五六七八九十百千]+条"
+_PRC = "中华人民共和国"
+
+
+def _case_basis_outside_matter(frame: pl.DataFrame, laws: pl.DataFrame) -> pl.DataFrame:
+    """Whether a case's 处罚依据 cites an article (《法规名称》第某条, the title as in the 法律法规库, with or
+    without 中华人民共和国) of a law its 事项's 设定依据 names, but not an article the 事项 lists — compared at
+    the 条 (a 事项 listing 第十条第二款 covers a citation of 第十条). Citations of other laws (the 行政处罚法's
+    general articles on 从轻、减轻 …) and text naming no article are not judged."""
+    titles = (
+        laws.sort("GXSJ", nulls_last=False)
+        .unique(subset="FGBH", keep="last")
+        .select(pl.col("FGMC").str.strip_prefix(_PRC).alias("__title"), pl.col("FGBH").alias("__law"))
+        .drop_nulls()
+        .unique(subset="__title", keep="first")
+    )
+    cited = (
+        frame.select(ROW, pl.col("CF_YJ").str.split("《").alias("__segment"))
+        .explode("__segment")
+        .filter(pl.col("__segment").str.contains("》"))
+        .with_columns(pl.col("__segment").str.split_exact("》", 1).struct.rename_fields(["__title", "__rest"]))
+        .unnest("__segment")
+        .with_columns(
+            pl.col("__title").str.strip_chars().str.strip_prefix(_PRC),
+            pl.col("__rest").str.extract_all(NUMBERED_ARTICLE).alias("__article"),
+        )
+        .explode("__article")
+        .drop_nulls("__article")
+        .join(titles, on="__title", how="inner")
+        .select(ROW, "__law", "__article")
+    )
+    listed = (
+        frame.select(ROW, pl.col(MATTER_BASIS).alias("__item"))
+        .explode("__item")
+        .filter(pl.col("__item").str.contains(r"^[^:]+:[^:]+$"))
+        .with_columns(pl.col("__item").str.split_exact(":", 1).struct.rename_fields(["__law", "__listed"]))
+        .unnest("__item")
+        .select(
+            ROW,
+            pl.col("__law").str.strip_chars(),
+            pl.col("__listed").str.strip_chars().str.extract(f"^({NUMBERED_ARTICLE})").alias("__article"),
+        )
+    )
+    named_laws = listed.select(ROW, "__law").unique().with_columns(pl.lit(True).alias("__named"))
+    listed_articles = listed.drop_nulls("__article").unique().with_columns(pl.lit(True).alias("__listed"))
+    outside = (
+        cited.join(named_laws, on=[ROW, "__law"], how="inner")
+        .join(listed_articles, on=[ROW, "__law", "__article"], how="left")
+        .group_by(ROW)
+        .agg(pl.col("__listed").is_null().any().alias(CASE_BASIS_OUTSIDE_MATTER))
+    )
+    return frame.join(outside, on=ROW, how="left", maintain_order="left").with_columns(
+        pl.col(CASE_BASIS_OUTSIDE_MATTER).fill_null(False)
+    )
+
+
 def required_columns(rule_id: str) -> tuple[str, ...]:
     """The enrichment columns a reference/scope rule reads; the rule is skipped when one is absent."""
     return _RULE_COLUMNS.get(rule_id, ())
@@ -420,4 +533,7 @@ _RULE_COLUMNS = {
     "finding.officer_of_other_entity": (OFFICERS_OF_OTHER_ENTITY,),
     "finding.entity_not_in_force": (ENTITY_ACTIVE, ENTITY_IN_FORCE_AT_DECISION),
     "finding.fine_out_of_range": (MATTER_FINE_MIN, MATTER_FINE_MAX),
+    "finding.matter_basis_unknown": (MATTER_BASIS_UNKNOWN,),
+    "finding.matter_basis_not_in_force": (MATTER_BASIS_NOT_IN_FORCE,),
+    "finding.case_basis_not_in_matter": (CASE_BASIS_OUTSIDE_MATTER,),
 }

@@ -11,8 +11,9 @@ and compiled here by quality/rule_polars.py — the warehouse compiles the same 
 not state, each written once for this engine:
 - field rules (`field.*`): how a field's text parses, applied to every field of a type (normalise.py);
 - scope rules (`scope.*`): who may report what, from the 三库 columns joined by quality/reference.py;
-- reference rules (`reference.*`, `finding.officer_without_valid_card`, `finding.fine_out_of_range`):
-  a record against the 三库 (joins, by the case's date);
+- reference rules (`reference.*`, `finding.officer_without_valid_card`, `finding.fine_out_of_range`,
+  `finding.matter_basis_*`, `finding.case_basis_not_in_matter`): a record against the 三库 and the
+  法律法规库 (joins, by the case's date);
 - the row rules excused in rule_checks.yaml's `engine_specific`, each with its reason there (a check
   digit, the division list, a pattern over list items).
 Batch rules (keys within a file) are row-set operations and live in quality/batch.py.
@@ -28,10 +29,13 @@ import polars as pl
 from quality.codes import ric_is_valid
 from quality.context import RuleContext
 from quality.reference import (
+    CASE_BASIS_OUTSIDE_MATTER,
     ENTITY_ACTIVE,
     ENTITY_IN_FORCE_AT_DECISION,
     ENTITY_KNOWN,
     IN_SCOPE,
+    MATTER_BASIS_NOT_IN_FORCE,
+    MATTER_BASIS_UNKNOWN,
     MATTER_FINE_MAX,
     MATTER_FINE_MIN,
     MATTER_HELD,
@@ -246,6 +250,21 @@ def _fine_out_of_range(ctx: RuleContext) -> Violation:
     below = (fine < pl.col(MATTER_FINE_MIN)).fill_null(False)
     above = (fine > pl.col(MATTER_FINE_MAX)).fill_null(False)
     return (fine > 0) & (below | above)
+
+
+@row_rule("finding.case_basis_not_in_matter")
+def _case_basis_not_in_matter(ctx: RuleContext) -> Violation:
+    return pl.col(MATTER_KNOWN) & pl.col(CASE_BASIS_OUTSIDE_MATTER)
+
+
+@row_rule("finding.matter_basis_unknown")
+def _matter_basis_unknown(ctx: RuleContext) -> Violation:
+    return pl.col(MATTER_BASIS_UNKNOWN)
+
+
+@row_rule("finding.matter_basis_not_in_force")
+def _matter_basis_not_in_force(ctx: RuleContext) -> Violation:
+    return pl.col(MATTER_BASIS_NOT_IN_FORCE)
 
 
 # --- engine-specific findings (rule_checks.yaml `engine_specific` says why) -------------------------

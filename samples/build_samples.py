@@ -70,6 +70,24 @@ MATTERS = [
      "JG-0009", "1", "2020-01-01", "", "2024-01-02 09:00:00"],
 ]
 
+# The 法律法规库 of the sample extract: the laws the 事项 above cite (and the clean test 事项's FG-0201), and
+# the repealed 食品卫生法 (replaced by the 食品安全法 on 2009-06-01) for the 设定依据失效 finding. Article
+# texts are placeholders: the sample quotes no law.
+LAW_HEADERS = ["法规编号", "法规名称", "效力级别", "制定机关", "施行日期", "失效日期", "更新时间"]
+LAWS = [
+    ["FL-0001", "中华人民共和国产品质量法", "法律", "全国人民代表大会常务委员会", "1993-09-01", "", "2024-01-02 09:00:00"],
+    ["FG-0102", "城市市容和环境卫生管理条例", "行政法规", "国务院", "1992-08-01", "", "2024-01-02 09:00:00"],
+    ["FG-0201", "无证无照经营查处办法", "行政法规", "国务院", "2017-10-01", "", "2024-01-02 09:00:00"],
+    ["FL-0009", "中华人民共和国食品卫生法", "法律", "全国人民代表大会常务委员会", "1995-10-30", "2009-06-01",
+     "2024-01-02 09:00:00"],
+]
+LAW_ARTICLE_HEADERS = ["法规编号", "条款号", "条款内容", "更新时间"]
+LAW_ARTICLES = [
+    [law, article, "（示例数据：条文内容以官方公布的文本为准）", "2024-01-02 09:00:00"]
+    for law, article in (("FL-0001", "第四十九条"), ("FL-0001", "第十八条"), ("FL-0001", "第十五条"),
+                         ("FG-0102", "第二十条"), ("FG-0201", "第十三条"), ("FL-0009", "第四十条"))
+]
+
 PENALTY_HEADERS = [
     "案件编号", "执法主体代码", "报送单位代码", "事项编码", "案件来源", "程序类型", "行政相对人名称", "行政相对人类别",
     "统一社会信用代码", "工商注册号", "法定代表人", "证件类型", "证件号码", "违法行为发生日期", "立案日期", "违法行为类型", "违法事实",
@@ -185,6 +203,8 @@ def build(folder: Path = HERE) -> None:
     ]
     _write_csv(reference / "officer.csv", OFFICER_HEADERS, officers)
     _write_csv(reference / "matter.csv", MATTER_HEADERS, MATTERS)
+    _write_csv(reference / "law.csv", LAW_HEADERS, LAWS)
+    _write_csv(reference / "law_article.csv", LAW_ARTICLE_HEADERS, LAW_ARTICLES)
     rows = sample_rows()
     table = [[row[h] for h in PENALTY_HEADERS] for row, _ in rows]
     _write_csv(folder / "penalty_case.csv", PENALTY_HEADERS, table)

@@ -121,11 +121,33 @@ def _without(text: str, organisations: set[str]) -> str:
     return text
 
 
+class _Names:
+    """Which of many names occur in a text, without testing every name against every text (a province's
+    warehouse holds ~10⁴ organisation names and ~10⁵ texts): names indexed by their first two characters,
+    then each position of the text looked up. Finds exactly the names `name in text` finds."""
+
+    def __init__(self, names: set[str]):
+        self.short = {n for n in names if len(n) == 1}
+        self.by_start: dict[str, list[str]] = {}
+        for name in names:
+            if len(name) >= 2:
+                self.by_start.setdefault(name[:2], []).append(name)
+
+    def within(self, text: str) -> set[str]:
+        found = {n for n in self.short if n in text}
+        for i in range(len(text) - 1):
+            for name in self.by_start.get(text[i : i + 2], ()):
+                if text.startswith(name, i):
+                    found.add(name)
+        return found
+
+
 def leaks(database: Path, who: People) -> list[str]:
     """Each place where an analyst-facing value holds a valid 身份证号, a known 证件号码, a mobile number, or a
     known natural person's full name (outside an organisation's name): "table.column: kind value"."""
     found = []
     lengths = sorted({len(n) for n in who.names})
+    known_organisations = _Names(who.organisations)
     for relation, columns in analyst_text(database).items():
         for column, values in columns.items():
             if column.endswith("_id") or column == "fingerprint":
@@ -145,7 +167,7 @@ def leaks(database: Path, who: People) -> list[str]:
                     named |= {value[i : i + n] for n in lengths for i in range(len(value) - n + 1)} & who.names
                 if not named:
                     continue
-                text = _without(value, {o for o in organisations | who.organisations if o in value})
+                text = _without(value, {o for o in organisations if o in value} | known_organisations.within(value))
                 if any(name in text for name in named):
                     found.append(f"{relation}.{column}: 自然人姓名 {value}")
     return found

@@ -1,7 +1,8 @@
 """Two levels on one machine, without a scheduler, shared by tests/two_levels: a province, 广州 (440100)
 and 深圳 (440300) as city instances whose units report to them, and the other units reporting to the
 province directly; the cycle's steps called as the daily DAG calls them (zfjd/cycle.py, zfjd/upward.py),
-the province's verdicts read from its lake (`ProvinceLedger`, the shared-storage link).
+the province's verdicts read from its lake (`ProvinceLedger`, the shared-storage link). Beside them, the
+same records taken in by one single instance (`build_single_instance`), to compare the warehouses.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import pytest
 
 from connectors.file_drop import platform_push
 from connectors.simulator.outbox import write_pushes
-from zfjd import cycle
+from zfjd import cycle, warehouse
 from zfjd.home import Home
 from zfjd.instance import CityRole, configure_city
 from zfjd.lake import Lake
@@ -127,25 +128,19 @@ def build_two_levels(root: Path) -> dict:
     facts: dict = {"levels": levels, "days": days}
 
     # Day 1: a 广州 unit also sends a case of a 深圳 body (越权 at the city).
-    foreign = levels.exchange.of_unit(levels.units[shenzhen][0], "penalty_case", days[0]).head(1)
-    intruder = levels.units[guangzhou][0]
-    foreign = foreign.with_columns(pl.lit(intruder).alias("BSDWDM"), (pl.col("AJBH") + "-YQ").alias("AJBH"))
+    foreign = _foreign_case(levels)
     facts["foreign_case"] = foreign["AJBH"][0]
-    inbox = platform_push(levels.cities[guangzhou].province / "push").open_inbox(intruder, "penalty_case")
-    (inbox / "extra.json").write_text(json.dumps({"records": foreign.to_dicts()}, ensure_ascii=False))
+    _send_foreign_case(levels.cities[guangzhou], foreign)
     for city in (guangzhou, shenzhen):
         levels.city_cycle(city, days[0])
     levels.province_cycle(days[0])
 
     # Before the province's day 2: a 执法事项 that 广州's day-2 cases use is withdrawn at the province.
-    cases = levels.exchange.records["penalty_case"].filter(pl.col("__unit").is_in(levels.units[guangzhou]))
-    day2 = cases.filter(pl.col("__day") == days[1])
-    matter = day2["SXBM"].drop_nulls().mode().sort()[0]
+    matter = _withdrawn_matter(levels)
+    day2 = _guangzhou_cases(levels).filter(pl.col("__day") == days[1])
     facts["withdrawn_matter"] = matter
     facts["withdrawn_cases"] = set(day2.filter(pl.col("SXBM") == matter)["AJBH"])
-    matters = levels.province.reference / "matter.csv"
-    frame = pl.read_csv(matters, infer_schema=False)
-    frame.filter(pl.col(frame.columns[0]) != matter).write_csv(matters)
+    _withdraw(levels.province, matter)
 
     levels.city_cycle(guangzhou, days[1])
     with pytest.raises(Killed):
@@ -171,3 +166,80 @@ def build_two_levels(root: Path) -> dict:
         push_upward(levels.cities[city], days[2])
     facts["state_again"] = _state(levels)
     return facts
+
+
+def _guangzhou_cases(levels: TwoLevels) -> pl.DataFrame:
+    return levels.exchange.records["penalty_case"].filter(pl.col("__unit").is_in(levels.units["440100"]))
+
+
+def _withdrawn_matter(levels: TwoLevels) -> str:
+    """The 执法事项 most of 广州's day-2 cases use."""
+    day2 = _guangzhou_cases(levels).filter(pl.col("__day") == _days()[1])
+    return day2["SXBM"].drop_nulls().mode().sort()[0]
+
+
+def _withdraw(home: Home, matter: str) -> None:
+    matters = home.reference / "matter.csv"
+    frame = pl.read_csv(matters, infer_schema=False)
+    frame.filter(pl.col(frame.columns[0]) != matter).write_csv(matters)
+
+
+def _foreign_case(levels: TwoLevels) -> pl.DataFrame:
+    """A 深圳 body's case, sent by a 广州 unit."""
+    foreign = levels.exchange.of_unit(levels.units["440300"][0], "penalty_case", _days()[0]).head(1)
+    intruder = levels.units["440100"][0]
+    return foreign.with_columns(pl.lit(intruder).alias("BSDWDM"), (pl.col("AJBH") + "-YQ").alias("AJBH"))
+
+
+def _send_foreign_case(home: Home, foreign: pl.DataFrame) -> None:
+    inbox = platform_push(home.province / "push").open_inbox(foreign["BSDWDM"][0], "penalty_case")
+    (inbox / "extra.json").write_text(json.dumps({"records": foreign.to_dicts()}, ensure_ascii=False))
+
+
+def build_warehouse(home: Home, day: dt.date) -> None:
+    """The warehouse as the daily cycle builds it, then published, without dbt's unit tests of the
+    indicator formulas (they read fixed rows, not these: tests/warehouse runs them) — a third of the
+    build's time here."""
+    from zfjd.publish import publish
+
+    warehouse.load_lake_duckdb(home.lake, home.warehouse)
+    result = warehouse.run_dbt(["build", "--exclude", "test_type:unit"], home, as_of=day)
+    assert result.success, "\n".join(result.failures)
+    publish(home, as_of=day)
+
+
+def build_single_instance(root: Path, levels: TwoLevels) -> Home:
+    """The records of `build_two_levels`, taken in by one instance, on the same days and with the same
+    三库 at each step: the cities' units push to it day by day as they pushed to their city (the other
+    units as at the province), the same 越权 case on day 1, the same 执法事项 withdrawn before day 2."""
+    single = Home.at(root / "single")
+    cycle.prepare_province(single, SPEC)
+    city_units = [unit for units in levels.units.values() for unit in units]
+    config = json.loads((single.province / "units.yaml").read_text(encoding="utf-8"))
+    for unit in city_units:
+        config["units"][unit] = {"channel": "platform_push"}
+        shutil.rmtree(single.province / "push" / "inbox" / unit, ignore_errors=True)  # all days, written at once
+    (single.province / "units.yaml").write_text(json.dumps(config), encoding="utf-8")
+    push = platform_push(single.province / "push")
+    days = _days()
+    for number, day in enumerate(days):
+        if number == 0:
+            _send_foreign_case(single, _foreign_case(levels))
+        if number == 1:
+            _withdraw(single, _withdrawn_matter(levels))
+        write_pushes(levels.exchange, push, city_units, day)
+        cycle.land_reference(single, as_of=day)
+        cycle.intake_and_validate(single, cycle.discover_units(single), as_of=day, settle_seconds=0)
+    return single
+
+
+class Loopback:
+    """A service app in-process (Starlette's TestClient), asked as `requests` is: the timeout is the network's."""
+
+    def __init__(self, client) -> None:
+        self.client = client
+        self.asked: list[tuple[str, dict]] = []
+
+    def get(self, url, *, timeout=None, params=None, **options):
+        self.asked.append((url, dict(params or {})))
+        return self.client.get(url, params=params, **options)

@@ -318,6 +318,7 @@ def template(
 
 DAILY_TASK_LABELS = {
     "plan": "确定日期",
+    "take_reference": "取得三库（城市实例）",
     "discover_api": "发现单位（接口）",
     "discover_sql": "发现单位（前置库）",
     "discover_files": "发现单位（文件/推送）",
@@ -446,6 +447,10 @@ def run(
         out.print(
             f"  主题库检查：{checks['tables']} 张表、{checks['expectations']} 项期望，全部通过{again}", highlight=False
         )
+    taken = (airflow_setup.task_results(airflow_setup.DAILY_DAG, run_id, "take_reference") or [None])[0]
+    if taken and taken.get("role") == "city":  # a city instance's 三库 from the province: said either way
+        label = "三库：" if taken["taken"] else "[yellow]三库：[/]"
+        out.print(f"  {label}{escape(taken['message'])}", highlight=False, soft_wrap=True)
     for problem in today["problems"][:10]:
         # A problem names the unit's files: their names are text, never markup.
         out.print(f"  [yellow]单位问题：[/]{escape(problem)}", highlight=False, soft_wrap=True)

@@ -325,6 +325,7 @@ STAGED_ENTITIES = {
     "stg_lake__officers": ("officer", "card_number"),
     "stg_lake__matters": ("matter", "matter_version_id"),
     "stg_lake__laws": ("law", "law_id"),
+    "stg_lake__law_articles": ("law_article", "law_article_id"),
 }
 def _staged_models(spec: Standard):
     """(model, entity, key, its final select's columns as staging_columns reads them) per staging model."""

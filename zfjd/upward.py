@@ -46,6 +46,25 @@ from zfjd.home import Home, owner_only
 from zfjd.instance import CityRole, city_role, province_token
 
 CHANNEL = "platform_push"
+# Tests only (tests/two_levels/test_push_killed.py): "<point>:<n>" makes the process SIGKILL itself the n-th
+# time it passes <point> — a real kill at the places where a record could be lost or doubled.
+KILL_AT = "ZFJD_TEST_KILL_PUSH_AT"
+KILL_POINTS = ("prepared", "part_written", "renamed", "marked_sent", "acknowledging", "acknowledged")
+_passed: dict[str, int] = {}
+
+
+def _kill_point(point: str) -> None:
+    wanted = os.environ.get(KILL_AT)
+    if not wanted:
+        return
+    name, _, times = wanted.partition(":")
+    if name != point:
+        return
+    _passed[point] = _passed.get(point, 0) + 1
+    if _passed[point] >= int(times or 1):
+        import signal
+
+        os.kill(os.getpid(), signal.SIGKILL)
 PROVINCE_CHECK = "省级复核退回"  # how the feedback names a rejection made by the province
 
 
@@ -158,6 +177,7 @@ class Outbox:
                      rejection.message, rejection.hint, rejection.value, batch["origin_batch_id"],
                      batch["origin_unit"], origin_rows[rejection.row_number - 1], batch["entity"], day.isoformat()),
                 )
+                _kill_point("acknowledging")  # inside the transaction: a rejection stored, the batch not marked
             self.connection.execute(
                 "UPDATE upward_batch SET acknowledged_for = ?, province_received = ?, province_accepted = ?, "
                 "province_rejected = ? WHERE upward_batch_id = ?",
@@ -229,6 +249,7 @@ class PushStore:
             handle.write(content)
             handle.flush()
             os.fsync(handle.fileno())
+        _kill_point("part_written")
         os.replace(partial, folder / name)
 
 
@@ -363,6 +384,7 @@ def push_upward(home: Home, as_of: dt.date, *, link: ProvinceLink | None = None,
                                            f"{len({r.row_number for r in found})} 条的原因：下次再取")
                     continue
                 outbox.acknowledge(waiting[batch_id], judged, found, as_of)
+                _kill_point("acknowledged")
                 report.acknowledged += 1
                 report.province_rejected += judged.rejected
 
@@ -377,6 +399,7 @@ def push_upward(home: Home, as_of: dt.date, *, link: ProvinceLink | None = None,
                 continue
             outbox.add(batch.origin_batch_id, batch.origin_unit, batch.entity, batch.batch_id(role.unit),
                        batch.file_name, batch.origin_rows)
+            _kill_point("prepared")
             report.prepared += 1
 
         pending = outbox.unacknowledged()
@@ -388,7 +411,9 @@ def push_upward(home: Home, as_of: dt.date, *, link: ProvinceLink | None = None,
             if batch is None or batch.batch_id(role.unit) != row["upward_batch_id"]:
                 raise RuntimeError(f"批次 {row['origin_batch_id']} 的上报内容与已登记的不一致：城市数据湖被改动过")
             store.send(role.unit, batch.entity, row["file_name"], batch.content)
+            _kill_point("renamed")
             outbox.mark_sent(row["upward_batch_id"], as_of)
+            _kill_point("marked_sent")
             report.sent += 1
             report.rows_sent += row["rows"]
             report.waiting += 1

@@ -24,6 +24,7 @@ from decimal import Decimal
 import numpy as np
 import polars as pl
 
+from connectors.simulator.laws import law_frames, with_defective_bases
 from quality.codes import USCC_ALPHABET, with_broken_check, with_ric_check, with_uscc_check
 from standards.loader import standard
 
@@ -161,6 +162,8 @@ DECISION_LAG, CLOSING_LAG = (5, 85), (10, 60)  # days: 立案 → 决定 (≤ 90
 # A few ordinary cases take 30 days longer (past the 90 of Art 60), each with an approved extension
 # (延长办案期限至 120 days after 立案), so they stay clean; the defects below make 超期办案 and 未及时结案.
 LONG_CASE_SHARE, LONG_CASE_EXTRA_DAYS, EXTENDED_TO_DAYS = 0.02, 30, 120
+# 行刑衔接: the share of ordinary cases transferred as suspected crimes, and of those the police decide late.
+TRANSFER_SHARE, LATE_POLICE_DECISION_SHARE = 0.02, 0.25
 MAX_LAG = DECISION_LAG[1] + LONG_CASE_EXTRA_DAYS + CLOSING_LAG[1]
 # 复议/诉讼 results of ordinary cases (维持, 撤销, 变更) 20–50 days after the decision; a 撤销 or 变更
 # withdraws the publication 1–3 days later (within the 3 working days of Art 48; a defect makes it late).
@@ -287,7 +290,8 @@ class Province:
         return [b for b in self.bodies if b.active and b.weight > 0 and len(self.good_officers.get(b.code, ())) >= 2]
 
     def reference_frames(self) -> dict[str, pl.DataFrame]:
-        """The 三库 as the province publishes them to units: enforcement_entity, officer, matter."""
+        """The 三库 as the province publishes them to units: enforcement_entity, officer, matter, and the
+        法律法规库 (law, law_article)."""
         std = standard()
         updated = f"{(self.start - dt.timedelta(days=1)).isoformat()} 09:00:00"
         entity_rows = [
@@ -340,9 +344,16 @@ class Province:
             }
             for m in self.matters
         ]
+        law_rows = law_frames(self.matters, updated)
         return {
             name: _frame(rows, std.entity(name).field_codes)
-            for name, rows in (("enforcement_entity", entity_rows), ("officer", officer_rows), ("matter", matter_rows))
+            for name, rows in (
+                ("enforcement_entity", entity_rows),
+                ("officer", officer_rows),
+                ("matter", matter_rows),
+                ("law", law_rows["law"]),
+                ("law_article", law_rows["law_article"]),
+            )
         }
 
 
@@ -567,7 +578,7 @@ def _matters(bodies: list[Body], rng: random.Random) -> list[Matter]:
                         supervision,
                     )
                 )
-    return matters
+    return with_defective_bases(matters)
 
 
 # --- one day of records ----------------------------------------------------------------------------
@@ -731,6 +742,7 @@ def _penalty_case(province: Province, body: Body, filed: dt.date, n: int, u, see
         review = (outcome, reviewed, reviewed + dt.timedelta(days=rng.randint(*WITHDRAW_PUBLICATION_LAG)))
     return {
         "review": review,
+        "transfer": None if summary else _transfer(province, body, filed, decided, seed, n),
         "case": case,
         "decision": decision,
         "fine": fine,
@@ -741,6 +753,38 @@ def _penalty_case(province: Province, body: Body, filed: dt.date, n: int, u, see
         "service_lag": rng.randint(0, 5),
         "pay_lag": rng.randint(0, 10),
     }
+
+
+def _transfer(province: Province, body: Body, filed: dt.date, decided: dt.date, seed: int, n: int) -> dict | None:
+    """行刑衔接 of an ordinary case: a few are transferred to the 公安机关 before the decision; the police
+    decide within the 3 days of the 移送规定's Art 8 mostly, late for some. From its own generator, so the
+    other draws of the case stay as they were."""
+    rng = random.Random(f"{seed}:{province.seed}:T:{filed.toordinal()}:{body.index}:{n}")
+    if rng.random() >= TRANSFER_SHARE:
+        return None
+    transferred = min(decided, filed + dt.timedelta(days=rng.randint(3, 15)))
+    late = rng.random() < LATE_POLICE_DECISION_SHARE
+    decided_by_police = transferred + dt.timedelta(days=rng.randint(6, 12) if late else rng.randint(1, 3))
+    return {
+        "YSRQ": transferred,
+        "JSJG": "广东省公安厅" if body.name.startswith("广东省") else f"{body.name.split('市')[0]}市公安局",
+        "GALAJG": "1" if rng.random() < 0.7 else "2",
+        "LAJGRQ": decided_by_police,
+    }
+
+
+def _with_transfer(row: dict, transfer: dict | None, day: dt.date) -> None:
+    """The transfer as known on `day`: the police result only once it is dated (审查中 before)."""
+    if transfer is None or transfer["YSRQ"] > day:
+        return
+    known = transfer["LAJGRQ"] <= day
+    row.update(
+        SFYS="Y",
+        YSRQ=_d(transfer["YSRQ"]),
+        JSJG=transfer["JSJG"],
+        GALAJG=transfer["GALAJG"] if known else "0",
+        LAJGRQ=_d(transfer["LAJGRQ"]) if known else None,
+    )
 
 
 def _penalty_rows(province: Province, bodies: list[Body], day: dt.date, seed: int) -> list[dict]:
@@ -794,6 +838,7 @@ def _penalty_row(facts: dict, stage: str, day: dt.date) -> dict:
             FYSS="0",
         )
         return row
+    _with_transfer(row, facts["transfer"], day)
     if stage == "decided":
         served = rng.random() < 0.5
         row.update(AJZT="4" if served else "3", SDRQ=_d(day) if served else None)
@@ -1241,6 +1286,12 @@ def _penalty_defects() -> list[Defect]:
             "finding.fine_out_of_range",
             _both(fine, _is("CXLX", "2")),
             lambda row, ctx: row.update(CF_NR_FK=_wan(2 * ctx.matters[row["SXBM"]].fine_max)),
+        ),
+        # an article of the 事项's law that the 事项 does not list (its articles are 第十条 to 第九十九条)
+        (
+            "finding.case_basis_not_in_matter",
+            _decided,
+            lambda row, ctx: row.update(CF_YJ=f"《{ctx.matters[row['SXBM']].law_title}》第一百九十九条"),
         ),
         # 七日 are working days (Art 85): 24 calendar days are more than 7 working days even around 春节
         ("finding.late_service", _closed_long_after(25), _shift("SDRQ", "CF_JDRQ", 24)),

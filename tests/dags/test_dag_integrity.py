@@ -52,6 +52,8 @@ assert daily.max_active_runs == 1 and daily.on_failure_callback
 upward = daily.get_task("push_upward")
 assert upward.upstream_task_ids == {"publish", "plan"}, upward.upstream_task_ids
 assert upward.downstream_task_ids == {"feedback"}, upward.downstream_task_ids
+taken = daily.get_task("take_reference")  # a city's 三库 from the province, before anything reads them
+assert taken.downstream_task_ids == {"land_reference", "discover_api", "discover_sql", "discover_files"}
 print("ok", sorted(bag.dags))
 """
     done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, cwd=ROOT)

@@ -116,8 +116,36 @@ CASES = [
     ("license", "license.validity_end_before_start", {"有效期至": "2024-04-14"}, {"有效期至": "2099/12/31"}),
 ]
 
+TRANSFERRED = {"是否移送司法机关": "Y", "移送日期": "2024-04-01", "接收机关": "广州市公安局"}
+CASES += [
+    ("penalty_case", "penalty.transfer_result_date_required", {**TRANSFERRED, "公安立案结果": "立案"},
+     {**TRANSFERRED, "公安立案结果": "审查中"}),
+    ("penalty_case", "penalty.transfer_result_before_transfer",
+     {**TRANSFERRED, "公安立案结果": "不予立案", "立案结果日期": "2024-03-31"},
+     {**TRANSFERRED, "公安立案结果": "不予立案", "立案结果日期": "2024-04-01"}),
+]
+
 # (entity, finding, failing change, passing change)
 FINDINGS = [
+    # Transferred Thu 26 Sep 2024: the 3rd day is Sun 29 Sep, a 调休 working day, so a decision on Mon 30 Sep
+    # is late (移送规定 Art 8); transferred Sat 28 Sep: the 3rd day is 1 Oct (国庆), moved on to Tue 8 Oct.
+    ("penalty_case", "finding.late_police_filing_decision",
+     {**TRANSFERRED, "移送日期": "2024-09-26", "公安立案结果": "立案", "立案结果日期": "2024-09-30"},
+     {**TRANSFERRED, "移送日期": "2024-09-26", "公安立案结果": "立案", "立案结果日期": "2024-09-29"}),
+    ("penalty_case", "finding.late_police_filing_decision",
+     {**TRANSFERRED, "移送日期": "2024-09-28", "公安立案结果": "立案", "立案结果日期": "2024-10-09"},
+     {**TRANSFERRED, "移送日期": "2024-09-28", "公安立案结果": "立案", "立案结果日期": "2024-10-08"}),
+    # The 事项 CF-SCJG-0001 lists 产品质量法 第四十九条 only: another article of that law is outside it; the
+    # 行政处罚法 (not the 事项's law) is not judged, and a 款 of the listed 条 is the 条.
+    ("penalty_case", "finding.case_basis_not_in_matter", {"处罚依据": "依据《中华人民共和国产品质量法》第四十九条、第五十条"},
+     {"处罚依据": "依据《产品质量法》第四十九条第一款、《中华人民共和国行政处罚法》第三十二条"}),
+    # 设定依据 against the sample's 法律法规库 (samples/reference/law.csv, law_article.csv).
+    ("matter", "finding.matter_basis_unknown", {"设定依据": "FG-0201:第十三条;FG-0201:第九百条"},
+     {"设定依据": "FG-0201:第十三条;FL-0001:第四十九条"}),
+    ("matter", "finding.matter_basis_not_in_force", {"设定依据": "FL-0009:第四十条"}, {"设定依据": "FG-0201:第十三条"}),
+    # A 事项 that itself ended before the 食品卫生法 was repealed cited it lawfully.
+    ("matter", "finding.matter_basis_not_in_force", {"设定依据": "FL-0009:第四十条", "生效日期": "2005-01-01",
+     "失效日期": "2009-06-01"}, {"设定依据": "FL-0009:第四十条", "生效日期": "2005-01-01", "失效日期": "2009-05-31"}),
     # Decided Mon 15 Apr 2024. Filed 13 Jan: the 90th day is Fri 12 Apr, so the 15th is late; filed 14 Jan:
     # the 90th day is Sat 13 Apr, which moves on (顺延) to Mon 15 Apr: in time.
     ("penalty_case", "finding.overdue_handling", {"立案日期": "2024-01-13", "违法行为发生日期": "2023-12-20"},

@@ -196,6 +196,11 @@ def _decided_on(decision: str, publicity: str, **other: str) -> dict[str, str]:
     }
 
 
+def _transferred(transfer: str, result: str, decided: str) -> dict[str, str]:
+    return {"是否移送司法机关": "Y", "移送日期": transfer, "接收机关": "广州市公安局", "公安立案结果": result,
+            "立案结果日期": decided}
+
+
 EDGES: dict[str, dict[str, str]] = {
     # dates: every accepted spelling, and the near misses
     "date slashes": {"立案日期": "2024/3/1"},
@@ -481,11 +486,20 @@ EDGES: dict[str, dict[str, str]] = {
     "publicity over New Year 2025, late": _decided_on("2024-12-27", "2025-01-09"),
     "publicity of a Saturday decision": _decided_on("2024-04-13", "2024-04-23"),
     "publicity of a Saturday decision, late": _decided_on("2024-04-13", "2024-04-24"),
+    # 行刑衔接: the 公安机关 decide within 3 days of the transfer (移送规定 Art 8), 顺延 on a rest day.
+    "police decide on the 3rd day, a 调休 Sunday": _transferred("2024-09-26", "立案", "2024-09-29"),
+    "police decide the day after the 调休 Sunday, late": _transferred("2024-09-26", "立案", "2024-09-30"),
+    "police decide after National Day, 顺延": _transferred("2024-09-28", "不予立案", "2024-10-08"),
+    "police decide after National Day, late": _transferred("2024-09-28", "不予立案", "2024-10-09"),
+    "police result without its date": _transferred("2024-09-26", "立案", ""),
+    "police still deciding, no date": _transferred("2024-09-26", "审查中", ""),
+    "police result before the transfer": _transferred("2024-09-26", "立案", "2024-09-25"),
 }
 
 DATE_COLUMNS = [f.name for f in standard().entity("penalty_case").fields if f.type == "date"]
 # The optional fields the corrected standard added (§2): written too, blank unless a case fills them.
-NEW_HEADERS = ["违法行为终了日期", "是否有危害后果", "延长办案期限至", "收缴方式", "复议诉讼结果日期", "撤回公示日期"]
+NEW_HEADERS = ["违法行为终了日期", "是否有危害后果", "延长办案期限至", "收缴方式", "复议诉讼结果日期", "撤回公示日期",
+               "移送日期", "接收机关", "公安立案结果", "立案结果日期"]
 HEADERS = PENALTY_HEADERS + NEW_HEADERS
 
 
@@ -541,6 +555,18 @@ def test_publicity_edges_sit_either_side_of_the_deadline(edge_outcome):
         row: name for row, name in enumerate(EDGES, start=1) if name.startswith("publicity") and "ends" not in name
     }
     assert {row for row, name in cases.items() if name.endswith("late")} == late & set(cases)
+
+
+def test_police_decision_edges_sit_where_their_names_say(edge_outcome):
+    """The 行刑衔接 edge cases: `late` ones past the 3rd day (顺延) in both engines, the dateless result
+    and the result dated before the transfer rejected, the others clean."""
+    rows = {name: row for row, name in enumerate(EDGES, start=1) if name.startswith("police")}
+    found = {at for at, rule, _ in edge_outcome.engine_findings if rule == "finding.late_police_filing_decision"}
+    assert found == {row for name, row in rows.items() if name.endswith("late")}
+    rejected = {(at, rule) for at, rule, _ in edge_outcome.engine_errors}
+    assert (rows["police result without its date"], "penalty.transfer_result_date_required") in rejected
+    assert (rows["police result before the transfer"], "penalty.transfer_result_before_transfer") in rejected
+    assert rows["police still deciding, no date"] not in {at for at, _ in rejected}
 
 
 def test_edge_file_fillers(edge_outcome):

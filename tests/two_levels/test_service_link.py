@@ -9,10 +9,9 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
-from two_level_support import CITIES
+from two_level_support import CITIES, Loopback, build_warehouse
 
-from zfjd import cycle, warehouse
-from zfjd.publish import publish
+from zfjd import cycle
 from zfjd.service import create_app, tokens
 from zfjd.upward import Outbox, ProvinceLedger, ProvinceService, outbox_path
 
@@ -20,31 +19,11 @@ pytestmark = pytest.mark.slow
 GUANGZHOU, SHENZHEN = "440100", "440300"
 
 
-def _built(home, day) -> None:
-    """The warehouse as the daily cycle builds it, without dbt's unit tests of the indicator formulas
-    (they read fixed rows, not these: tests/warehouse runs them) — a third of the build's time here."""
-    warehouse.load_lake_duckdb(home.lake, home.warehouse)
-    result = warehouse.run_dbt(["build", "--exclude", "test_type:unit"], home, as_of=day)
-    assert result.success, "\n".join(result.failures)
-    publish(home, as_of=day)
-
-
-class _Loopback:
-    """The app in-process (Starlette's TestClient), asked as `requests` is: the timeout is the network's."""
-
-    def __init__(self, client: TestClient) -> None:
-        self.client = client
-
-    def get(self, url, *, timeout=None, **options):
-        return self.client.get(url, **options)
-
-
 @pytest.fixture(scope="module")
-def service(levels):
-    two, day = levels["levels"], levels["days"][-1]
-    _built(two.province, day)
+def service(levels, province_built):
+    two = levels["levels"]
     issued = {city: tokens.issue(two.province, unit, city=city)[1] for city, unit in CITIES.items()}
-    return two, _Loopback(TestClient(create_app(two.province))), issued
+    return two, Loopback(TestClient(create_app(two.province))), issued
 
 
 def _sent(home) -> set[str]:
@@ -82,7 +61,7 @@ def test_another_citys_token_is_refused(service):
 def test_the_provinces_rejections_are_in_the_originating_units_feedback_files(levels):
     two, day = levels["levels"], levels["days"][-1]
     home = two.cities[GUANGZHOU]
-    _built(home, day)
+    build_warehouse(home, day)
     written = cycle.write_feedback(home, day)
     rejected = levels["rejections_day3"]
     unit = rejected[0]["unit"]

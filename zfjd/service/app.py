@@ -25,7 +25,8 @@ DESCRIPTION = """
 广东省执法监督数据主题库的只读数据服务（数据服务向下延伸）：
 
 * **三库**：执法主体、执法人员（个人信息已脱敏）、执法事项（含设定依据）。`as_of` 取某日有效的版本，
-  `since` 取某水位之后变化的版本（响应给出下一次使用的 `next_watermark`），都不给则取当前版本。
+  `since` 取某水位之后变化的版本，`taken_since` 取省级在某时刻之后接收的版本（含迟到的版本；
+  二者的响应都给出下一次使用的 `next_watermark`），都不给则取当前版本。
 * **各报送单位**：批次、拒收明细、监督发现、数据质量（按月）。
 
 访问须在请求头 `Authorization: Bearer <令牌>` 中提供令牌（`zfjd token issue` 签发）；令牌只能看到自己的范围：
@@ -39,11 +40,12 @@ NOT_FOUND = "未找到：该记录不存在，或不在本令牌的访问范围�
 NOT_PUBLISHED = "尚未发布主题库分析副本，请稍后再试"
 BAD_CURSOR = "参数 cursor 无效：请使用上一页响应中的 next_cursor"
 STALE_CURSOR = "数据已更新（发布了新的分析副本），该 cursor 已失效：请从第一页重新读取"
-BOTH_TIMES = "参数 as_of 与 since 不能同时使用"
+BOTH_TIMES = "参数 as_of、since 与 taken_since 只能使用其中一个"
 EXPECTED = {
     "limit": f"应为 1 到 {queries.MAX_LIMIT} 之间的整数",
     "as_of": "应为 YYYY-MM-DD 格式的日期",
     "since": "应为上次响应给出的 next_watermark（YYYY-MM-DD 格式的日期）",
+    "taken_since": "应为上次响应给出的 next_watermark（ISO 8601 时间，如 2025-03-05T01:02:03.456789）",
     "cursor": "应为上一页响应中的 next_cursor",
 }
 REFERENCE_NAMES = {"entities": "执法主体", "officers": "执法人员", "matters": "执法事项"}
@@ -63,6 +65,11 @@ Cursor = Annotated[str | None, Query(max_length=200, description="下一页：�
 AsOf = Annotated[dt.date | None, Query(description="取该日（YYYY-MM-DD）有效的版本；不填则取当前版本")]
 Since = Annotated[
     dt.date | None, Query(description="水位：取该日之后变化（新增或失效）的版本；用上次响应的 next_watermark")
+]
+TakenSince = Annotated[
+    dt.datetime | None,
+    Query(description="接收水位：取省级在该时刻之后接收的版本（含更新时间较早、迟到的版本）；"
+                      "用上次响应的 next_watermark，首次用 1900-01-01T00:00:00"),
 ]
 
 
@@ -139,16 +146,18 @@ def create_app(home: Home) -> FastAPI:
             token: Token,
             as_of: AsOf = None,
             since: Since = None,
+            taken_since: TakenSince = None,
             limit: Limit = queries.DEFAULT_LIMIT,
             cursor: Cursor = None,
         ) -> dict:
-            if as_of is not None and since is not None:
+            if sum(value is not None for value in (as_of, since, taken_since)) > 1:
                 raise _refused(422, BOTH_TIMES)
             database, snapshot = copy.cursor()
             with database:
                 return paged(
                     lambda: queries.reference_page(
-                        database, snapshot, token, name, as_of=as_of, since=since, limit=limit, cursor_text=cursor
+                        database, snapshot, token, name, as_of=as_of, since=since, taken_since=taken_since,
+                        limit=limit, cursor_text=cursor,
                     )
                 )
 

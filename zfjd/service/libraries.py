@@ -48,7 +48,7 @@ REFERENCES = {
         "officer_version_id",
         "card_number",
         "officer_version_id, card_number, officer_name_masked, id_number_masked, entity_id, enforcement_domain, "
-        "card_valid_from, card_valid_to, card_status, valid_from, valid_to, is_current",
+        "card_valid_from, card_valid_to, card_status, taken_in_at, valid_from, valid_to, is_current",
         "entity_id in ({bodies})",
         _own_body,
     ),

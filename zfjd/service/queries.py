@@ -92,12 +92,20 @@ def _rows(cursor) -> list[dict]:
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-def _time_filter(as_of: dt.date | None, since: dt.date | None) -> tuple[str, list]:
+# When the province took a version in; a version snapshotted before the dims carried it counts from its
+# own date (it was taken in by then).
+TAKEN_IN = "coalesce(taken_in_at, cast(valid_from as timestamp))"
+
+
+def _time_filter(as_of: dt.date | None, since: dt.date | None, taken_since: dt.datetime | None = None
+                 ) -> tuple[str, list]:
     if as_of is not None:
         # valid_to is the day the next version took over: the half-open [valid_from, valid_to)
         return "valid_from <= ? and (valid_to is null or valid_to > ?)", [as_of, as_of]
     if since is not None:
         return "(valid_from > ? or valid_to > ?)", [since, since]
+    if taken_since is not None:
+        return f"{TAKEN_IN} > ?", [taken_since]
     return "is_current", []
 
 
@@ -132,11 +140,13 @@ def reference_page(
     *,
     as_of: dt.date | None = None,
     since: dt.date | None = None,
+    taken_since: dt.datetime | None = None,
     limit: int = DEFAULT_LIMIT,
     cursor_text: str | None = None,
 ) -> Page:
-    """A page of one of the 三库: the versions in force on `as_of`, those changed after `since`, or the
-    current ones; with `since`, the watermark to ask with next time (the last change the scope holds)."""
+    """A page of one of the 三库: the versions in force on `as_of`, those changed after `since` (by their
+    dates), those the province took in after `taken_since`, or the current ones; with `since` or
+    `taken_since`, the watermark to ask with next time (the last change, or intake, the scope holds)."""
     reference = REFERENCES[name]
     where, params = [], []
     bodies = _bodies(scope)
@@ -144,17 +154,21 @@ def reference_page(
         where.append(reference.scope.format(bodies=bodies[0]))
         params += bodies[1]
     scope_where, scope_params = list(where), list(params)
-    condition, values = _time_filter(as_of, since)
+    condition, values = _time_filter(as_of, since, taken_since)
     where.append(condition)
     params += values
     page = _page(cursor, snapshot, reference.columns, reference.table, where, params, reference.key, limit, cursor_text)
+    in_scope = " and ".join(f"({p})" for p in scope_where) or "true"
     if since is not None:
         latest = cursor.execute(
-            f"select max(greatest(valid_from, coalesce(valid_to, valid_from))) from {reference.table} "
-            f"where {' and '.join(f'({p})' for p in scope_where) or 'true'}",
+            f"select max(greatest(valid_from, coalesce(valid_to, valid_from))) from {reference.table} where {in_scope}",
             scope_params,
         ).fetchone()[0]
         page.next_watermark = max(latest, since).isoformat() if latest else since.isoformat()
+    if taken_since is not None:
+        query = f"select max({TAKEN_IN}) from {reference.table} where {in_scope}"
+        latest = cursor.execute(query, scope_params).fetchone()[0]
+        page.next_watermark = max(latest, taken_since).isoformat() if latest else taken_since.isoformat()
     return page
 
 

@@ -14,6 +14,7 @@ select
     versions.entity_status,
     versions.effective_date,
     versions.expiry_date,
+    versions.received_at as taken_in_at,
     {{ scd2_validity('versions') }}
 from {{ ref('snap_enforcement_entity') }} as versions
 left join {{ ref('int_regions_placed') }} as regions

@@ -15,5 +15,6 @@ select
     versions.matter_status,
     versions.effective_date,
     versions.expiry_date,
+    versions.received_at as taken_in_at,
     {{ scd2_validity('versions') }}
 from {{ ref('snap_matter') }} as versions

@@ -9,5 +9,6 @@ select
     versions.card_valid_from,
     versions.card_valid_to,
     versions.card_status,
+    versions.received_at as taken_in_at,
     {{ scd2_validity('versions') }}
 from {{ ref('snap_officer') }} as versions

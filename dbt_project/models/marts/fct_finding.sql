@@ -2,7 +2,9 @@
 -- record (with the lake's provisional flag), except the rules whose answer changes with the checking
 -- day (rules_judged_daily(): their checks read as_of) — those are judged again here on every current
 -- record as of var('as_of'), by the generated rule macros in int_penalty_cases_assessed (未及时结案,
--- 公示超期, 撤回超期) and int_coercion_cases_assessed (查封扣押超期). No rule is stated here.
+-- 公示超期, 撤回超期) and int_coercion_cases_assessed (查封扣押超期), and the 事项 findings on their
+-- 设定依据 (int_matter_bases_assessed: a 事项 has no 执法主体, so entity and place are empty). No rule is
+-- stated here.
 with issues as (
     select * from {{ ref('stg_lake__issues') }}
     where severity = 'finding'
@@ -110,6 +112,33 @@ seizure_in_force_too_long as (
     where is_seizure_overdue
 ),
 
+-- 设定依据 of each 事项 version against the 法律法规库, judged as of var('as_of') (a law repealed
+-- tomorrow changes the answer), so always here rather than taken from validation.
+matter_bases as (
+    select * from {{ ref('int_matter_bases_assessed') }}
+),
+
+matter_findings as (
+    select
+        'finding.matter_basis_unknown' as rule_id,
+        'matter' as record_kind,
+        matter_version_id as record_id,
+        cast(null as varchar) as entity_id,
+        cast(null as varchar) as reporting_unit_id,
+        'SDYJ' as field_code,
+        {{ as_of_date() }} as finding_date,
+        'recomputed' as finding_source,
+        false as is_provisional
+    from matter_bases
+    where has_unknown_basis
+    union all
+    select
+        'finding.matter_basis_not_in_force', 'matter', matter_version_id, cast(null as varchar),
+        cast(null as varchar), 'SDYJ', {{ as_of_date() }}, 'recomputed', false
+    from matter_bases
+    where has_basis_not_in_force
+),
+
 findings as (
     select * from penalty_findings
     union all
@@ -120,6 +149,8 @@ findings as (
     select * from penalty_recomputed
     union all
     select * from seizure_in_force_too_long
+    union all
+    select * from matter_findings
 ),
 
 entities as (

@@ -14,5 +14,6 @@ select
     "ZT" as entity_status,
     "SXRQ" as effective_date,
     "SHXRQ" as expiry_date,
-    "GXSJ" as updated_at
+    "GXSJ" as updated_at,
+    {{ text_timestamp('received_at') }} as received_at
 from latest

@@ -17,5 +17,6 @@ select
     "ZT" as matter_status,
     "SXRQ" as effective_date,
     "SHXRQ" as expiry_date,
-    "GXSJ" as updated_at
+    "GXSJ" as updated_at,
+    {{ text_timestamp('received_at') }} as received_at
 from latest

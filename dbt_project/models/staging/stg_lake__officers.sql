@@ -11,5 +11,6 @@ select
     "YXQQ" as card_valid_from,
     "YXQZ" as card_valid_to,
     "ZJZT" as card_status,
-    "GXSJ" as updated_at
+    "GXSJ" as updated_at,
+    {{ text_timestamp('received_at') }} as received_at
 from latest
