@@ -60,14 +60,15 @@ def run_intake(
     sql=None,
     drop: FileDrop | None = None,
     push: FileDrop | None = None,
-    entities: Iterable[str] = CASE_ENTITIES,
+    entities: Iterable[str] | None = None,
 ) -> IntakeReport:
-    """Pulls and lands every unit of the registry through the connector of its channel."""
+    """Pulls and lands every unit of the registry through the connector of its channel: `entities` when
+    given, else what the unit reports (its `entities` in units.yaml, else the case entities)."""
     from connectors import api as api_channel
     from connectors import sql as sql_channel
 
     report = IntakeReport()
-    entities = tuple(entities)
+    chosen = tuple(entities) if entities is not None else None
     pullers = {
         "api": (api, lambda unit, entity: api_channel.pull_and_land(api, landing, watermarks, unit, entity)),
         "sql": (sql, lambda unit, entity: sql_channel.pull_and_land(sql, landing, watermarks, unit, entity)),
@@ -85,7 +86,7 @@ def run_intake(
         started = time.perf_counter()
         for unit in units:
             tally.units += 1
-            for entity in entities:
+            for entity in chosen or unit.entities or CASE_ENTITIES:
                 pulled = pull(unit.code, entity)
                 tally.batches += pulled.batches
                 tally.new_batches += pulled.new_batches

@@ -10,6 +10,10 @@ exchange: `api`, `sql` (前置库 tables the exchange syncs) or `file_drop`.
       11440106MB2C3D4E5D: {channel: api}
       11440104MB7K8L9M0Q: {channel: sql}
       11440100MB0CITY01X: {channel: platform_push, city: "440100"}   # 广州's city instance (docs/two-levels.md)
+      11440000MB0GDXK01T: {channel: api, entities: [license]}      # the 政务服务网: 行政许可 only
+
+A unit with `entities` reports those entities only (a source such as the 政务服务网, which sends the
+行政许可 of every 许可机关); the others report the case entities (connectors/intake.py CASE_ENTITIES).
 
 A unit with `city` is a city instance reporting upward: it answers for every body of that city, and the
 units answering for those bodies report to it, not here (`Registry.relayed`).
@@ -34,6 +38,7 @@ class ReportingUnit:
     channel: str
     bodies: frozenset[str]  # the 执法主体 it answers for (itself included)
     city: str | None = None  # a city instance reporting upward: the 6-digit code of its city
+    entities: tuple[str, ...] | None = None  # what it reports, when not the case entities
 
 
 class RegistryError(ValueError):
@@ -55,6 +60,12 @@ class Registry:
             if settings.get("channel", default) not in CHANNELS:
                 choices = "、".join(CHANNELS)
                 raise RegistryError(f"报送单位 {code} 的报送渠道 {settings.get('channel')!r} 无效，可用：{choices}")
+            reported = settings.get("entities")
+            if reported is not None and not (
+                isinstance(reported, list) and reported and set(reported) <= set(unit_reported_entities())
+            ):
+                choices = "、".join(unit_reported_entities())
+                raise RegistryError(f"报送单位 {code} 的报送数据类型 {reported!r} 无效，可用：{choices}")
             city = settings.get("city")
             if city is not None and not (isinstance(city, str) and CITY_CODE.fullmatch(city)):
                 raise RegistryError(f"报送单位 {code} 的所属地市 {city!r} 无效：应为 6 位地市行政区划代码，如 440100")
@@ -72,7 +83,7 @@ class Registry:
                     scope[code].update(in_city.to_list())
         units = {
             code: ReportingUnit(code, (overrides.get(code) or {}).get("channel", default), frozenset(members),
-                                cities.get(code))
+                                cities.get(code), _entities_of(overrides.get(code)))
             for code, members in sorted(scope.items())
         }
         return cls(units)
@@ -118,6 +129,17 @@ class Registry:
             if body in unit.bodies:
                 return unit.code
         return None
+
+
+def unit_reported_entities() -> tuple[str, ...]:
+    from standards.loader import standard
+
+    return standard().unit_reported_entities
+
+
+def _entities_of(settings: dict | None) -> tuple[str, ...] | None:
+    reported = (settings or {}).get("entities")
+    return tuple(reported) if reported else None
 
 
 def _divisions_now(bodies: pl.DataFrame) -> dict[str, str]:

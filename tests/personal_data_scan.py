@@ -54,6 +54,15 @@ def people(warehouse: Path) -> People:
                     found.id_numbers.add(id_number)
                 if entity == "penalty_case":
                     found.by_case[case_id] = (names, organisations)
+        # 行政许可 (from the 政务服务网) name their people as the 双公示 does, under XK_* codes.
+        for name, kind, legal_representative, id_number in con.execute(
+            'select "XK_XDR_MC", "XK_XDR_LB", "XK_FRDB", "XK_XDR_ZJHM" from raw."license"'
+        ).fetchall():
+            person = name if kind == "自然人" else None
+            found.names |= {n for n in (person, legal_representative) if n and len(n) >= 2}
+            found.organisations |= {name} if name and kind != "自然人" else set()
+            if id_number:
+                found.id_numbers.add(id_number)
         for (name,) in con.execute('select "XM" from raw."officer" where "XM" is not null').fetchall():
             if len(name) >= 2:
                 found.names.add(name)

@@ -145,7 +145,22 @@ def clean_review(number: int = 1) -> dict[str, str]:
     }
 
 
-CLEAN.update({"officer": clean_officer, "matter": clean_matter, "review_result": clean_review})
+def clean_license(number: int = 1) -> dict[str, str]:
+    """A 行政许可 as the 政务服务网 sends it (XK_* layout, Chinese headers), to a company."""
+    from build_samples import COMPANY
+
+    return {
+        "行政相对人名称": "广州华新贸易有限公司", "行政相对人类别": "法人及非法人组织", "统一社会信用代码": COMPANY,
+        "法定代表人": "陈明", "证件类型": "", "证件号码": "", "行政许可决定文书名称": "食品经营许可决定书",
+        "行政许可决定文书号": f"穗天市监许字〔2024〕{number:04d}号", "许可类别": "普通", "许可证书名称": "食品经营许可证",
+        "许可编号": f"JY144010600{number:05d}", "许可内容": "准予从事食品销售经营", "许可决定日期": "2024-04-15",
+        "有效期自": "2024-04-15", "有效期至": "2029-04-14", "许可机关": "广州市天河区市场监督管理局",
+        "许可机关统一社会信用代码": BODY_A, "当前状态": "有效", "数据来源单位": "广东省政务服务和数据管理局",
+        "数据来源单位统一社会信用代码": BODY_B, "备注": "", "更新时间": "2024-04-15 17:00:00",
+    }
+
+
+CLEAN.update({"officer": clean_officer, "matter": clean_matter, "review_result": clean_review, "license": clean_license})
 
 
 def validate_rules_pair(tmp_path: Path, entity: str, failing: dict, passing: dict, **options) -> ValidationResult:

@@ -320,6 +320,7 @@ STAGED_ENTITIES = {
     "stg_lake__inspections": ("inspection", "inspection_id"),
     "stg_lake__case_events": ("case_event", None),
     "stg_lake__review_results": ("review_result", "review_id"),
+    "stg_lake__licenses": ("license", "license_id"),
     "stg_lake__enforcement_entities": ("enforcement_entity", "entity_id"),
     "stg_lake__officers": ("officer", "card_number"),
     "stg_lake__matters": ("matter", "matter_version_id"),

@@ -29,7 +29,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import polars as pl
 
-from connectors.simulator.exchange import CASE_ENTITIES, CURSOR, Exchange
+from connectors.simulator.exchange import CURSOR, Exchange
 from standards.loader import standard
 
 log = logging.getLogger(__name__)
@@ -85,7 +85,7 @@ class _State:
         self.token = token.encode("utf-8")
         self.faults = faults
         self.max_page_size = max_page_size
-        self.units = set(exchange.unit_codes)
+        self.units = set(exchange.source_codes)
         self.lock = threading.Lock()
         self.count = 0
         self.page_requests = 0
@@ -148,7 +148,7 @@ def _handler(state: _State) -> type[BaseHTTPRequestHandler]:
             if not parts.path.startswith(PREFIX):
                 raise _Problem(404, "not_found", "无此接口")
             entity = unquote(parts.path[len(PREFIX):])
-            if entity not in CASE_ENTITIES:
+            if entity not in state.exchange.records:
                 raise _Problem(404, "unknown_entity", f"未知的数据类型：{entity}")
             try:
                 query = parse_qs(parts.query, keep_blank_values=True, strict_parsing=bool(parts.query),

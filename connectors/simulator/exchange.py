@@ -14,8 +14,8 @@ from functools import cached_property
 
 import polars as pl
 
-from connectors.intake import CASE_ENTITIES
-from connectors.simulator.province import Province, build_province, daily_records
+from connectors.intake import CASE_ENTITIES  # noqa: F401 (front_db, outbox and tests read it here)
+from connectors.simulator.province import GOV_SERVICE_UNIT, RECORD_ENTITIES, Province, build_province, daily_records
 from standards.loader import standard
 
 UNIT = "__unit"
@@ -43,7 +43,7 @@ class Exchange:
     @cached_property
     def records(self) -> dict[str, pl.DataFrame]:
         """entity → every record version of the run, with `__unit`, `__expected_rule` and `__day`."""
-        parts: dict[str, list[pl.DataFrame]] = {entity: [] for entity in CASE_ENTITIES}
+        parts: dict[str, list[pl.DataFrame]] = {entity: [] for entity in RECORD_ENTITIES}
         for day in self.days:
             for entity, frame in daily_records(
                 self.province, day, defect_rate=self.defect_rate, seed=self.province.seed
@@ -57,6 +57,11 @@ class Exchange:
     @property
     def unit_codes(self) -> list[str]:
         return [unit.code for unit in self.province.units]
+
+    @property
+    def source_codes(self) -> list[str]:
+        """Everyone who sends over the exchange: the 报送单位 and the 政务服务网 (行政许可)."""
+        return [*self.unit_codes, GOV_SERVICE_UNIT]
 
     def of_unit(self, unit: str, entity: str, day: dt.date | None = None) -> pl.DataFrame:
         """One unit's records of an entity (of one day, or all), as it would send them: field codes only."""

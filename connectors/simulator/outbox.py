@@ -18,6 +18,7 @@ import xlsxwriter
 from connectors.file_drop import FileDrop
 from connectors.registry import CHANNELS
 from connectors.simulator.exchange import CASE_ENTITIES, Exchange
+from connectors.simulator.province import GOV_SERVICE_UNIT
 from standards.loader import standard
 
 DROP_FORMATS = ("utf-8.csv", "gb18030.csv", "xlsx")
@@ -31,6 +32,9 @@ def assign_channels(exchange: Exchange) -> dict[str, str]:
 def write_units_config(exchange: Exchange, path: Path) -> dict[str, str]:
     channels = assign_channels(exchange)
     config = {"default_channel": "file_drop", "units": {code: {"channel": c} for code, c in channels.items()}}
+    # The 政务服务网 sends the 行政许可 through the exchange's data API, as one more source.
+    config["units"][GOV_SERVICE_UNIT] = {"channel": "api", "entities": ["license"]}
+    channels = {**channels, GOV_SERVICE_UNIT: "api"}
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(config, ensure_ascii=False, indent=1), encoding="utf-8")  # JSON is YAML
     return channels

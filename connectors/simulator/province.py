@@ -30,7 +30,22 @@ from standards.loader import standard
 
 EXPECTED = "__expected_rule"
 UNIT_COLUMN = "__unit"
-RECORD_ENTITIES = ("penalty_case", "coercion_case", "inspection")
+RECORD_ENTITIES = ("penalty_case", "coercion_case", "inspection", "license")
+# The 广东政务服务网: one more source on the exchange, sending the 行政许可 of every 许可机关 (its own code,
+# registered in units.yaml with `entities: [license]`; docs/intake.md).
+GOV_SERVICE_UNIT = with_uscc_check("11440000MB0GDXK01")
+GOV_SERVICE_NAME = "广东省政务服务和数据管理局"
+# What the licensing bodies of a domain grant (许可证书名称, 许可类别, years valid; 0 = 长期 2099-12-31).
+LICENSES = {
+    "市场监管": ("食品经营许可证", "普通", 5),
+    "卫生健康": ("公共场所卫生许可证", "普通", 4),
+    "交通运输": ("道路运输经营许可证", "普通", 4),
+    "住房城乡建设": ("建筑工程施工许可证", "普通", 0),
+    "生态环境": ("排污许可证", "普通", 5),
+    "文化市场": ("娱乐经营许可证", "普通", 2),
+}
+LICENSES_PER_BODY = 0.4  # a day, per licensing body below the province
+LICENSE_REVOKED_SHARE, LICENSE_REVOKE_LAG = 0.05, (3, 20)  # 撤销/注销 later: re-sent 无效 (withdrawn, §8)
 
 # Birth places python-stdnum 2.2 knows for birth years 1988–2000 (tests check every generated number).
 BIRTH_PLACES = ("440103", "440104", "440105", "440106", "440111", "440303", "440304", "440305", "441900", "442000")
@@ -543,7 +558,10 @@ def _matters(bodies: list[Body], rng: random.Random) -> list[Matter]:
                 else:
                     name = f"对{domain}领域{'日常' if k == 1 else '专项'}事项的监督检查"
                 code = f"{city}00-{kind}-{dom:02d}{k:02d}"
-                supervision = f"JG{city}{dom:02d}{k:02d}" if kind == "JC" else None
+                # 检查 事项 map to a 互联网+监管 监管事项, but for the 专项 ones of every third domain: the
+                # gaps mart_supervision_item_gaps lists per body (and their inspections carry no JGSXBM).
+                mapped = kind == "JC" and not (k == 2 and dom % 3 == 0)
+                supervision = f"JG{city}{dom:02d}{k:02d}" if mapped else None
                 matters.append(
                     Matter(
                         code,
@@ -950,6 +968,57 @@ def _inspection_rows(province: Province, bodies: list[Body], day: dt.date, seed:
     return rows
 
 
+def _licensing_bodies(province: Province, bodies: list[Body]) -> list[Body]:
+    """The 许可机关 of the simulated 政务服务网: working bodies of the licensing domains at city and county level."""
+    return [b for b in bodies if b.domain in LICENSES and b.level in ("2", "3")]
+
+
+def _license_rows(province: Province, bodies: list[Body], day: dt.date, seed: int) -> list[dict]:
+    """The 行政许可 the 政务服务网 sends on `day`: those decided that day, and (re-sent 无效, a later
+    更新时间) those decided earlier and revoked that day."""
+    licensing = _licensing_bodies(province, bodies)
+    rates = np.full(len(licensing), LICENSES_PER_BODY)
+    rows = []
+    for back in range(LICENSE_REVOKE_LAG[1], -1, -1):
+        decided = day - dt.timedelta(days=back)
+        body_idx, sequence, u = _draws(province, seed, decided, 4, rates, 2)
+        for i in range(len(body_idx)):
+            revoked = u[0, i] < LICENSE_REVOKED_SHARE and back == _lag(u[1, i], LICENSE_REVOKE_LAG)
+            if back and not revoked:
+                continue
+            body = licensing[body_idx[i]]
+            n = int(sequence[i])
+            rng = random.Random(f"{seed}:{province.seed}:X:{decided.toordinal()}:{body.index}:{n}")
+            certificate, kind, years = LICENSES[body.domain]
+            party = _counterparty(rng, body)
+            if party.get("CF_XDR_SHXYM") == "00000000000000000X":  # the XK_* layout has no 工商注册号
+                party["CF_XDR_SHXYM"] = uscc(f"92{party['CF_XDR_GSZC'][:6]}MA{_base31(n, 7)}")
+                party.pop("CF_XDR_GSZC")
+            short = body.name.replace("广东省", "粤")[:12]
+            until = dt.date(2099, 12, 31) if not years else decided.replace(day=1) + dt.timedelta(days=365 * years)
+            row = {
+                **{f"XK_{code[3:]}": value for code, value in party.items()},
+                "XK_XKWS": f"{certificate[:-1]}决定书",
+                "XK_WSH": f"{short}许字〔{decided.year}〕{body.index:05d}{decided:%m%d}{n:03d}号",
+                "XK_XKLB": kind,
+                "XK_XKZS": certificate,
+                "XK_XKBH": f"XK{body.division[:6]}-{decided:%Y}-{body.index:05d}{decided:%m%d}{n:03d}",
+                "XK_NR": f"准予{party['CF_XDR_MC']}取得{certificate}",
+                "XK_JDRQ": _d(decided),
+                "XK_YXQZ": _d(decided),
+                "XK_YXQZI": _d(until),
+                "XK_XKJG": body.name,
+                "XK_XKJGDM": body.code,
+                "XK_ZT": "2" if back else "1",
+                "XK_LYDW": GOV_SERVICE_NAME,
+                "XK_LYDWDM": GOV_SERVICE_UNIT,
+                "BZ": "许可已撤销" if back else None,
+                "GXSJ": _stamp(day, rng),
+            }
+            rows.append(row)
+    return rows
+
+
 # --- defects ----------------------------------------------------------------------------------------
 
 Defect = tuple[str, Callable[[dict, _Ctx], bool], Callable[[dict, _Ctx], None]]
@@ -1300,17 +1369,35 @@ def _inspection_defects() -> list[Defect]:
     ]
 
 
+def _license_defects() -> list[Defect]:
+    organisation = _is("XK_XDR_LB", "法人及非法人组织")
+    return [
+        ("field.required", _always, _set(XK_NR=None)),
+        ("field.code", _always, _set(XK_XKLB="许可")),
+        ("field.uscc", _always, lambda row, ctx: row.update(XK_XKJGDM=broken_check(row["XK_XKJGDM"]))),
+        ("license.credit_code_required", _both(organisation, _has("XK_XDR_SHXYM")), _set(XK_XDR_SHXYM=None)),
+        ("license.legal_representative_required", organisation, _set(XK_FRDB=None)),
+        ("license.id_document_required", _is("XK_XDR_LB", "自然人"), _set(XK_XDR_ZJLX=None, XK_XDR_ZJHM=None)),
+        ("license.validity_before_decision", _always, _shift("XK_YXQZ", "XK_JDRQ", -1)),
+        ("license.validity_end_before_start", _always, _shift("XK_YXQZI", "XK_YXQZ", -1)),
+        ("batch.duplicate", _always, lambda row, ctx: None),
+    ]
+
+
 def _defects(entity: str) -> list[Defect]:
-    return {"penalty_case": _penalty_defects, "coercion_case": _coercion_defects, "inspection": _inspection_defects}[
-        entity
-    ]()
+    return {
+        "penalty_case": _penalty_defects,
+        "coercion_case": _coercion_defects,
+        "inspection": _inspection_defects,
+        "license": _license_defects,
+    }[entity]()
 
 
 def _inject(rows: list[dict], entity: str, ctx: _Ctx, rate: float) -> list[dict]:
     defects = _defects(entity)
     out = []
     for row in rows:
-        row[UNIT_COLUMN] = row["BSDWDM"]
+        row[UNIT_COLUMN] = row.get("BSDWDM", GOV_SERVICE_UNIT)  # a 行政许可 comes from the 政务服务网
         row[EXPECTED] = None
         if rate <= 0 or ctx.rng.random() >= rate:
             out.append(row)
@@ -1330,7 +1417,8 @@ def _inject(rows: list[dict], entity: str, ctx: _Ctx, rate: float) -> list[dict]
 def daily_records(
     province: Province, day: dt.date, *, defect_rate: float = 0.03, seed: int = 0
 ) -> dict[str, pl.DataFrame]:
-    """One day of penalty_case, coercion_case and inspection records from every unit of `province`.
+    """One day of penalty_case, coercion_case and inspection records from every unit of `province`, and
+    the 行政许可 the 政务服务网 (GOV_SERVICE_UNIT) sends for the licensing bodies.
 
     Columns: the entity's field codes (strings as sent), then `__unit` (whose file the row is in) and
     `__expected_rule` (the rule the row was built to break, null for a clean row).
@@ -1338,7 +1426,12 @@ def daily_records(
     std = standard()
     bodies = province.working_bodies
     matters = {m.code: m for m in province.matters}
-    makers = {"penalty_case": _penalty_rows, "coercion_case": _coercion_rows, "inspection": _inspection_rows}
+    makers = {
+        "penalty_case": _penalty_rows,
+        "coercion_case": _coercion_rows,
+        "inspection": _inspection_rows,
+        "license": _license_rows,
+    }
     frames = {}
     for entity, make in makers.items():
         ctx = _Ctx(province, day, random.Random(f"{seed}:{province.seed}:{day.toordinal()}:{entity}:defects"), matters)

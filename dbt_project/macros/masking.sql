@@ -107,6 +107,22 @@
   }) }}
 {%- endmacro %}
 
+{#- A 行政许可 carries the same people as a penalty case, under its own column names. -#}
+{% macro license_personal_data(alias) -%}
+  {{ return({
+      'names': [
+          "case when " ~ alias ~ ".counterparty_type = '自然人' then " ~ alias ~ ".counterparty_name end",
+          alias ~ ".counterparty_legal_representative",
+      ],
+      'organisations': [
+          "case when " ~ alias ~ ".counterparty_type <> '自然人' then " ~ alias ~ ".counterparty_name end",
+          alias ~ ".licensing_authority",
+          alias ~ ".data_source_name",
+      ],
+      'id_numbers': [alias ~ ".counterparty_id_number"],
+  }) }}
+{%- endmacro %}
+
 {#- Which staged free-text columns each analyst-facing model masks (with whose personal data): the models
     render their columns from this list and ops_masking counts the same list, so the two cannot drift. -#}
 {% macro masked_free_text() -%}
@@ -116,6 +132,11 @@
           'personal': case_personal_data,
           'columns': ['violation_type', 'violation_facts', 'penalty_basis', 'penalty_content',
                       'license_suspended', 'remarks'],
+      },
+      'fct_license': {
+          'source': 'stg_lake__licenses',
+          'personal': license_personal_data,
+          'columns': ['license_content', 'remarks'],
       },
       'fct_inspection': {
           'source': 'stg_lake__inspections',

@@ -82,3 +82,13 @@ def test_the_reference_extract_validates_as_the_standard_says(tmp_path, exchange
     for entity in ("enforcement_entity", "officer", "matter"):
         result = validate_file(tmp_path / f"{entity}.csv", entity, reference=tmp_path, as_of=dt.date(2025, 3, 1))
         assert result.rejected == 0, (entity, result.errors.head())
+
+
+def test_a_source_reports_only_the_entities_it_is_registered_for():
+    bodies = pl.DataFrame({"TYSHXYDM": ["11440106MB2C3D4E5D"], "BSDWDM": ["11440106MB2C3D4E5D"]})
+    portal = "11440000MB0GDXK01T"
+    registry = Registry.build(bodies, {"units": {portal: {"channel": "api", "entities": ["license"]}}})
+    assert registry.units[portal].entities == ("license",) and registry.units[portal].channel == "api"
+    assert registry.units["11440106MB2C3D4E5D"].entities is None  # the case entities (connectors/intake.py)
+    with pytest.raises(RegistryError, match="报送数据类型"):
+        Registry.build(bodies, {"units": {portal: {"channel": "api", "entities": ["officer"]}}})

@@ -105,6 +105,15 @@ CASES = [
     ("inspection", "reference.officer_unknown", {"检查人员执法证号": "GD-TH-0001;GD-TH-9999"},
      {"检查人员执法证号": "GD-TH-0001；GD-TH-0006"}),
     ("enforcement_entity", "scope.submitter", {"报送单位代码": BODY_A}, {"报送单位代码": "11440106MB2C3D4E5D"}),
+    ("license", "license.credit_code_required", {"统一社会信用代码": ""},
+     {"行政相对人类别": "自然人", "统一社会信用代码": "", "法定代表人": "", "证件类型": "身份证", "证件号码": PERSON}),
+    ("license", "license.legal_representative_required", {"法定代表人": ""},
+     {"行政相对人类别": "个体工商户", "法定代表人": ""}),
+    ("license", "license.id_document_required",
+     {"行政相对人类别": "自然人", "统一社会信用代码": "", "法定代表人": "", "证件类型": "身份证", "证件号码": ""},
+     {"行政相对人类别": "自然人", "统一社会信用代码": "", "法定代表人": "", "证件类型": "护照号", "证件号码": "E12345678"}),
+    ("license", "license.validity_before_decision", {"有效期自": "2024-04-14"}, {"有效期自": "2024-04-16"}),
+    ("license", "license.validity_end_before_start", {"有效期至": "2024-04-14"}, {"有效期至": "2099/12/31"}),
 ]
 
 TRANSFERRED = {"是否移送司法机关": "Y", "移送日期": "2024-04-01", "接收机关": "广州市公安局"}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import polars as pl
 from two_level_support import CITIES, SPEC, _accepted, _entries_of
 
+from connectors.simulator.province import GOV_SERVICE_UNIT
 from zfjd import cycle
 from zfjd.reports.feedback import UnitFeedback, with_province_rejections
 from zfjd.upward import Outbox, outbox_path, province_rejections, push_upward
@@ -22,7 +23,9 @@ def test_each_city_takes_in_its_own_units_and_the_province_the_others(levels):
         assert set(cycle.discover_units(home)) == set(two.units[city])
         assert not province_units & set(two.units[city]), "a city's units report to the city, not also to the province"
         assert CITIES[city] in province_units
-    assert len(province_units) == SPEC.units - sum(len(u) for u in two.units.values()) + len(CITIES)
+    # … and the 政务服务网, the source of the 行政许可, reports to the province only
+    assert GOV_SERVICE_UNIT in province_units and all(GOV_SERVICE_UNIT not in units for units in two.units.values())
+    assert len(province_units) == SPEC.units - sum(len(u) for u in two.units.values()) + len(CITIES) + 1
 
 
 def test_every_record_a_city_accepted_reaches_the_province_exactly_once(levels):
