@@ -92,3 +92,19 @@ def test_every_staging_column_made_from_a_standard_field_is_documented():
     assert penalty["fine_amount_wan"] == "罚款金额（万元）（CF_NR_FK）"
     assert penalty["had_hearing"] == "由是否听证（SFTZ）得出"
     assert "last_active_at" not in penalty  # a CTE's column, not the model's
+
+
+def test_every_dbt_unit_test_name_fits_a_postgresql_relation_name():
+    # dbt names a relation after each unit test; PostgreSQL refuses identifiers over 63 bytes, so a longer
+    # name passes on DuckDB and fails only in the PostgreSQL build.
+    from pathlib import Path
+
+    import yaml
+
+    too_long = [
+        (path.name, test["name"])
+        for path in Path("dbt_project/models").rglob("*.yml")
+        for test in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("unit_tests", [])
+        if len(test["name"].encode()) > 63
+    ]
+    assert not too_long, too_long
