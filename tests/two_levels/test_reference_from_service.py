@@ -84,10 +84,12 @@ def test_a_city_takes_its_three_libraries_from_the_service(levels, served, tmp_p
     assert officers.join(given_officers, on=["执法证号", "姓名", "身份证号"], how="anti").is_empty()
     assert not officers["身份证号"].str.contains(r"\*").any()
 
-    # The files are an extract the city takes as before: every row of it accepted, the same units found.
+    # The files are an extract the city takes as before: every row of it accepted, the same units found
+    # (the 法律法规库 is not served: the city's own law.csv and law_article.csv land beside the three).
     cycle.land_reference(home, as_of=day)
     entries = [e for e in Lake(home.lake).entries() if e.unit == REFERENCE_UNIT]
-    assert len(entries) == 3 and all(e.rejected == 0 and e.accepted > 0 for e in entries)
+    assert {e.entity for e in entries} == {"enforcement_entity", "officer", "matter", "law", "law_article"}
+    assert len(entries) == 5 and all(e.rejected == 0 and e.accepted > 0 for e in entries)
     assert set(cycle.discover_units(home)) == set(levels["levels"].units[GUANGZHOU])
 
     assert token not in caplog.text and token not in "".join(capsys.readouterr())

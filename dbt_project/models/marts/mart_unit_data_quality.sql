@@ -2,7 +2,7 @@
 -- took the batch in (`validated_as_of`; in daily operation the day it arrived, and for a simulated or
 -- backfilled province the day the cycle stands for): 数据精准率 = accepted / received (from the batch
 -- ledger), and 报送及时率 = record versions taken in within var('reporting_timely_days') days of their
--- 更新时间 / accepted record versions.
+-- 更新时间 / accepted record versions (cases, inspections and, from the 政务服务网, 行政许可).
 with batches as (
     select * from {{ ref('stg_lake__batches') }} where reporting_unit_id <> {{ reference_unit() }}
 ),
@@ -20,7 +20,7 @@ counted as (
 ),
 
 versions as (
-    {% for entity in ['penalty_case', 'coercion_case', 'inspection'] %}
+    {% for entity in ['penalty_case', 'coercion_case', 'inspection', 'license'] %}
     select records.unit as reporting_unit_id, batches.validated_as_of, records."GXSJ" as updated_at
     from {{ source('lake', entity) }} as records
     inner join batches on batches.batch_id = records.batch_id
