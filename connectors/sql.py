@@ -44,6 +44,7 @@ import polars as pl
 import sqlalchemy as sa
 
 from connectors.landing import Landing, PullReport, RawBatch, land_pages
+from connectors.versions import split_versions
 from connectors.watermarks import WatermarkKey, WatermarkStore
 from standards.loader import standard
 
@@ -335,7 +336,8 @@ def _page(
     unit: str, entity: str, codes: tuple[str, ...], rows: list[tuple], *, window_start: str | None,
     window_end: str, source_name: str,
 ) -> tuple[RawBatch, ...]:
-    """One page: its readable rows as a batch, and its unreadable rows (if any) as a quarantined one."""
+    """One page: its readable rows as a batch (as successive batches when they hold several versions of
+    one record: connectors/versions.py), and its unreadable rows (if any) as a quarantined one."""
     width = len(codes)
     problems = [_unreadable(codes, row[: width + 1]) for row in rows]
     good = [row for row, problem in zip(rows, problems, strict=True) if problem is None]
@@ -343,7 +345,8 @@ def _page(
     parts = []
     if good:
         values = [[_text(v) for v in row[: width + 1]] for row in good]  # the field codes and sync_cursor
-        parts.append(_batch(unit, entity, codes, values, values, None, window_start, window_end, source_name))
+        readable = _batch(unit, entity, codes, values, values, None, window_start, window_end, source_name)
+        parts.extend(split_versions(readable, lambda rows, _index, _count: _content(codes, [values[r] for r in rows])))
     if bad:
         first_row, first_problem = bad[0]
         cursor = _shown_text(first_row[width])
@@ -362,10 +365,14 @@ def _quarantined_page(unit: str, entity: str, codes: tuple[str, ...], rows: list
     return _batch(unit, entity, codes, raw, shown_values, reason, window_start, window_end, source_name)
 
 
-def _batch(unit, entity, codes, raw_values, values, problem, window_start, window_end, source_name) -> RawBatch:
-    content = json.dumps(
+def _content(codes: tuple[str, ...], raw_values: list) -> bytes:
+    return json.dumps(
         {"columns": [*codes, SYNC_CURSOR], "rows": raw_values}, ensure_ascii=False, separators=(",", ":")
     ).encode("utf-8")
+
+
+def _batch(unit, entity, codes, raw_values, values, problem, window_start, window_end, source_name) -> RawBatch:
+    content = _content(codes, raw_values)
     records = pl.DataFrame(
         {code: [row[i] for row in values] for i, code in enumerate(codes)},
         schema={code: pl.String for code in codes},
