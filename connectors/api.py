@@ -18,6 +18,10 @@ agreed JSON at all (or nests deeper than connectors/limits.py allows: checked be
 asked for again; if it stays unreadable it is landed quarantined for the record and the pull fails
 with the reason (its watermark cannot be known, so nothing after it can be taken safely).
 
+A page holding several versions of one record (a pull catching up several days) is yielded as a tuple
+of successive batches, one version of a key each, oldest first (connectors/versions.py): landed whole,
+`batch.key_conflict` would reject every version.
+
 The token is sent only in the `Authorization` header; it is kept out of URLs, logs, exceptions, `repr`
 and manifests. `pull_and_land` lands each page, then moves the watermark: a crash in between repeats the
 page on the next run, which lands the same content as the same batch (nothing new).

@@ -8,6 +8,10 @@ LIMIT :n`), and yields each page as one `RawBatch`. `pull_and_land` lands a page
 watermark to the page's last cursor, so a crash in between re-pulls that page, whose content is the same,
 so it is the same batch and adds nothing.
 
+A page holding several versions of one record (a first pull, or one after an outage) lands as
+successive batches, one version of a key each, oldest first (connectors/versions.py), the watermark
+moving after the last of them.
+
 Safety:
 - Values travel only as bound parameters. Table and column names come from the standard and a prefix
   checked against `^[a-z][a-z0-9_]{0,30}$`, and are quoted by SQLAlchemy (`Table`/`Column` objects).
