@@ -224,3 +224,22 @@ def test_a_front_db_page_with_one_key_twice_at_one_time_is_still_a_conflict(exch
     accepted, issues = _validated(landing, reference, tmp_path)
     assert issues.filter(pl.col("rule") == CONFLICT).height == 2 and accepted.height == 0
     source.dispose()
+
+
+def test_versions_go_to_successive_batches_by_update_time_each_key_ending_in_the_last():
+    from connectors.versions import version_parts
+
+    body = "11440000MB0000003M"
+    rows = [
+        ("A", "2025-03-09 08:00:00"),  # the page's order is not the versions' order
+        ("A", "2025-03-01 08:00:00"),
+        ("B", "2025-03-02 08:00:00"),  # one version: with every key's latest, in the last batch
+        ("A", "2025-03-05 08:00:00"),
+        ("C", "2025-03-05 10:00:00"),
+        ("C", "2025/3/5 10:00"),  # the same 更新时间 spelled otherwise: judged together
+        (None, "2025-03-03 08:00:00"),  # no key: with the rest, for the validator to reject
+    ]
+    records = pl.DataFrame(
+        {"ZTDM": [body] * len(rows), "AJBH": [key for key, _ in rows], "GXSJ": [time for _, time in rows]}
+    )
+    assert version_parts(records, "penalty_case").to_list() == [2, 0, 2, 1, 2, 2, 2]
