@@ -48,6 +48,8 @@ def version_parts(records: pl.DataFrame, entity_code: str, standard: Standard | 
     entity = standard.entity(entity_code)
     if records.height < 2 or not entity.key or entity.updated_at is None:
         return pl.Series(_PART, [0] * records.height, dtype=pl.Int64)
+    if not _may_repeat_a_key(records, entity.key):
+        return pl.Series(_PART, [0] * records.height, dtype=pl.Int64)
     raw = records.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
     typed = normalise(raw, entity, standard)
     keyed = (
@@ -83,6 +85,21 @@ def version_parts(records: pl.DataFrame, entity_code: str, standard: Standard | 
         .alias(_PART)
     )
     return aligned.to_series()
+
+
+def _may_repeat_a_key(records: pl.DataFrame, key: tuple[str, ...]) -> bool:
+    """Whether two rows may share a key once normalised, judged by a coarser comparison (NFKC, without
+    any blank, upper-cased) that is cheap: normalising a page costs tens of milliseconds even for a few
+    rows, and most pages (a daily pull) hold one version of each key."""
+    if any(code not in records.columns for code in key):
+        return False  # a key field missing: every row is rejected for it anyway
+    coarse = records.select(
+        pl.concat_str(
+            [pl.col(code).str.normalize("NFKC").str.replace_all(r"\s", "").str.to_uppercase() for code in key],
+            separator="\x1f",
+        )
+    ).to_series()
+    return bool(coarse.drop_nulls().is_duplicated().any())
 
 
 def split_versions(
