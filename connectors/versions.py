@@ -67,7 +67,7 @@ def version_parts(records: pl.DataFrame, entity_code: str, standard: Standard | 
             .alias("__updated")
         )
         .with_columns(
-            # Rows the rule judges together share a key's earliest slot, and that key keeps them in one batch.
+            # A 更新时间 that cannot be read takes its key's earliest slot (the validator rejects the row).
             (pl.col("__updated").fill_null(earliest).rank("dense").over(KEY) - 1).cast(pl.Int64).alias("__version")
         )
         .with_columns(
