@@ -18,6 +18,10 @@ agreed JSON at all (or nests deeper than connectors/limits.py allows: checked be
 asked for again; if it stays unreadable it is landed quarantined for the record and the pull fails
 with the reason (its watermark cannot be known, so nothing after it can be taken safely).
 
+A page holding several versions of one record (a pull catching up several days) is yielded as a tuple
+of successive batches, one version of a key each, oldest first (connectors/versions.py): landed whole,
+`batch.key_conflict` would reject every version.
+
 The token is sent only in the `Authorization` header; it is kept out of URLs, logs, exceptions, `repr`
 and manifests. `pull_and_land` lands each page, then moves the watermark: a crash in between repeats the
 page on the next run, which lands the same content as the same batch (nothing new).
@@ -29,6 +33,7 @@ record twice in two different batches (downstream deduplicates by key and 更新
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -37,6 +42,7 @@ import time
 from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass, replace
+from functools import partial
 from urllib.parse import quote, urlencode
 
 import polars as pl
@@ -44,6 +50,7 @@ import requests
 
 from connectors.landing import Landing, PullReport, RawBatch, land_pages
 from connectors.limits import MAX_RECORDS, check_json_size_and_depth, names_problem, shown
+from connectors.versions import split_versions
 from connectors.watermarks import WatermarkKey, WatermarkStore
 from quality.read import UnusableFile
 from standards.loader import standard
@@ -164,7 +171,8 @@ class ApiSource:
     # -- one pull ---------------------------------------------------------------------------------------
 
     def pull(self, unit: str, entity: str, since: str | None) -> Iterator[RawBatch]:
-        """One `RawBatch` per non-empty page of `unit`'s `entity` records after the cursor `since`."""
+        """One `RawBatch` per non-empty page of `unit`'s `entity` records after the cursor `since`, or a
+        tuple of them when the page holds several versions of one record (connectors/versions.py)."""
         codes = standard().entity(entity).field_codes
         path = PATH + quote(entity, safe="")
         last_cursor, previous_body, page_token = since, None, None
@@ -184,9 +192,11 @@ class ApiSource:
                     except (UnicodeError, ValueError, TypeError, pl.exceptions.PolarsError) as exc:
                         # e.g. a lone surrogate (\ud800) that JSON allows and no text column can hold
                         problem = f"交换接口返回的记录无法保存为文本：{shown(str(exc), 120)}"
-                yield RawBatch(unit=unit, entity=entity, channel=CHANNEL, content=page.body,
-                               records=records, window_start=since, window_end=page.watermark,
-                               source_name=request_path, problem=problem)
+                parts = split_versions(RawBatch(
+                    unit=unit, entity=entity, channel=CHANNEL, content=page.body, records=records,
+                    window_start=since, window_end=page.watermark, source_name=request_path, problem=problem,
+                ), partial(_part_content, page))
+                yield parts[0] if len(parts) == 1 else parts
                 last_cursor, previous_body = page.watermark, page.body
             if page.next_page_token is None:
                 return
@@ -304,6 +314,16 @@ def _parse(body: bytes) -> Page:
     if records and watermark is None:
         raise ValueError("a page with records has no watermark")
     return Page(body, records, token, watermark, _records_problem(records))
+
+
+def _part_content(page: Page, rows: list[int], index: int, count: int) -> bytes:
+    """Part of a page split by version: its records as received, in the page's envelope, with the page's
+    sha256 and watermark (the page's own bytes are not kept: each batch's content holds its own rows)."""
+    return json.dumps(
+        {"records": [page.records[row] for row in rows], "watermark": page.watermark,
+         "page_sha256": hashlib.sha256(page.body).hexdigest(), "part": index + 1, "parts": count},
+        ensure_ascii=False, separators=(",", ":"),
+    ).encode("utf-8")
 
 
 def _records_problem(records: list) -> str | None:

@@ -8,6 +8,10 @@ LIMIT :n`), and yields each page as one `RawBatch`. `pull_and_land` lands a page
 watermark to the page's last cursor, so a crash in between re-pulls that page, whose content is the same,
 so it is the same batch and adds nothing.
 
+A page holding several versions of one record (a first pull, or one after an outage) lands as
+successive batches, one version of a key each, oldest first (connectors/versions.py), the watermark
+moving after the last of them.
+
 Safety:
 - Values travel only as bound parameters. Table and column names come from the standard and a prefix
   checked against `^[a-z][a-z0-9_]{0,30}$`, and are quoted by SQLAlchemy (`Table`/`Column` objects).
@@ -44,6 +48,7 @@ import polars as pl
 import sqlalchemy as sa
 
 from connectors.landing import Landing, PullReport, RawBatch, land_pages
+from connectors.versions import split_versions
 from connectors.watermarks import WatermarkKey, WatermarkStore
 from standards.loader import standard
 
@@ -335,7 +340,8 @@ def _page(
     unit: str, entity: str, codes: tuple[str, ...], rows: list[tuple], *, window_start: str | None,
     window_end: str, source_name: str,
 ) -> tuple[RawBatch, ...]:
-    """One page: its readable rows as a batch, and its unreadable rows (if any) as a quarantined one."""
+    """One page: its readable rows as a batch (as successive batches when they hold several versions of
+    one record: connectors/versions.py), and its unreadable rows (if any) as a quarantined one."""
     width = len(codes)
     problems = [_unreadable(codes, row[: width + 1]) for row in rows]
     good = [row for row, problem in zip(rows, problems, strict=True) if problem is None]
@@ -343,7 +349,8 @@ def _page(
     parts = []
     if good:
         values = [[_text(v) for v in row[: width + 1]] for row in good]  # the field codes and sync_cursor
-        parts.append(_batch(unit, entity, codes, values, values, None, window_start, window_end, source_name))
+        readable = _batch(unit, entity, codes, values, values, None, window_start, window_end, source_name)
+        parts.extend(split_versions(readable, lambda rows, _index, _count: _content(codes, [values[r] for r in rows])))
     if bad:
         first_row, first_problem = bad[0]
         cursor = _shown_text(first_row[width])
@@ -362,10 +369,14 @@ def _quarantined_page(unit: str, entity: str, codes: tuple[str, ...], rows: list
     return _batch(unit, entity, codes, raw, shown_values, reason, window_start, window_end, source_name)
 
 
-def _batch(unit, entity, codes, raw_values, values, problem, window_start, window_end, source_name) -> RawBatch:
-    content = json.dumps(
+def _content(codes: tuple[str, ...], raw_values: list) -> bytes:
+    return json.dumps(
         {"columns": [*codes, SYNC_CURSOR], "rows": raw_values}, ensure_ascii=False, separators=(",", ":")
     ).encode("utf-8")
+
+
+def _batch(unit, entity, codes, raw_values, values, problem, window_start, window_end, source_name) -> RawBatch:
+    content = _content(codes, raw_values)
     records = pl.DataFrame(
         {code: [row[i] for row in values] for i, code in enumerate(codes)},
         schema={code: pl.String for code in codes},
