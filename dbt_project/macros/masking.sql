@@ -81,8 +81,9 @@
 {%- endmacro %}
 
 {#- The personal data a penalty case (or a coercion case) carries about its own people and organisations,
-    as the arguments of mask_free_text; `alias` is the staged relation's alias. -#}
-{% macro case_personal_data(alias) -%}
+    as the arguments of mask_free_text; `alias` is the staged relation's alias, `authority` the column naming
+    the deciding body. -#}
+{% macro case_personal_data(alias, authority='deciding_authority') -%}
   {{ return({
       'names': [
           "case when " ~ alias ~ ".counterparty_type = '自然人' then " ~ alias ~ ".counterparty_name end",
@@ -90,7 +91,7 @@
       ],
       'organisations': [
           "case when " ~ alias ~ ".counterparty_type <> '自然人' then " ~ alias ~ ".counterparty_name end",
-          alias ~ ".deciding_authority",
+          alias ~ "." ~ authority,
           alias ~ ".data_source_name",
       ],
       'id_numbers': [alias ~ ".counterparty_id_number"],
@@ -107,20 +108,9 @@
   }) }}
 {%- endmacro %}
 
-{#- A 行政许可 carries the same people as a penalty case, under its own column names. -#}
+{#- A 行政许可 carries the same people as a penalty case; its deciding body is the 许可机关. -#}
 {% macro license_personal_data(alias) -%}
-  {{ return({
-      'names': [
-          "case when " ~ alias ~ ".counterparty_type = '自然人' then " ~ alias ~ ".counterparty_name end",
-          alias ~ ".counterparty_legal_representative",
-      ],
-      'organisations': [
-          "case when " ~ alias ~ ".counterparty_type <> '自然人' then " ~ alias ~ ".counterparty_name end",
-          alias ~ ".licensing_authority",
-          alias ~ ".data_source_name",
-      ],
-      'id_numbers': [alias ~ ".counterparty_id_number"],
-  }) }}
+  {{ return(case_personal_data(alias, authority='licensing_authority')) }}
 {%- endmacro %}
 
 {#- Which staged free-text columns each analyst-facing model masks (with whose personal data): the models
