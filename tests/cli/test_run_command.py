@@ -28,8 +28,9 @@ from warehouse_compare import contents_digest
 ROOT = Path(__file__).resolve().parents[2]
 ZFJD = str(Path(sys.executable).parent / "zfjd")
 PROVINCE = ["--units", "6", "--days", "4", "--seed", "11"]
-# Wall-clock times of arrival: the only values that differ between two instances fed the same province.
-ARRIVAL_COLUMNS = {"received_at", "published_at"}
+# Wall-clock times of arrival: the only values that differ between two instances fed the same province
+# (taken_in_at: when the 三库 version was received, as the data service's taken_since reads it).
+ARRIVAL_COLUMNS = {"received_at", "published_at", "taken_in_at"}
 
 
 def _env() -> dict[str, str]:
@@ -62,7 +63,8 @@ def test_run_prints_the_summary_and_lays_out_the_instance(uninterrupted):
     home, done = uninterrupted
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     summary = done.stdout
-    for words in ("每日流程完成情况", "名册 6 个", "通过", "拒收", "监督发现", "全部通过", "分析副本（只读）",
+    # the roster: the 6 simulated units and the 政务服务网, the source of the 行政许可
+    for words in ("每日流程完成情况", "名册 7 个", "通过", "拒收", "监督发现", "全部通过", "分析副本（只读）",
                   "单位反馈"):
         assert words in summary, summary
     assert "[warning" not in done.stdout + done.stderr and "Traceback" not in done.stdout + done.stderr

@@ -30,7 +30,7 @@ def test_simulate_writes_every_channel_and_is_deterministic(tmp_path):
     for out in (first, second):
         done = zfjd("simulate", "--units", "16", "--days", "2", "--seed", "3", "--out", str(out))
         assert done.returncode == 0, done.stderr
-    assert "api: 4 个单位" in done.stdout
+    assert "api: 5 个单位" in done.stdout  # four units and the 政务服务网 (行政许可)
     assert {p.name for p in first.iterdir()} == {"reference", "units.yaml", "drop", "push", "front.sqlite", "api-token"}
     assert any((first / "drop" / "inbox").rglob("*.xlsx")) and any((first / "push" / "inbox").rglob("*.json"))
     assert _digest(first) == _digest(second)
