@@ -222,3 +222,25 @@ def outcomes_by_row(document: dict) -> dict[int, tuple[str, set[str], set[str]]]
                                                                        provisional.get(row, set()))
         for row in rows
     }
+
+
+def build_published_province(home, spec, review_month: str):
+    """A small simulated province landed, validated, modelled, the month's 随机抽查 drawn, then copied to
+    DIR/published (the publish step is tested elsewhere): what the report and dashboard tests read."""
+    import json
+    import shutil
+
+    from zfjd import cycle, warehouse
+
+    cycle.prepare_province(home, spec)
+    cycle.land_reference(home, as_of=spec.last_day)
+    outcome = cycle.intake_and_validate(home, cycle.discover_units(home), as_of=spec.last_day)
+    assert not outcome.problems and outcome.rejected > 0
+    result = warehouse.build(home, as_of=spec.last_day)
+    assert result.success, "\n".join(result.failures)
+    variables = {**warehouse.dbt_vars(spec.last_day), "review_month": review_month}
+    drawn = warehouse.run_dbt(["build", "--select", "mart_review_sample", "--vars", json.dumps(variables)], home)
+    assert drawn.success, "\n".join(drawn.failures)
+    home.published.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(home.warehouse, home.published)
+    return home

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -16,8 +15,9 @@ import time
 
 import pytest
 import requests
+from support import build_published_province
 
-from zfjd import cycle, warehouse
+from zfjd import cycle
 from zfjd.home import Home
 
 SPEC = cycle.ProvinceSpec(units=20, days=40, seed=5, start="2025-01-01")
@@ -28,18 +28,7 @@ FIRST_START_TIMEOUT = 900  # the analytics environment's first install and Super
 @pytest.fixture(scope="session")
 def dashboard_home(tmp_path_factory):
     home = Home.at(tmp_path_factory.mktemp("dashboard"))
-    cycle.prepare_province(home, SPEC)
-    cycle.land_reference(home, as_of=SPEC.last_day)
-    outcome = cycle.intake_and_validate(home, cycle.discover_units(home), as_of=SPEC.last_day)
-    assert not outcome.problems and outcome.rejected > 0
-    result = warehouse.build(home, as_of=SPEC.last_day)
-    assert result.success, "\n".join(result.failures)
-    variables = {**warehouse.dbt_vars(SPEC.last_day), "review_month": MONTH}
-    drawn = warehouse.run_dbt(["build", "--select", "mart_review_sample", "--vars", json.dumps(variables)], home)
-    assert drawn.success, "\n".join(drawn.failures)
-    home.published.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(home.warehouse, home.published)
-    return home
+    return build_published_province(home, SPEC, MONTH)
 
 
 def free_port() -> int:
