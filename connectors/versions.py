@@ -27,6 +27,7 @@ without two versions of any key is landed exactly as before, as one batch.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable
 
@@ -50,10 +51,20 @@ def version_parts(records: pl.DataFrame, entity_code: str, standard: Standard | 
         return pl.Series(_PART, [0] * records.height, dtype=pl.Int64)
     if not _may_repeat_a_key(records, entity.key):
         return pl.Series(_PART, [0] * records.height, dtype=pl.Int64)
-    raw = records.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
-    typed = normalise(raw, entity, standard)
+    # Only the key and 更新时间 are read: normalise types each field on its own, so these columns come out
+    # as the validator's would, at a fraction of the cost of typing the whole page.
+    needed = (*entity.key, entity.updated_at)
+    narrowed = dataclasses.replace(
+        entity, fields=tuple(f for f in entity.fields if f.code in needed), unique=()
+    )
+    raw = (
+        records.select([c for c in records.columns if c in needed])
+        .with_row_index(ROW, offset=1)
+        .with_columns(pl.col(ROW).cast(pl.Int64))
+    )
+    typed = normalise(raw, narrowed, standard)
     keyed = (
-        digest(typed, entity)
+        digest(typed, narrowed)
         .select(ROW, KEY)
         .join(typed.select(ROW, pl.col(entity.updated_at).alias("__updated")), on=ROW, how="left")
     )
