@@ -182,13 +182,15 @@ def zfjd_daily():
         return land_reference(HOME, as_of=dt.date.fromisoformat(as_of))
 
     @task(execution_timeout=timedelta(hours=2), outlets=[LAKE])
-    def intake(units: list[str], as_of: str) -> dict:
+    def intake(units: list[str], as_of: str, local: bool = False) -> dict:
+        """`local`: the units' files are on this machine (no remote to spare), so the embedded runner may
+        spread them over its cores."""
         from dataclasses import asdict
 
-        from zfjd.cycle import drop_settle_seconds, intake_and_validate
+        from zfjd.cycle import drop_settle_seconds, intake_spread, intake_workers
 
-        return asdict(intake_and_validate(HOME, units, as_of=dt.date.fromisoformat(as_of),
-                                          settle_seconds=drop_settle_seconds()))
+        return asdict(intake_spread(HOME, units, as_of=dt.date.fromisoformat(as_of),
+                                    settle_seconds=drop_settle_seconds(), workers=intake_workers() if local else 1))
 
     @task(pool="zfjd_warehouse", trigger_rule="all_done")
     def load_raw() -> dict:
@@ -236,7 +238,7 @@ def zfjd_daily():
         planned >> taken >> groups
         pulls.append(
             intake.override(task_id=f"intake_{kind}", pool=CHANNEL_POOLS[channel])
-            .partial(as_of=planned["as_of"])
+            .partial(as_of=planned["as_of"], local=kind == "files")
             .expand(units=groups)
         )
     raw = load_raw()

@@ -244,3 +244,20 @@ def build_published_province(home, spec, review_month: str):
     home.published.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(home.warehouse, home.published)
     return home
+
+
+def intake_share_with_a_broken_unit(broken: str, root: str, units: list[str], as_of, settle_seconds):
+    """A worker of `cycle.intake_spread` in which unit `broken`'s channel fails (run in a spawned process,
+    where a test's monkeypatch does not reach)."""
+    import connectors.intake
+    from zfjd import cycle
+
+    real = connectors.intake.run_intake
+
+    def failing(registry, *args, **kwargs):
+        if broken in registry.units:
+            raise ConnectionError("前置库连接超时")
+        return real(registry, *args, **kwargs)
+
+    connectors.intake.run_intake = failing
+    return cycle._intake_share(root, units, as_of, settle_seconds)

@@ -361,6 +361,12 @@ def run_dag(
     fail_fast = not use_executor and "ZFJD_TASK_RETRIES" not in os.environ
     if fail_fast:
         os.environ["ZFJD_TASK_RETRIES"] = "0"
+    # One task at a time in this process: an intake task may use the machine's cores itself.
+    from zfjd.cycle import INTAKE_WORKERS_ENV, machine_cores
+
+    spread = not use_executor and INTAKE_WORKERS_ENV not in os.environ
+    if spread:
+        os.environ[INTAKE_WORKERS_ENV] = str(machine_cores())
     try:
         with output_to(log or log_path(dag_id)):
             dag = load_dag(dag_id)
@@ -374,6 +380,8 @@ def run_dag(
     finally:
         if fail_fast:
             os.environ.pop("ZFJD_TASK_RETRIES", None)
+        if spread:
+            os.environ.pop(INTAKE_WORKERS_ENV, None)
         stop.set()
         if watcher:
             watcher.join()

@@ -12,6 +12,7 @@ import functools
 import json
 import os
 import time
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass
 
@@ -89,7 +90,7 @@ def prepare_province(home: Home, spec: ProvinceSpec) -> bool:
     from connectors.simulator.front_db import write_front_tables
     from connectors.simulator.outbox import write_file_drops, write_pushes, write_reference, write_units_config
 
-    exchange = spec.exchange()
+    exchange = _simulated_exchange(spec)  # kept: the API channel serves the same province in this process
     folder = home.create().province
     channels = write_units_config(exchange, folder / "units.yaml")
     write_reference(exchange, folder / "reference")
@@ -235,6 +236,68 @@ def intake_and_validate(
         findings=checked.findings,
         problems=problems,
     )
+
+
+# Under a scheduler the mapped intake tasks already run side by side; `zfjd run`'s embedded runner runs
+# one task at a time, so it lets one task spread its units over the machine's cores (airflow_setup.run_dag).
+INTAKE_WORKERS_ENV = "ZFJD_INTAKE_WORKERS"
+MAX_INTAKE_WORKERS = 4
+# A worker process starts in ~1.5 CPU s (its imports): a group smaller than this is taken in one process.
+MIN_UNITS_PER_WORKER = 10
+
+
+def intake_workers() -> int:
+    value = os.environ.get(INTAKE_WORKERS_ENV, "1")
+    try:
+        workers = int(value)
+    except ValueError:
+        raise ValueError(f"环境变量 {INTAKE_WORKERS_ENV} 应为进程数，收到 {value!r}") from None
+    if workers < 1:
+        raise ValueError(f"环境变量 {INTAKE_WORKERS_ENV} 应为不小于 1 的进程数，收到 {value!r}")
+    return min(workers, MAX_INTAKE_WORKERS)
+
+
+def machine_cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def intake_spread(
+    home: Home, units: list[str], *, as_of: dt.date, settle_seconds: float | None = None, workers: int = 1,
+    share: Callable[[str, list[str], dt.date, float | None], GroupOutcome] | None = None,
+) -> GroupOutcome:
+    """`intake_and_validate` of `units`, spread over up to `workers` processes, each taking its share of
+    the units (disjoint units write disjoint batches, as mapped tasks do side by side). The outcome is the
+    sum of the shares'; when a share is incomplete, the others still finish and `IntakeIncomplete` names
+    every unit that was not taken in. `share`: what a worker runs on its share (a module-level function,
+    for tests)."""
+    workers = min(workers, len(units) // MIN_UNITS_PER_WORKER)
+    if workers <= 1:
+        return intake_and_validate(home, units, as_of=as_of, settle_seconds=settle_seconds)
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    shares = [units[index::workers] for index in range(workers)]  # interleaved: each share alike
+    # spawn, not fork: polars' thread pool must not be copied mid-flight into a child
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = [
+            pool.submit(share or _intake_share, str(home.root), part, as_of, settle_seconds) for part in shares
+        ]
+    outcomes: list[GroupOutcome] = []
+    incomplete: list[str] = []
+    for future in futures:
+        try:
+            outcomes.append(future.result())
+        except IntakeIncomplete as exc:
+            incomplete.append(str(exc))
+    problems = [problem for outcome in outcomes for problem in outcome.problems]
+    if incomplete:
+        raise IntakeIncomplete("\n".join([*incomplete, *problems]))
+    total = add_outcomes([asdict(outcome) for outcome in outcomes])
+    return GroupOutcome(**total)
+
+
+def _intake_share(root: str, units: list[str], as_of: dt.date, settle_seconds: float | None) -> GroupOutcome:
+    return intake_and_validate(Home.at(root), units, as_of=as_of, settle_seconds=settle_seconds)
 
 
 def _api_source(home: Home, stack: ExitStack):

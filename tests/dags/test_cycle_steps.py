@@ -108,3 +108,78 @@ def test_the_registry_and_the_reference_are_kept_until_their_files_change(provin
     bodies.write_text("\n".join([*lines, ",".join(body)]) + "\n", encoding="utf-8")
     assert reference_of(home.reference, standard()).entities.height == len(lines)
     assert body[1] in cycle.registry(home).units[other[7]].bodies
+
+
+SPREAD = cycle.ProvinceSpec(units=44, days=2, seed=4, start="2025-03-01")
+
+
+@pytest.fixture(scope="module")
+def spread_province(tmp_path_factory) -> Home:
+    home = Home.at(tmp_path_factory.mktemp("spread-template"))
+    cycle.prepare_province(home, SPREAD)
+    return home
+
+
+def _copy(template: Home, target) -> Home:
+    import shutil
+
+    shutil.copytree(template.root, target)
+    home = Home.at(target)
+    cycle.land_reference(home, as_of=SPREAD.last_day)
+    return home
+
+
+def _lake(home: Home) -> dict[str, tuple]:
+    from zfjd.lake import Lake
+
+    return {e.batch_id: (e.unit, e.entity, e.received, e.accepted, e.rejected, e.findings)
+            for e in Lake(home.lake).entries()}
+
+
+def test_an_intake_spread_over_processes_lands_what_one_process_lands(spread_province, tmp_path):
+    file_units = cycle.channel_groups(spread_province, 1000)["files"][0]
+    assert len(file_units) >= 2 * cycle.MIN_UNITS_PER_WORKER, "the province should give two workers a share"
+    alone, spread = _copy(spread_province, tmp_path / "alone"), _copy(spread_province, tmp_path / "spread")
+    one = cycle.intake_and_validate(alone, file_units, as_of=SPREAD.last_day, settle_seconds=0)
+    two = cycle.intake_spread(spread, file_units, as_of=SPREAD.last_day, settle_seconds=0, workers=2)
+    assert one.new_batches > 0 and one.rejected > 0
+    assert (two.units, two.landed_rows, two.new_batches, two.received, two.accepted, two.rejected, two.findings) == (
+        one.units, one.landed_rows, one.new_batches, one.received, one.accepted, one.rejected, one.findings)
+    assert sorted(two.problems) == sorted(one.problems)
+    assert _lake(spread) == _lake(alone)
+    again = cycle.intake_spread(spread, file_units, as_of=SPREAD.last_day, settle_seconds=0, workers=2)
+    assert again.new_batches == 0 and _lake(spread) == _lake(alone)  # a re-run lands nothing twice
+
+
+def test_a_share_that_fails_lets_the_other_finish_and_names_its_unit(spread_province, tmp_path):
+    import functools
+
+    from support import intake_share_with_a_broken_unit
+
+    home = _copy(spread_province, tmp_path / "home")
+    file_units = cycle.channel_groups(home, 1000)["files"][0]
+    sending = {unit for unit, *_ in _lake(_intake_alone(spread_province, tmp_path / "alone", file_units)).values()}
+    broken = sorted(sending & set(file_units))[0]
+    with pytest.raises(cycle.IntakeIncomplete) as failed:
+        cycle.intake_spread(home, file_units, as_of=SPREAD.last_day, settle_seconds=0, workers=2,
+                            share=functools.partial(intake_share_with_a_broken_unit, broken))
+    assert f"{broken}（" in str(failed.value) and "前置库连接超时" in str(failed.value)
+    landed = {unit for unit, *_ in _lake(home).values()}
+    assert broken not in landed
+    assert sending - {broken} <= landed  # both shares went on: every other sending unit was taken in
+
+
+def _intake_alone(template: Home, target, units: list[str]) -> Home:
+    home = _copy(template, target)
+    cycle.intake_and_validate(home, units, as_of=SPREAD.last_day, settle_seconds=0)
+    return home
+
+
+def test_intake_workers_come_from_the_environment(monkeypatch):
+    monkeypatch.delenv(cycle.INTAKE_WORKERS_ENV, raising=False)
+    assert cycle.intake_workers() == 1
+    monkeypatch.setenv(cycle.INTAKE_WORKERS_ENV, "64")
+    assert cycle.intake_workers() == cycle.MAX_INTAKE_WORKERS
+    monkeypatch.setenv(cycle.INTAKE_WORKERS_ENV, "两个")
+    with pytest.raises(ValueError, match=cycle.INTAKE_WORKERS_ENV):
+        cycle.intake_workers()
