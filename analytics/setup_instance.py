@@ -35,8 +35,9 @@ UNIT_CLAUSE = (
     " if current_username().startswith('" + UNIT_USER_PREFIX + "') else '' }}'"
 )
 # The city and unit users' passwords are generated here (secrets.token_urlsafe(18): 144 random bits), so a
-# slow hash adds nothing against guessing them and took ~0.2 s a user (Flask-AppBuilder's default scrypt):
-# 5,000 units would wait 18 minutes for it. Passwords a user sets later use Flask-AppBuilder's default.
+# slow hash adds nothing against guessing them and took 0.1-0.2 s a user (Flask-AppBuilder's default scrypt,
+# by the machine's load): 5,000 units would wait 8-18 minutes for it; this one takes 2.5 ms. Passwords a user
+# sets later use Flask-AppBuilder's default.
 GENERATED_PASSWORD_HASH = "pbkdf2:sha256:10000"
 VIEWER_BASE_ROLE = "Gamma"  # Superset's own read-mostly role: dashboards and charts, no SQL Lab, no admin
 DATABASE_PLACEHOLDER = "__ZFJD_PUBLISHED__"
