@@ -1,7 +1,9 @@
 """Sets up one instance's Superset (run by `zfjd dashboard` in the analytics environment, never imported by
 the pipeline): metadata migrations, Superset's own roles, the published copy registered read-only, the
-dashboards imported from the bundle, the 省级 / 市级 / 报送单位 / 分析员 roles with row-level security, and
-one user per role whose generated password goes to a file only the owner can read.
+dashboards imported from the bundle (their month pickers scoped to the imported charts), the 省级 / 市级 /
+报送单位 / 分析员 roles with row-level security (a role per city; one role and one rule for all the 报送单位,
+keyed on the user's name), and a user per city and per unit, whose generated passwords go to a file only
+the owner can read.
 
 Usage: python setup_instance.py PUBLISHED_DB BUNDLE_DIR PASSWORDS_FILE
 (SUPERSET_CONFIG_PATH names the instance's superset_config.py). Safe to run again: every object is found

@@ -3,9 +3,10 @@
 
 The bundle is generated from the tables below (`uv run python -m zfjd.dashboard_bundle`) and committed;
 a test fails when the committed files are stale. Every dataset carries `city_code` (row-level security of
-the 市级 roles filters on it) and the data-quality ones `reporting_unit_id` (the 报送单位 roles). Figures
-are computed exactly as the 通报 (zfjd/reports/monthly.py) computes them: counts summed over the rows the
-viewer may see, rates recomputed from the summed counts, never averaged.
+the 市级 roles filters on it) and the data-quality ones `reporting_unit_id` (the 报送单位 role); every dataset
+whose rows belong to a month carries `stat_month`, which each dashboard's 月份 picker filters. Figures are
+computed exactly as the 通报 (zfjd/reports/monthly.py) computes them: counts summed over the rows the viewer
+may see, rates recomputed from the summed counts, never averaged.
 """
 
 from __future__ import annotations

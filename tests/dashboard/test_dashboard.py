@@ -4,7 +4,8 @@ Each role logs in through the login form and opens every dashboard it may see: e
 data, without an error, and no request leaves loopback. A 市级 role cannot read another city's rows through
 a chart, the chart-data API or SQL Lab; a 报送单位 sees its own unit's rows only. One figure of each
 dashboard equals the same figure of the month's 通报 (read by zfjd/reports/monthly.py from the published
-copy with SQL)."""
+copy with SQL), for the latest month the month picker starts at and for an earlier month picked. Drilling
+from a number to its rows lists exactly the findings and cases behind it, within the user's own rows."""
 
 from __future__ import annotations
 
