@@ -466,16 +466,16 @@ def test_the_month_picker_shows_the_chosen_month_and_the_latest_by_default(cockp
 
 
 def drill_to_detail(session, cockpit, dataset: str, month: str, drilled: list[dict], per_page: int, page: int = 1):
-    """What Superset 6.1's "钻取到明细" asks for: POST /datasource/samples with the chart's query filters (here
-    the month picker's choice) and the clicked value's filters, a page of the dataset's rows and their count."""
+    """What Superset 6.1's "钻取详情" asks for (as test_drilling_in_the_browser_sends_what_is_replayed_here
+    captures): POST /datasource/samples with the chart's query filters (here the month picker's choice) and
+    the clicked value's, answered with a page of the dataset's rows and their count."""
     dashboards = cockpit.api("admin").get(cockpit.url + "api/v1/dashboard/", params={"q": "(page_size:100)"},
                                           timeout=60).json()["result"]
     dashboard_id = next(d["id"] for d in dashboards if d["slug"] == "zfjd-supervision")
     answer = session.post(cockpit.url + "datasource/samples", params={
         "force": "false", "datasource_type": "table", "datasource_id": dataset_ids(cockpit)[dataset],
         "dashboard_id": dashboard_id, "per_page": per_page, "page": page,
-    }, json={"filters": [*month_filter(month), *drilled], "extras": {"where": ""}, "time_range": "No filter",
-             "granularity": None}, timeout=120)
+    }, json={"filters": [*month_filter(month), *drilled], "extras": {"where": ""}}, timeout=120)
     assert answer.status_code == 200, answer.text[:500]
     return answer.json()["result"]
 
@@ -522,3 +522,58 @@ def test_drilling_from_a_city_s_findings_lists_the_cases_behind_the_number(cockp
     others = drill_to_detail(city_user, cockpit, chart.dataset, MONTH,
                              [{"col": "city_name", "op": "==", "val": other_name}], 10000)
     assert others["total_count"] == 0 and others["data"] == []
+
+
+CELL = """(title => {
+  const chart = Array.from(document.querySelectorAll('[data-test="chart-grid-component"]'))
+    .find(c => c.getAttribute('data-test-chart-name') === title);
+  const cell = chart && chart.querySelector('tbody tr td');
+  if (!cell) return null;
+  cell.scrollIntoView({block: 'center'});
+  const box = cell.getBoundingClientRect();
+  return {x: box.x + 5, y: box.y + box.height / 2, text: cell.innerText.trim()};
+})"""
+
+MENU_ITEM = """(text => {
+  const item = Array.from(document.querySelectorAll('.ant-dropdown-menu-submenu-title, .ant-dropdown-menu-item'))
+    .find(e => e.innerText.trim() === text);
+  if (!item) return false;
+  item.dispatchEvent(new MouseEvent('mouseover', {bubbles: true}));
+  item.click();
+  return true;
+})"""
+
+
+def test_drilling_in_the_browser_sends_what_is_replayed_here(cockpit):
+    """Right-click a city in 监督发现（当月，按执法主体）, 钻取详情 → that city: the browser asks
+    /datasource/samples with the month picker's month and the city, and gets that city's findings."""
+    chart = next(c for c in dashboard_charts()["zfjd-supervision"] if c.key == "supervision_by_body")
+    with browser() as page:
+        log_in(page, cockpit, "province")
+        open_dashboard(page, cockpit, "zfjd-supervision")
+        cell = page.evaluate(f"{CELL}({json.dumps(chart.title)})")
+        assert cell, "按执法主体的表格没有行"
+        for kind in ("mousePressed", "mouseReleased"):
+            page.call("Input.dispatchMouseEvent", session=True, type=kind, x=cell["x"], y=cell["y"], button="right",
+                      clickCount=1)
+        wait_for(page, f"{MENU_ITEM}('钻取详情：')", "右键菜单中没有“钻取详情”", timeout=10)
+        wait_for(page, f"{MENU_ITEM}({json.dumps('钻取详情： ' + cell['text'])})", "没有按该地级市钻取的选项",
+                 timeout=10)
+        deadline = time.monotonic() + 30
+        sent = []
+        while time.monotonic() < deadline and not sent:
+            sent = [e["params"] for e in page.events if e["method"] == "Network.requestWillBeSent"
+                    and "/datasource/samples" in e["params"]["request"]["url"]]
+            time.sleep(0.2)
+        assert sent, "钻取详情未发出请求"
+        body = json.loads(sent[0]["request"]["postData"])
+        assert body["filters"] == [*month_filter(MONTH), {"col": "city_name", "op": "==", "val": cell["text"]}]
+        wait_for(page, "!!document.querySelector('.ant-modal')", "钻取详情窗口未打开", timeout=30)
+    replayed = drill_to_detail(cockpit.web("province"), cockpit, chart.dataset, MONTH, body["filters"][1:], 10000)
+    with duckdb.connect(str(cockpit.home.published), read_only=True) as con:
+        expected = con.execute(
+            "select count(*) from marts.fct_finding f join marts.dim_region r on r.division_code = f.city_code "
+            "and r.division_level = 'city' where r.division_name = ? and strftime(f.finding_month, '%Y-%m') = ?",
+            [cell["text"], MONTH]).fetchone()[0]
+    assert replayed["total_count"] == expected > 0
+    assert {row["city_name"] for row in replayed["data"]} == {cell["text"]}
