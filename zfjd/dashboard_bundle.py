@@ -3,9 +3,10 @@
 
 The bundle is generated from the tables below (`uv run python -m zfjd.dashboard_bundle`) and committed;
 a test fails when the committed files are stale. Every dataset carries `city_code` (row-level security of
-the 市级 roles filters on it) and the data-quality ones `reporting_unit_id` (the 报送单位 roles). Figures
-are computed exactly as the 通报 (zfjd/reports/monthly.py) computes them: counts summed over the rows the
-viewer may see, rates recomputed from the summed counts, never averaged.
+the 市级 roles filters on it) and the data-quality ones `reporting_unit_id` (the 报送单位 role); every dataset
+whose rows belong to a month carries `stat_month`, which each dashboard's 月份 picker filters. Figures are
+computed exactly as the 通报 (zfjd/reports/monthly.py) computes them: counts summed over the rows the viewer
+may see, rates recomputed from the summed counts, never averaged.
 """
 
 from __future__ import annotations
@@ -23,6 +24,10 @@ DATABASE_URI_PLACEHOLDER = "duckdb:///__ZFJD_PUBLISHED__"  # the instance's publ
 VERSION = "1.0.0"
 
 LATEST_MONTH = "(select max(month_start) from marts.mart_indicators_province)"
+# The month picker's column, in every dataset whose rows belong to a month ('YYYY-MM' text: a select filter's
+# values compare as written, whatever the source column's type).
+MONTH_COLUMN = "stat_month"
+MONTH_FILTER_NAME = "月份"
 CITY_NAME = "coalesce(region.division_name, '省直及未登记')"
 REGION_JOIN = "left join marts.dim_region region on region.division_code = {table}.city_code " \
               "and region.division_level = 'city'"
@@ -31,7 +36,8 @@ OPEN_TOO_LONG_RULES = ("finding.case_open_too_long", "finding.seizure_overdue") 
 
 # What analysts read instead of column names (the data dictionary's Chinese names), in every dataset.
 COLUMN_LABELS = {
-    "city_code": "地级市代码", "city_name": "地级市", "month_start": "月份", "entity_id": "执法主体代码",
+    "city_code": "地级市代码", "city_name": "地级市", "month_start": "月份（首日）", MONTH_COLUMN: "月份",
+    "entity_id": "执法主体代码",
     "entity_name": "执法主体", "unit_name": "报送单位", "reporting_unit_id": "报送单位代码",
     "enforcement_domain": "执法领域", "penalty_kind": "处罚种类", "finding_kind": "发现类型", "rule_id": "规则编号",
     "message": "说明", "record_number": "案件编号", "started_on": "立案/措施开始日期", "finding_date": "发现日期",
@@ -63,6 +69,7 @@ DATASETS = {
         Dataset(
             "zfjd_city_month", "各市每月执法指标",
             "select indicators.*, " + CITY_NAME + " as city_name,\n"
+            f"    strftime(indicators.month_start, '%Y-%m') as {MONTH_COLUMN},\n"
             f"    indicators.month_start = {LATEST_MONTH} as is_latest_month,\n"
             f"    indicators.month_start > {LATEST_MONTH} - interval 12 month as is_last_12_months\n"
             "from marts.mart_indicators_by_city indicators\n" + REGION_JOIN.format(table="indicators"),
@@ -70,6 +77,7 @@ DATASETS = {
         Dataset(
             "zfjd_penalty_kind", "处罚种类（按主体每月）",
             "select kinds.*, entity.city_code, " + CITY_NAME + " as city_name,\n"
+            f"    strftime(kinds.month_start, '%Y-%m') as {MONTH_COLUMN},\n"
             f"    kinds.month_start = {LATEST_MONTH} as is_latest_month\n"
             "from marts.mart_penalty_kind_counts kinds\n"
             "left join marts.dim_enforcement_entity entity on entity.entity_id = kinds.entity_id "
@@ -81,6 +89,7 @@ DATASETS = {
             "    finding.entity_id, coalesce(entity.entity_name, finding.entity_id) as entity_name,\n"
             "    finding.city_code, " + CITY_NAME + " as city_name, finding.enforcement_domain,\n"
             "    finding.finding_date, finding.finding_month, finding.finding_source, finding.is_provisional,\n"
+            f"    strftime(finding.finding_month, '%Y-%m') as {MONTH_COLUMN},\n"
             "    regexp_split_to_array(coalesce(rule.message, finding.message, finding.rule_id), '[：:]')[1]"
             " as finding_kind,\n"
             "    coalesce(rule.message, finding.message) as message, finding.legal_basis,\n"
@@ -109,6 +118,7 @@ DATASETS = {
             "zfjd_unit_quality", "报送单位数据质量（每月）",
             "select quality.*, coalesce(entity.entity_name, quality.reporting_unit_id) as unit_name,\n"
             "    entity.city_code, " + CITY_NAME + " as city_name,\n"
+            f"    strftime(quality.month_start, '%Y-%m') as {MONTH_COLUMN},\n"
             f"    quality.month_start = {LATEST_MONTH} as is_latest_month\n"
             "from marts.mart_unit_data_quality quality\n"
             "left join marts.dim_enforcement_entity entity on entity.entity_id = quality.reporting_unit_id "
@@ -132,7 +142,7 @@ DATASETS = {
             "zfjd_review_sample", "随机抽查案卷",
             "select sample.*, coalesce(entity.entity_name, sample.entity_id) as entity_name,\n"
             "    coalesce(penalty.case_number, split_part(sample.case_id, '|', 2)) as case_number,\n"
-            "    " + CITY_NAME + " as city_name,\n"
+            "    " + CITY_NAME + " as city_name, sample.draw_month as " + MONTH_COLUMN + ",\n"
             "    sample.draw_month = (select max(draw_month) from marts.mart_review_sample) as is_latest_draw\n"
             "from marts.mart_review_sample sample\n"
             "left join marts.fct_penalty_case penalty on penalty.case_id = sample.case_id\n"
@@ -223,15 +233,17 @@ def bars(key: str, title: str, dataset: str, x_axis: str, metrics: list[dict], f
     }, width=width, height=height)
 
 
-LATEST = [where("is_latest_month")]
+# "当月" is the month picked in the dashboard's month picker (a native filter on MONTH_COLUMN, the copy's latest
+# month unless another is chosen): the per-month charts carry no month filter of their own.
+PICKED: list[dict] = []
 
 DASHBOARDS: dict[str, tuple[str, list[list[Chart]]]] = {
     "overview": ("全省概览", [
         [
-            big_number("overview_penalties", "当月处罚案件数", "zfjd_city_month", PENALTIES, LATEST),
-            big_number("overview_forfeiture", "当月罚没金额（万元）", "zfjd_city_month", FORFEITURE, LATEST),
-            big_number("overview_inspections", "当月行政检查数", "zfjd_city_month", INSPECTIONS, LATEST),
-            big_number("overview_certification", "当月执法人员持证率", "zfjd_city_month", CERTIFICATION, LATEST,
+            big_number("overview_penalties", "当月处罚案件数", "zfjd_city_month", PENALTIES, PICKED),
+            big_number("overview_forfeiture", "当月罚没金额（万元）", "zfjd_city_month", FORFEITURE, PICKED),
+            big_number("overview_inspections", "当月行政检查数", "zfjd_city_month", INSPECTIONS, PICKED),
+            big_number("overview_certification", "当月执法人员持证率", "zfjd_city_month", CERTIFICATION, PICKED,
                        percent=True),
         ],
         [
@@ -244,10 +256,10 @@ DASHBOARDS: dict[str, tuple[str, list[list[Chart]]]] = {
         ],
         [
             table("overview_city_ranking", "各地级市排名（当月，按处罚案件数）", "zfjd_city_month", ["city_name"],
-                  [PENALTIES, FORFEITURE, INSPECTIONS, CERTIFICATION, OVERDUE], LATEST, width=8,
+                  [PENALTIES, FORFEITURE, INSPECTIONS, CERTIFICATION, OVERDUE], PICKED, width=8,
                   percent_metrics=("执法人员持证率", "超期办案率")),
             Chart("overview_penalty_kinds", "处罚种类（当月）", "zfjd_penalty_kind", "pie", {
-                "groupby": ["penalty_kind"], "metric": PENALTIES, "adhoc_filters": LATEST, "row_limit": 100,
+                "groupby": ["penalty_kind"], "metric": PENALTIES, "adhoc_filters": PICKED, "row_limit": 100,
                 "show_labels": True, "labels_outside": True, "label_type": "key_value", "show_legend": True,
                 "number_format": "SMART_NUMBER", "sort_by_metric": True,
             }, width=4, height=60),
@@ -255,22 +267,22 @@ DASHBOARDS: dict[str, tuple[str, list[list[Chart]]]] = {
     ]),
     "supervision": ("执法监督", [
         [
-            big_number("supervision_findings", "当月监督发现数", "zfjd_finding", FINDINGS, LATEST),
-            big_number("supervision_open_cases", "超期未结及逾期未解除（截至当月末）", "zfjd_finding", FINDINGS,
+            big_number("supervision_findings", "当月监督发现数", "zfjd_finding", FINDINGS, PICKED),
+            big_number("supervision_open_cases", "超期未结及逾期未解除（截至最新月末）", "zfjd_finding", FINDINGS,
                        [where("is_open_too_long")]),
             big_number("supervision_zero", "零执法主体数（最近完整年度）", "zfjd_zero_enforcement", ZERO_BODIES,
                        [where("is_latest_year")]),
         ],
         [
-            bars("supervision_by_kind", "监督发现（当月，按类型）", "zfjd_finding", "finding_kind", [FINDINGS], LATEST),
-            bars("supervision_by_city", "监督发现（当月，按地级市）", "zfjd_finding", "city_name", [FINDINGS], LATEST),
+            bars("supervision_by_kind", "监督发现（当月，按类型）", "zfjd_finding", "finding_kind", [FINDINGS], PICKED),
+            bars("supervision_by_city", "监督发现（当月，按地级市）", "zfjd_finding", "city_name", [FINDINGS], PICKED),
         ],
         [
             table("supervision_by_body", "监督发现（当月，按执法主体）", "zfjd_finding",
-                  ["city_name", "entity_name", "finding_kind"], [FINDINGS], LATEST, width=12),
+                  ["city_name", "entity_name", "finding_kind"], [FINDINGS], PICKED, width=12),
         ],
         [
-            listing("supervision_open_alerts", "超期未结案件预警（截至当月末）", "zfjd_finding",
+            listing("supervision_open_alerts", "超期未结案件预警（截至最新月末）", "zfjd_finding",
                     ["city_name", "entity_name", "finding_kind", "record_number", "started_on", "finding_date"],
                     ["started_on"], [where("is_open_too_long")]),
         ],
@@ -281,46 +293,84 @@ DASHBOARDS: dict[str, tuple[str, list[list[Chart]]]] = {
     ]),
     "quality": ("数据报送质量", [
         [
-            big_number("quality_accuracy", "当月数据精准率", "zfjd_unit_quality", ACCURACY, LATEST, percent=True),
-            big_number("quality_timeliness", "当月报送及时率", "zfjd_unit_quality", TIMELINESS, LATEST, percent=True),
+            big_number("quality_accuracy", "当月数据精准率", "zfjd_unit_quality", ACCURACY, PICKED, percent=True),
+            big_number("quality_timeliness", "当月报送及时率", "zfjd_unit_quality", TIMELINESS, PICKED, percent=True),
             big_number("quality_received", "当月报送记录数", "zfjd_unit_quality",
-                       metric("报送记录数", "SUM(received_count)"), LATEST),
+                       metric("报送记录数", "SUM(received_count)"), PICKED),
         ],
         [
             table("quality_by_city", "各地级市数据质量（当月）", "zfjd_unit_quality", ["city_name"],
                   [ACCURACY, TIMELINESS, metric("报送记录数", "SUM(received_count)"),
-                   metric("拒收记录数", "SUM(rejected_count)")], LATEST, percent_metrics=("数据精准率", "报送及时率")),
+                   metric("拒收记录数", "SUM(rejected_count)")], PICKED, percent_metrics=("数据精准率", "报送及时率")),
             table("quality_by_unit", "各报送单位数据质量（当月）", "zfjd_unit_quality", ["city_name", "unit_name"],
                   [ACCURACY, TIMELINESS, metric("报送记录数", "SUM(received_count)"),
-                   metric("拒收记录数", "SUM(rejected_count)")], LATEST, percent_metrics=("数据精准率", "报送及时率")),
+                   metric("拒收记录数", "SUM(rejected_count)")], PICKED, percent_metrics=("数据精准率", "报送及时率")),
         ],
         [
-            bars("quality_rejections_by_rule", "拒收记录（按规则）", "zfjd_rejection", "message", [REJECTIONS], [],
-                 width=12),
+            bars("quality_rejections_by_rule", "拒收记录（按规则，全部批次）", "zfjd_rejection", "message",
+                 [REJECTIONS], [], width=12),
         ],
     ]),
     "review": ("案卷评查", [
         [
-            big_number("review_drawn", "本次抽取案卷数", "zfjd_review_sample", DRAWN, [where("is_latest_draw")]),
+            big_number("review_drawn", "当月抽取案卷数", "zfjd_review_sample", DRAWN, PICKED),
             big_number("review_entities", "抽取涉及执法主体数", "zfjd_review_sample",
-                       metric("执法主体数", "COUNT(DISTINCT entity_id)"), [where("is_latest_draw")]),
+                       metric("执法主体数", "COUNT(DISTINCT entity_id)"), PICKED),
             # the results as units report them back (评查案卷数 in the indicators); the pass rate is left
             # out while no result has come back, rather than a chart that says nothing
             big_number("review_reviewed", "已评查案卷数（当月）", "zfjd_city_month",
-                       metric("已评查案卷数", "SUM(reviewed_file_count)"), LATEST),
+                       metric("已评查案卷数", "SUM(reviewed_file_count)"), PICKED),
         ],
         [
-            table("review_strata", "抽取情况（按地级市与执法领域）", "zfjd_review_sample",
+            table("review_strata", "当月抽取情况（按地级市与执法领域）", "zfjd_review_sample",
                   ["city_name", "enforcement_domain"], [DRAWN, metric("可抽案卷数", "MAX(stratum_size)")],
-                  [where("is_latest_draw")], width=12),
+                  PICKED, width=12),
         ],
         [
-            listing("review_cases", "抽取的案卷", "zfjd_review_sample",
+            listing("review_cases", "当月抽取的案卷", "zfjd_review_sample",
                     ["draw_month", "city_name", "enforcement_domain", "entity_name", "case_number", "closing_date"],
-                    ["city_name"], [where("is_latest_draw")]),
+                    ["city_name"], PICKED),
         ],
     ]),
 }
+
+
+# Each dashboard's month picker: the dataset its months are listed from (one every viewer of the dashboard may
+# read) and the charts it leaves alone (not per month: the 12-month trend, the open cases as of the latest
+# month's end, the year's 零执法, the rejections of every batch).
+MONTH_PICKERS: dict[str, tuple[str, frozenset[str]]] = {
+    "overview": ("zfjd_city_month", frozenset({"overview_trend"})),
+    "supervision": ("zfjd_city_month", frozenset({"supervision_open_cases", "supervision_zero",
+                                                  "supervision_open_alerts", "supervision_zero_by_city"})),
+    "quality": ("zfjd_unit_quality", frozenset({"quality_rejections_by_rule"})),
+    "review": ("zfjd_city_month", frozenset()),
+}
+
+
+def month_filter_id(dashboard_key: str) -> str:
+    return f"NATIVE_FILTER-month-{dashboard_key}"
+
+
+def month_picker(dashboard_key: str, chart_ids: dict[str, int]) -> dict:
+    """Superset's native select filter: one month, required, the latest by default (the first of the months
+    listed newest first). Its scope names charts by their ids in the bundle's position (meta.chartId), which
+    the importer maps to the new ids; chartsInScope, which the front end reads, is not mapped on import and
+    is written by analytics/setup_instance.py from the imported position."""
+    dataset, left_alone = MONTH_PICKERS[dashboard_key]
+    return {
+        "id": month_filter_id(dashboard_key), "name": MONTH_FILTER_NAME, "filterType": "filter_select",
+        "type": "NATIVE_FILTER", "description": "“当月”图表显示所选月份；默认为最新月份",
+        "targets": [{"datasetUuid": DATASETS[dataset].uuid, "column": {"name": MONTH_COLUMN}}],
+        "controlValues": {"enableEmptyFilter": True, "defaultToFirstItem": True, "multiSelect": False,
+                          "searchAllOptions": False, "inverseSelection": False, "creatable": False,
+                          "sortAscending": False},
+        "defaultDataMask": {"extraFormData": {}, "filterState": {}, "ownState": {}},
+        # what the filter editor writes for a "select first value" filter: the dashboard waits for the
+        # picker's value before it asks for any chart (else the charts draw every month summed)
+        "requiredFirst": True,
+        "cascadeParentIds": [],
+        "scope": {"rootPath": ["ROOT_ID"], "excluded": sorted(chart_ids[key] for key in left_alone)},
+    }
 
 
 @dataclass
@@ -364,6 +414,7 @@ def build_bundle() -> dict[str, str]:
             "GRID_ID": {"type": "GRID", "id": "GRID_ID", "children": [], "parents": ["ROOT_ID"]},
             "HEADER_ID": {"id": "HEADER_ID", "type": "HEADER", "meta": {"text": title}},
         }
+        chart_ids = {chart.key: number for number, chart in enumerate((c for row in rows for c in row), start=1)}
         for row_number, row in enumerate(rows, start=1):
             row_id = f"ROW-{key}-{row_number}"
             position["GRID_ID"]["children"].append(row_id)
@@ -374,8 +425,8 @@ def build_bundle() -> dict[str, str]:
                 position[row_id]["children"].append(chart_id)
                 position[chart_id] = {
                     "type": "CHART", "id": chart_id, "children": [], "parents": ["ROOT_ID", "GRID_ID", row_id],
-                    "meta": {"chartId": 0, "uuid": chart.uuid, "sliceName": chart.title, "width": chart.width,
-                             "height": chart.height},
+                    "meta": {"chartId": chart_ids[chart.key], "uuid": chart.uuid, "sliceName": chart.title,
+                             "width": chart.width, "height": chart.height},
                 }
                 dataset = DATASETS[chart.dataset]
                 bundle.add(f"charts/{chart.key}.yaml", {
@@ -388,7 +439,8 @@ def build_bundle() -> dict[str, str]:
             "dashboard_title": title, "description": None, "css": "", "slug": f"zfjd-{key}",
             "certified_by": "", "certification_details": "", "published": True, "uuid": _id("dashboard", key),
             "position": position,
-            "metadata": {"native_filter_configuration": [], "cross_filters_enabled": True, "color_scheme": "",
+            "metadata": {"native_filter_configuration": [month_picker(key, chart_ids)],
+                         "cross_filters_enabled": True, "color_scheme": "",
                          "refresh_frequency": 0, "expanded_slices": {}, "timed_refresh_immune_slices": [],
                          "shared_label_colors": [], "color_scheme_domain": []},
             "version": VERSION,

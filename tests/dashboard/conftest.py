@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -17,18 +18,25 @@ import pytest
 import requests
 from support import build_published_province
 
-from zfjd import cycle
+from zfjd import cycle, warehouse
 from zfjd.home import Home
 
 SPEC = cycle.ProvinceSpec(units=20, days=40, seed=5, start="2025-01-01")
-MONTH = "2025-02"  # the instance's latest month: the dashboards' 当月
+MONTH = "2025-02"  # the instance's latest month: the dashboards' 当月 unless the month picker says otherwise
+EARLIER_MONTH = "2025-01"  # the other month the province has: what the month picker is set to in the tests
 FIRST_START_TIMEOUT = 900  # the analytics environment's first install and Superset's set-up
 
 
 @pytest.fixture(scope="session")
 def dashboard_home(tmp_path_factory):
     home = Home.at(tmp_path_factory.mktemp("dashboard"))
-    return build_published_province(home, SPEC, MONTH)
+    build_published_province(home, SPEC, MONTH)
+    # the earlier month's 随机抽查 too, so that the 案卷评查 dashboard has two draws to pick from
+    variables = {**warehouse.dbt_vars(SPEC.last_day), "review_month": EARLIER_MONTH}
+    drawn = warehouse.run_dbt(["build", "--select", "mart_review_sample", "--vars", json.dumps(variables)], home)
+    assert drawn.success, "\n".join(drawn.failures)
+    shutil.copyfile(home.warehouse, home.published)
+    return home
 
 
 def free_port() -> int:
@@ -49,6 +57,25 @@ class Cockpit:
         if username not in self._sessions:
             self._sessions[username] = self._log_in(username)
         return self._sessions[username]
+
+    def web(self, username: str) -> requests.Session:
+        """A browser's session of one user (the login form's cookie, the page's CSRF token): what the front end's
+        own requests outside /api/v1 (e.g. /datasource/samples) are sent with."""
+        key = "web:" + username
+        if key not in self._sessions:
+            session = requests.Session()
+            form = session.get(self.url + "login/", timeout=60).text
+            token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', form) or \
+                re.search(r'value="([^"]+)"[^>]*name="csrf_token"', form)
+            assert token, "登录页没有 CSRF 令牌"
+            answer = session.post(self.url + "login/", data={
+                "username": username, "password": self.passwords[username], "csrf_token": token.group(1),
+            }, timeout=60)
+            assert answer.ok and "/login" not in answer.url, f"{username} 未能登录"
+            session.headers["X-CSRFToken"] = token.group(1)
+            session.headers["Referer"] = self.url
+            self._sessions[key] = session
+        return self._sessions[key]
 
     def _log_in(self, username: str) -> requests.Session:
         session = requests.Session()

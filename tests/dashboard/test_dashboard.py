@@ -4,22 +4,33 @@ Each role logs in through the login form and opens every dashboard it may see: e
 data, without an error, and no request leaves loopback. A 市级 role cannot read another city's rows through
 a chart, the chart-data API or SQL Lab; a 报送单位 sees its own unit's rows only. One figure of each
 dashboard equals the same figure of the month's 通报 (read by zfjd/reports/monthly.py from the published
-copy with SQL)."""
+copy with SQL), for the latest month the month picker starts at and for an earlier month picked. Drilling
+from a number to its rows lists exactly the findings and cases behind it, within the user's own rows."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import sqlite3
 import time
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import quote, urlparse
 
 import duckdb
 import pytest
-from dashboard.conftest import MONTH
+from dashboard.conftest import EARLIER_MONTH, MONTH
 
 from zfjd import dashboard as cockpit_module
-from zfjd.dashboard_bundle import BUNDLE_DIR, DATASETS, build_bundle, dashboard_charts
+from zfjd.dashboard_bundle import (
+    BUNDLE_DIR,
+    DATASETS,
+    MONTH_COLUMN,
+    MONTH_PICKERS,
+    build_bundle,
+    dashboard_charts,
+    month_filter_id,
+)
 from zfjd.reports.browser import ChromiumMissing, DevTools, find_chromium
 from zfjd.reports.monthly import load_month
 
@@ -72,9 +83,9 @@ def wait_for(page: DevTools, condition: str, message: str, timeout: float = 60):
     raise AssertionError(message)
 
 
-def open_dashboard(page: DevTools, cockpit, slug: str) -> tuple[list[dict], float]:
+def open_dashboard(page: DevTools, cockpit, slug: str, address: str | None = None) -> tuple[list[dict], float]:
     started = time.monotonic()
-    page.navigate(cockpit.url + f"superset/dashboard/{slug}/")
+    page.navigate(address or cockpit.url + f"superset/dashboard/{slug}/")
     deadline = started + 90
     while time.monotonic() < deadline:
         states = page.evaluate(CHART_STATES)
@@ -114,15 +125,17 @@ def requests_off_loopback(page: DevTools) -> list[str]:
     return leaving
 
 
-def chart_data(session, cockpit, dataset: str, columns: list[str], metrics: list[str], where: str = "") -> list[dict]:
-    """Asks /api/v1/chart/data directly, as a client that skips the dashboard would."""
+def chart_data(session, cockpit, dataset: str, columns: list[str], metrics: list[str], where: str = "",
+               filters: list[dict] | None = None) -> list[dict]:
+    """Asks /api/v1/chart/data directly, as a client that skips the dashboard would (filters: as the dashboard
+    sends a native filter's choice, e.g. [{"col": "stat_month", "op": "IN", "val": ["2025-01"]}])."""
     ids = dataset_ids(cockpit)
     body = {
         "datasource": {"id": ids[dataset], "type": "table"}, "force": True, "result_format": "json",
         "result_type": "full",
         "queries": [{"columns": columns, "metrics": [
             {"expressionType": "SQL", "sqlExpression": m, "label": m} for m in metrics
-        ], "filters": [], "extras": {"where": where}, "row_limit": 10000, "orderby": []}],
+        ], "filters": filters or [], "extras": {"where": where}, "row_limit": 10000, "orderby": []}],
     }
     answer = session.post(cockpit.url + "api/v1/chart/data", json=body, timeout=120)
     assert answer.status_code == 200, answer.text[:500]
@@ -140,10 +153,26 @@ def dataset_ids(cockpit) -> dict[str, int]:
     return _DATASET_IDS
 
 
-def rows_behind(cockpit, username: str, chart) -> int:
-    """How many rows of the chart's dataset, under its filters, the user may read (chart-data API)."""
+def picked_by_default(cockpit, username: str, slug: str) -> str:
+    """The month a dashboard's month picker starts at for this user: the newest its dataset lists to them."""
+    dataset, _ = MONTH_PICKERS[slug.removeprefix("zfjd-")]
+    rows = chart_data(cockpit.api(username), cockpit, dataset, [], [f"MAX({MONTH_COLUMN})"])
+    return rows[0][f"MAX({MONTH_COLUMN})"]
+
+
+def month_filter(month: str) -> list[dict]:
+    """A month picker's choice as the dashboard adds it to a chart's query (its extraFormData)."""
+    return [{"col": MONTH_COLUMN, "op": "IN", "val": [month]}]
+
+
+def rows_behind(cockpit, username: str, chart, slug: str) -> int:
+    """How many rows of the chart's dataset, under its filters and the month picker's default month when the
+    chart follows the picker, the user may read (chart-data API)."""
     where = " AND ".join(f"({f['sqlExpression']})" for f in chart.params.get("adhoc_filters", []))
-    rows = chart_data(cockpit.api(username), cockpit, chart.dataset, [], ["COUNT(*)"], where)
+    _, left_alone = MONTH_PICKERS[slug.removeprefix("zfjd-")]
+    follows = chart.key not in left_alone and MONTH_COLUMN in DATASETS[chart.dataset].sql
+    filters = month_filter(picked_by_default(cockpit, username, slug)) if follows else []
+    rows = chart_data(cockpit.api(username), cockpit, chart.dataset, [], ["COUNT(*)"], where, filters)
     return rows[0]["COUNT(*)"]
 
 
@@ -218,7 +247,7 @@ def test_every_role_sees_every_dashboard_drawn_offline(cockpit):
                 empty = [s["name"] for s in states if s["empty"] or not s["drawn"]]
                 # a chart may be empty only where the data the user may see has no row for it
                 charts = {c.title: c for c in dashboard_charts()[slug]}
-                wrongly_empty = [name for name in empty if rows_behind(cockpit, username, charts[name]) > 0]
+                wrongly_empty = [name for name in empty if rows_behind(cockpit, username, charts[name], slug) > 0]
                 assert not wrongly_empty, f"{username} 打开 {slug} 时图表无数据：{wrongly_empty}"
                 assert requests_off_loopback(page) == [], f"{username} {slug} 有请求离开本机"
                 assert seconds < DRAW_LIMIT_SECONDS, f"{slug} 画完用了 {seconds:.1f} 秒"
@@ -262,6 +291,25 @@ def test_a_unit_reads_only_its_own_data_quality(cockpit):
             {"expressionType": "SQL", "sqlExpression": "COUNT(*)", "label": "n"}]}],
     }, timeout=60)
     assert answer.status_code in (403, 404), "报送单位不应读取执法指标"
+    # another unit's rows stay out of reach however they are asked for, in both of the role's datasets
+    with duckdb.connect(str(cockpit.home.published), read_only=True) as con:
+        other = con.execute("select reporting_unit_id from marts.mart_unit_data_quality where reporting_unit_id <> ? "
+                            "group by 1 order by sum(received_count) desc limit 1", [unit]).fetchone()[0]
+    for dataset in ("zfjd_unit_quality", "zfjd_rejection"):
+        seen = chart_data(session, cockpit, dataset, ["reporting_unit_id"], ["COUNT(*)"])
+        assert {row["reporting_unit_id"] for row in seen} <= {unit}, f"{dataset}: 报送单位看到了他单位的数据"
+        assert chart_data(session, cockpit, dataset, [], ["COUNT(*)"], f"reporting_unit_id = '{other}'") == [
+            {"COUNT(*)": 0}], f"{dataset}: 按他单位筛选不应有数据"
+    assert chart_data(cockpit.api(f"unit-{other}"), cockpit, "zfjd_unit_quality", ["reporting_unit_id"],
+                      ["COUNT(*)"])[0]["reporting_unit_id"] == other
+    # one 报送单位 role and one row-level rule for all the units, not one of each per unit
+    if os.environ.get(cockpit_module.METADATA_URI_ENV):
+        return  # the metadata is on PostgreSQL: the roles are read from the SQLite file only
+    with sqlite3.connect(cockpit.home.root / "analytics" / "superset.db") as meta:
+        roles = [name for (name,) in meta.execute("select name from ab_role where name like '报送单位%'")]
+        rules = [name for (name,) in meta.execute("select name from row_level_security_filters "
+                                                   "where name like '报送单位%'")]
+    assert roles == ["报送单位"] and len(rules) == 1, (roles, rules)
 
 
 def test_sql_lab_is_read_only_for_the_analyst(cockpit):
@@ -325,3 +373,207 @@ def test_a_swapped_published_copy_is_read_without_a_restart(cockpit):
     finally:
         original.replace(published)
     assert chart_data(province, cockpit, "zfjd_review_sample", [], ["COUNT(*)"])[0]["COUNT(*)"] == before
+
+
+BIG_NUMBER = """(name => {
+  const chart = Array.from(document.querySelectorAll('[data-test="chart-grid-component"]'))
+    .find(c => c.getAttribute('data-test-chart-name') === name);
+  const header = chart && chart.querySelector('.header-line');
+  return header ? header.innerText.trim() : null;
+})"""
+
+
+def big_number_shown(page: DevTools, title: str) -> str | None:
+    return page.evaluate(f"{BIG_NUMBER}({json.dumps(title)})")
+
+
+def with_month(cockpit, slug: str, month: str) -> str:
+    """The dashboard's address with its month picker set, as Superset writes it in the URL (rison)."""
+    key = slug.removeprefix("zfjd-")
+    state = (f"({month_filter_id(key)}:(extraFormData:(filters:!((col:{MONTH_COLUMN},op:IN,val:!('{month}')))),"
+             f"filterState:(value:!('{month}')),id:{month_filter_id(key)},ownState:()))")
+    return cockpit.url + f"superset/dashboard/{slug}/?native_filters=" + quote(state, safe="():!,'")
+
+
+def as_count(text: str | None) -> int | None:
+    return int(text.replace(",", "")) if text and text.replace(",", "").isdigit() else None
+
+
+def as_rate(text: str | None) -> float | None:
+    return float(text.rstrip("%")) / 100 if text and text.endswith("%") else None
+
+
+def test_the_month_picker_shows_the_chosen_month_and_the_latest_by_default(cockpit):
+    """Each dashboard's 月份 picker: untouched it shows the copy's latest month; set to the earlier month (in
+    the address, as a shared link carries it) one figure per dashboard equals that month's 通报, both in the
+    browser and through the chart-data API with the filter the dashboard sends; charts left out of the
+    picker's scope keep their figure."""
+    latest, earlier = load_month(cockpit.home.published, MONTH), load_month(cockpit.home.published, EARLIER_MONTH)
+    province = cockpit.api("province")
+    # (dashboard, big number's title, how to read it, the 通报's figure, the same figure by the chart-data API)
+    figures = [
+        ("zfjd-overview", "当月处罚案件数", as_count, lambda t: t.province["penalty_case_count"],
+         lambda m: chart_data(province, cockpit, "zfjd_city_month", [], ["SUM(penalty_case_count)"],
+                              filters=month_filter(m))[0]["SUM(penalty_case_count)"]),
+        ("zfjd-supervision", "当月监督发现数", as_count, lambda t: t.findings_total,
+         lambda m: chart_data(province, cockpit, "zfjd_finding", [], ["COUNT(*)"],
+                              filters=month_filter(m))[0]["COUNT(*)"]),
+        ("zfjd-quality", "当月数据精准率", as_rate, lambda t: t.quality_total["accuracy"],
+         lambda m: chart_data(province, cockpit, "zfjd_unit_quality", [], [
+             "CAST(SUM(accepted_count) AS DOUBLE) / NULLIF(SUM(received_count), 0)"], filters=month_filter(m))[0][
+             "CAST(SUM(accepted_count) AS DOUBLE) / NULLIF(SUM(received_count), 0)"]),
+        ("zfjd-review", "当月抽取案卷数", as_count, lambda t: t.sample_total,
+         lambda m: chart_data(province, cockpit, "zfjd_review_sample", [], ["COUNT(*)"],
+                              filters=month_filter(m))[0]["COUNT(*)"]),
+    ]
+    for tongbao, month in ((latest, MONTH), (earlier, EARLIER_MONTH)):
+        for slug, _, _, in_tongbao, by_api in figures:
+            assert by_api(month) == pytest.approx(in_tongbao(tongbao)), f"{slug} {month}"
+    assert latest.findings_total != earlier.findings_total or latest.province["penalty_case_count"] != \
+        earlier.province["penalty_case_count"], "两个月的数字相同，测试无法区分所选月份"
+    assert earlier.sample_total > 0 and earlier.findings_total > 0
+    # the simulated province's batches were all received in its last month: the earlier month has no
+    # data-quality figure, in the 通报 as on the dashboard (checked below: the chart shows none)
+    assert earlier.quality_total["accuracy"] is None and latest.quality_total["accuracy"] is not None
+
+    def shown(page, title, read, wanted, where):
+        deadline = time.monotonic() + 30
+        value = None
+        while time.monotonic() < deadline:
+            value = read(big_number_shown(page, title))
+            if value is not None and value == pytest.approx(wanted, abs=5e-5):
+                return
+            time.sleep(0.2)
+        raise AssertionError(f"{where}：{title} 显示 {value}，应为 {wanted}")
+
+    with browser() as page:
+        log_in(page, cockpit, "province")
+        for slug, title, read, in_tongbao, _ in figures:
+            open_dashboard(page, cockpit, slug)
+            shown(page, title, read, in_tongbao(latest), f"{slug} 默认")
+            if slug == "zfjd-supervision":
+                shown(page, "超期未结及逾期未解除（截至最新月末）", as_count, latest.open_total, f"{slug} 默认")
+            states, _ = open_dashboard(page, cockpit, slug, with_month(cockpit, slug, EARLIER_MONTH))
+            if in_tongbao(earlier) is None:
+                state = next(s for s in states if s["name"] == title)
+                assert state["empty"] and read(big_number_shown(page, title)) is None, \
+                    f"{slug} 选 {EARLIER_MONTH}：{title} 应无数字：{state}"
+            else:
+                shown(page, title, read, in_tongbao(earlier), f"{slug} 选 {EARLIER_MONTH}")
+            if slug == "zfjd-supervision":  # out of the picker's scope: as of the latest month's end still
+                shown(page, "超期未结及逾期未解除（截至最新月末）", as_count, latest.open_total,
+                      f"{slug} 选 {EARLIER_MONTH}")
+
+
+def drill_to_detail(session, cockpit, dataset: str, month: str, drilled: list[dict], per_page: int, page: int = 1):
+    """What Superset 6.1's "钻取详情" asks for (as test_drilling_in_the_browser_sends_what_is_replayed_here
+    captures): POST /datasource/samples with the chart's query filters (here the month picker's choice) and
+    the clicked value's, answered with a page of the dataset's rows and their count."""
+    dashboards = cockpit.api("admin").get(cockpit.url + "api/v1/dashboard/", params={"q": "(page_size:100)"},
+                                          timeout=60).json()["result"]
+    dashboard_id = next(d["id"] for d in dashboards if d["slug"] == "zfjd-supervision")
+    answer = session.post(cockpit.url + "datasource/samples", params={
+        "force": "false", "datasource_type": "table", "datasource_id": dataset_ids(cockpit)[dataset],
+        "dashboard_id": dashboard_id, "per_page": per_page, "page": page,
+    }, json={"filters": [*month_filter(month), *drilled], "extras": {"where": ""}}, timeout=120)
+    assert answer.status_code == 200, answer.text[:500]
+    return answer.json()["result"]
+
+
+def test_drilling_from_a_city_s_findings_lists_the_cases_behind_the_number(cockpit):
+    """执法监督's 监督发现（当月，按地级市）: a city's bar in the month, drilled to detail, lists exactly that
+    many findings and their case numbers (SQL on the published copy); a 市级 user drilling sees only its own
+    city's findings, and nothing of another city's bar."""
+    with duckdb.connect(str(cockpit.home.published), read_only=True) as con:
+        city, other = (row[0] for row in con.execute(
+            "select city_code from marts.fct_finding where strftime(finding_month, '%Y-%m') = ? "
+            "and city_code is not null group by 1 order by count(*) desc, 1 limit 2", [MONTH]).fetchall())
+        name, other_name = (con.execute("select division_name from marts.dim_region where division_code = ?",
+                                        [code]).fetchone()[0] for code in (city, other))
+        expected = sorted(row[0] for row in con.execute(
+            "select coalesce(p.case_number, c.coercion_number, split_part(f.record_id, '|', 2)) "
+            "from marts.fct_finding f "
+            "left join marts.fct_penalty_case p on f.record_kind = 'penalty_case' and p.case_id = f.record_id "
+            "left join marts.fct_coercion_case c on f.record_kind = 'coercion_case' "
+            "and c.coercion_id = f.record_id "
+            "where f.city_code = ? and strftime(f.finding_month, '%Y-%m') = ?", [city, MONTH]).fetchall())
+    assert expected, "该市该月应有监督发现"
+    chart = next(c for c in dashboard_charts()["zfjd-supervision"] if c.key == "supervision_by_city")
+    bars_shown = {row["city_name"]: row["COUNT(*)"] for row in chart_data(
+        cockpit.api("province"), cockpit, chart.dataset, ["city_name"], ["COUNT(*)"], filters=month_filter(MONTH))}
+    figure = bars_shown[name]
+    assert figure == len(expected)
+
+    drilled = [{"col": "city_name", "op": "==", "val": name}]
+    first_page = drill_to_detail(cockpit.web("province"), cockpit, chart.dataset, MONTH, drilled, 50)
+    assert first_page["total_count"] == figure
+    everything = drill_to_detail(cockpit.web("province"), cockpit, chart.dataset, MONTH, drilled, 10000)
+    assert len(everything["data"]) == figure
+    assert sorted(row["record_number"] for row in everything["data"]) == expected
+    assert {row["city_code"] for row in everything["data"]} == {city}
+    assert {row[MONTH_COLUMN] for row in everything["data"]} == {MONTH}
+
+    city_user = cockpit.web(f"city-{city}")
+    own = drill_to_detail(city_user, cockpit, chart.dataset, MONTH, drilled, 10000)
+    assert sorted(row["record_number"] for row in own["data"]) == expected
+    unfiltered = drill_to_detail(city_user, cockpit, chart.dataset, MONTH, [], 10000)
+    assert unfiltered["total_count"] == figure and {row["city_code"] for row in unfiltered["data"]} == {city}
+    assert bars_shown.get(other_name), "他市该月应有监督发现（否则下面的核对没有意义）"
+    others = drill_to_detail(city_user, cockpit, chart.dataset, MONTH,
+                             [{"col": "city_name", "op": "==", "val": other_name}], 10000)
+    assert others["total_count"] == 0 and others["data"] == []
+
+
+CELL = """(title => {
+  const chart = Array.from(document.querySelectorAll('[data-test="chart-grid-component"]'))
+    .find(c => c.getAttribute('data-test-chart-name') === title);
+  const cell = chart && chart.querySelector('tbody tr td');
+  if (!cell) return null;
+  cell.scrollIntoView({block: 'center'});
+  const box = cell.getBoundingClientRect();
+  return {x: box.x + 5, y: box.y + box.height / 2, text: cell.innerText.trim()};
+})"""
+
+MENU_ITEM = """(text => {
+  const item = Array.from(document.querySelectorAll('.ant-dropdown-menu-submenu-title, .ant-dropdown-menu-item'))
+    .find(e => e.innerText.trim() === text);
+  if (!item) return false;
+  item.dispatchEvent(new MouseEvent('mouseover', {bubbles: true}));
+  item.click();
+  return true;
+})"""
+
+
+def test_drilling_in_the_browser_sends_what_is_replayed_here(cockpit):
+    """Right-click a city in 监督发现（当月，按执法主体）, 钻取详情 → that city: the browser asks
+    /datasource/samples with the month picker's month and the city, and gets that city's findings."""
+    chart = next(c for c in dashboard_charts()["zfjd-supervision"] if c.key == "supervision_by_body")
+    with browser() as page:
+        log_in(page, cockpit, "province")
+        open_dashboard(page, cockpit, "zfjd-supervision")
+        cell = page.evaluate(f"{CELL}({json.dumps(chart.title)})")
+        assert cell, "按执法主体的表格没有行"
+        for kind in ("mousePressed", "mouseReleased"):
+            page.call("Input.dispatchMouseEvent", session=True, type=kind, x=cell["x"], y=cell["y"], button="right",
+                      clickCount=1)
+        wait_for(page, f"{MENU_ITEM}('钻取详情：')", "右键菜单中没有“钻取详情”", timeout=10)
+        wait_for(page, f"{MENU_ITEM}({json.dumps('钻取详情： ' + cell['text'])})", "没有按该地级市钻取的选项",
+                 timeout=10)
+        deadline = time.monotonic() + 30
+        sent = []
+        while time.monotonic() < deadline and not sent:
+            sent = [e["params"] for e in page.events if e["method"] == "Network.requestWillBeSent"
+                    and "/datasource/samples" in e["params"]["request"]["url"]]
+            time.sleep(0.2)
+        assert sent, "钻取详情未发出请求"
+        body = json.loads(sent[0]["request"]["postData"])
+        assert body["filters"] == [*month_filter(MONTH), {"col": "city_name", "op": "==", "val": cell["text"]}]
+        wait_for(page, "!!document.querySelector('.ant-modal')", "钻取详情窗口未打开", timeout=30)
+    replayed = drill_to_detail(cockpit.web("province"), cockpit, chart.dataset, MONTH, body["filters"][1:], 10000)
+    with duckdb.connect(str(cockpit.home.published), read_only=True) as con:
+        expected = con.execute(
+            "select count(*) from marts.fct_finding f join marts.dim_region r on r.division_code = f.city_code "
+            "and r.division_level = 'city' where r.division_name = ? and strftime(f.finding_month, '%Y-%m') = ?",
+            [cell["text"], MONTH]).fetchone()[0]
+    assert replayed["total_count"] == expected > 0
+    assert {row["city_name"] for row in replayed["data"]} == {cell["text"]}
