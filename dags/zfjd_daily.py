@@ -189,10 +189,11 @@ def zfjd_daily():
         (a worker's start-up outweighs its share)."""
         from dataclasses import asdict
 
-        from zfjd.cycle import drop_settle_seconds, intake_spread, intake_workers
+        from zfjd.cycle import drop_settle_seconds, file_intake_workers, intake_spread, intake_workers
 
+        workers = file_intake_workers(HOME, units, intake_workers()) if local else 1
         return asdict(intake_spread(HOME, units, as_of=dt.date.fromisoformat(as_of),
-                                    settle_seconds=drop_settle_seconds(), workers=intake_workers() if local else 1))
+                                    settle_seconds=drop_settle_seconds(), workers=workers))
 
     @task(pool="zfjd_warehouse", trigger_rule="all_done")
     def load_raw() -> dict:

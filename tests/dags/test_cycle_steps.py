@@ -183,3 +183,17 @@ def test_intake_workers_come_from_the_environment(monkeypatch):
     monkeypatch.setenv(cycle.INTAKE_WORKERS_ENV, "两个")
     with pytest.raises(ValueError, match=cycle.INTAKE_WORKERS_ENV):
         cycle.intake_workers()
+
+
+def test_a_file_group_is_spread_only_when_enough_files_wait(tmp_path):
+    home = Home.at(tmp_path)
+    units = ["11440000MB0000001A", "11440000MB0000002B"]
+    assert cycle.file_intake_workers(home, units, 2) == 1  # no inbox at all
+    for index in range(2 * cycle.MIN_FILES_PER_WORKER):
+        channel, unit = ("drop", units[0]) if index % 2 else ("push", units[1])
+        folder = home.province / channel / "inbox" / unit / "penalty_case"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"f{index}.csv").write_text("")
+    assert cycle.file_intake_workers(home, units, 4) == 2  # files of both channels and units counted
+    assert cycle.file_intake_workers(home, units[:1], 4) == 1  # half of them: one process
+    assert cycle.file_intake_workers(home, units, 1) == 1
