@@ -103,3 +103,15 @@ def test_who_reports_each_entity_is_named_once_in_the_spec():
     assert spec.unit_reported_entities == ("penalty_case", "coercion_case", "inspection", "case_event",
                                            "license", "review_result")
     assert spec.extract_entities == ("enforcement_entity", "officer", "matter", "law", "law_article")
+
+
+def test_the_fast_yaml_parser_reads_every_spec_file_as_the_python_one():
+    import yaml
+
+    from standards import loader
+
+    paths = sorted(SPEC_DIR.parent.rglob("*.yaml"))
+    assert len(paths) >= 5
+    for path in paths:
+        text = path.read_text(encoding="utf-8")
+        assert loader._read_yaml(path) == yaml.load(text, Loader=yaml.SafeLoader), path
