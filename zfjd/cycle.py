@@ -242,7 +242,7 @@ def intake_and_validate(
 # one task at a time, so it lets one task spread its units over the machine's cores (airflow_setup.run_dag).
 INTAKE_WORKERS_ENV = "ZFJD_INTAKE_WORKERS"
 MAX_INTAKE_WORKERS = 4
-# A worker process starts in ~1.5 CPU s (its imports): a group smaller than this is taken in one process.
+# A worker process starts in ~2 CPU s (its imports): a group smaller than this is taken in one process.
 MIN_UNITS_PER_WORKER = 10
 
 
