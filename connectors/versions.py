@@ -38,7 +38,7 @@ from quality.batch import KEY, digest
 from quality.normalise import normalise
 from quality.read import ROW
 from standards.loader import standard as load_standard
-from standards.model import Standard
+from standards.model import Entity, Standard
 
 _PART = "__part"
 
@@ -53,12 +53,9 @@ def version_parts(records: pl.DataFrame, entity_code: str, standard: Standard | 
         return pl.Series(_PART, [0] * records.height, dtype=pl.Int64)
     # Only the key and 更新时间 are read: normalise types each field on its own, so these columns come out
     # as the validator's would, at a fraction of the cost of typing the whole page.
-    needed = (*entity.key, entity.updated_at)
-    narrowed = dataclasses.replace(
-        entity, fields=tuple(f for f in entity.fields if f.code in needed), unique=()
-    )
+    narrowed = key_and_update_time(entity)
     raw = (
-        records.select([c for c in records.columns if c in needed])
+        records.select([c for c in records.columns if c in narrowed.field_codes])
         .with_row_index(ROW, offset=1)
         .with_columns(pl.col(ROW).cast(pl.Int64))
     )
@@ -96,6 +93,12 @@ def version_parts(records: pl.DataFrame, entity_code: str, standard: Standard | 
         .alias(_PART)
     )
     return aligned.to_series()
+
+
+def key_and_update_time(entity: Entity) -> Entity:
+    """`entity` with only its key fields and 更新时间: what the split reads of a page."""
+    needed = (*entity.key, entity.updated_at)
+    return dataclasses.replace(entity, fields=tuple(f for f in entity.fields if f.code in needed), unique=())
 
 
 def _may_repeat_a_key(records: pl.DataFrame, key: tuple[str, ...]) -> bool:

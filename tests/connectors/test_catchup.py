@@ -249,8 +249,7 @@ def test_versions_go_to_successive_batches_by_update_time_each_key_ending_in_the
 def test_the_split_reads_keys_and_times_as_the_whole_record_is_read(exchange, entity_code):
     """The split types only the key and 更新时间 (typing a whole page cost ~70 ms); each field is typed on
     its own, so these columns equal the validator's reading of the whole record, defects and all."""
-    import dataclasses
-
+    from connectors.versions import key_and_update_time
     from quality.normalise import normalise
     from quality.read import ROW
 
@@ -264,7 +263,7 @@ def test_the_split_reads_keys_and_times_as_the_whole_record_is_read(exchange, en
         .with_columns(pl.col(ROW).cast(pl.Int64))
     )
     whole = normalise(raw, entity, standard())
-    narrowed = dataclasses.replace(entity, fields=tuple(f for f in entity.fields if f.code in needed), unique=())
+    narrowed = key_and_update_time(entity)
     alone = normalise(raw.select(ROW, *needed), narrowed, standard())
     assert alone.columns == [c for c in whole.columns if c == ROW or c.split("__")[0] in needed or c in needed]
     assert alone.equals(whole.select(alone.columns))
