@@ -189,9 +189,9 @@ def zfjd_daily():
         (a worker's start-up outweighs its share)."""
         from dataclasses import asdict
 
-        from zfjd.cycle import drop_settle_seconds, file_intake_workers, intake_spread, intake_workers
+        from zfjd.cycle import drop_settle_seconds, file_intake_workers, intake_spread
 
-        workers = file_intake_workers(HOME, units, intake_workers()) if local else 1
+        workers = file_intake_workers(HOME, units) if local else 1
         return asdict(intake_spread(HOME, units, as_of=dt.date.fromisoformat(as_of),
                                     settle_seconds=drop_settle_seconds(), workers=workers))
 

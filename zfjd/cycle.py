@@ -262,9 +262,10 @@ def intake_workers() -> int:
 MIN_FILES_PER_WORKER = 500
 
 
-def file_intake_workers(home: Home, units: list[str], workers: int) -> int:
-    """How many of `workers` a group of file-channel units is worth: by the files waiting in their
-    inboxes (file drops and platform pushes)."""
+def file_intake_workers(home: Home, units: list[str], workers: int | None = None) -> int:
+    """How many of `workers` (default: `intake_workers()`) a group of file-channel units is worth: by the
+    files waiting in their inboxes (file drops and platform pushes)."""
+    workers = intake_workers() if workers is None else workers
     waiting = 0
     for channel in ("drop", "push"):
         for unit in units:
