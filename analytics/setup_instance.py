@@ -36,7 +36,7 @@ UNIT_CLAUSE = (
     "reporting_unit_id = '{{ current_username()[" + str(len(UNIT_USER_PREFIX)) + ":] | replace(\"'\", \"''\")"
     " if current_username().startswith('" + UNIT_USER_PREFIX + "') else '' }}'"
 )
-# The city and unit users' passwords are generated here (secrets.token_urlsafe(18): 144 random bits), so a
+# Every user's password made here is generated (secrets.token_urlsafe(18): 144 random bits), so a
 # slow hash adds nothing against guessing them and took 0.1-0.2 s a user (Flask-AppBuilder's default scrypt,
 # by the machine's load): 5,000 units would wait 8-18 minutes for it; this one takes 2.5 ms. Passwords a user
 # sets later use Flask-AppBuilder's default.
@@ -150,7 +150,7 @@ def grant_cities(db, security_manager, cities: list[tuple[str, str]], datasets: 
     accounts = []
     for code, name in cities:
         city = role(security_manager, f"{CITY_ROLE_PREFIX}{code}", datasets)
-        rls(db, f"市级-{code}（{name}）", [city], datasets, f"city_code = {quoted(code)}")
+        rls(db, f"{CITY_ROLE_PREFIX}{code}（{name}）", [city], datasets, f"city_code = {quoted(code)}")
         accounts.append((f"city-{code}", f"{name}", [viewer, city]))
     return add_users(db, security_manager, accounts, passwords)
 
@@ -197,20 +197,7 @@ def main(published: Path, bundle_dir: Path, passwords_file: Path) -> None:
         passwords: dict[str, str] = json.loads(passwords_file.read_text(encoding="utf-8")) \
             if passwords_file.exists() else {}
 
-        def user(username: str, first: str, roles: list) -> None:
-            found = security_manager.find_user(username=username)
-            if found is None:
-                password = passwords.get(username) or secrets.token_urlsafe(18)
-                security_manager.add_user(username, first, username, f"{username}@zfjd.invalid", roles,
-                                          password=password)
-                passwords[username] = password
-            else:
-                found.roles = roles
-            if username not in passwords:  # a user made by hand before: its password is not ours to print
-                passwords[username] = "（已有用户，密码未改）"
-
-        admin_role = security_manager.find_role("Admin")
-        user("admin", "管理员", [admin_role])
+        add_users(db, security_manager, [("admin", "管理员", [security_manager.find_role("Admin")])], passwords)
         db.session.commit()
 
         with app.test_request_context():
@@ -234,11 +221,11 @@ def main(published: Path, bundle_dir: Path, passwords_file: Path) -> None:
         sql_lab = security_manager.find_role("sql_lab")
 
         province = role(security_manager, PROVINCE_ROLE, datasets)
-        user("province", "省级监督", [viewer, province])
         analyst = role(security_manager, ANALYST_ROLE, datasets)
         database_access = security_manager.find_permission_view_menu("database_access", database.perm)
         analyst.permissions = [*analyst.permissions, database_access]
-        user("analyst", "数据分析员", [viewer, sql_lab, analyst])
+        add_users(db, security_manager, [("province", "省级监督", [viewer, province]),
+                                         ("analyst", "数据分析员", [viewer, sql_lab, analyst])], passwords)
 
         cities, units = scopes(published)
         roles_started = time.monotonic()
