@@ -1,11 +1,12 @@
 """Validates landed batches into the lake the warehouse reads: accepted rows, rejections, findings, a ledger.
 
 Every landed batch (connectors/landing.py) is validated once, as the unit that sent it, against the
-三库 extract, and leaves four things under the lake root:
+三库 extract, and leaves up to four things under the lake root:
 
     accepted/<entity>/<batch_id>.parquet   accepted rows, typed; lists `;`-joined; + batch_id, row_number
-    rejected/<entity>/<batch_id>.parquet   rejected rows exactly as received (the quarantine)
-    issues/<batch_id>.parquet              one row per rejection or finding: row_number, rule, field, value
+    rejected/<entity>/<batch_id>.parquet   rejected rows exactly as received (the quarantine); none if no row was
+    issues/<batch_id>.parquet              one row per rejection or finding: row_number, rule, field, value;
+                                           none if the batch has neither
     ledger/<batch_id>.json                 unit, entity, channel, received_at, received/accepted/rejected
 
 The ledger entry is written last and only after received = accepted + rejected was checked, so a
@@ -359,9 +360,9 @@ def _store(
     _write_parquet(accepted, lake.root / "accepted" / manifest.entity / f"{manifest.batch_id}.parquet")
     rejected = rejected.clone()
     rejected.columns = ["row_number" if c == ROW else c for c in rejected.columns]  # a rename without a pass
-    _write_parquet(rejected, lake.root / "rejected" / manifest.entity / f"{manifest.batch_id}.parquet")
+    _write_parquet_or_none(rejected, lake.root / "rejected" / manifest.entity / f"{manifest.batch_id}.parquet")
     issues = _issues_of(manifest.batch_id, result.errors, result.findings)
-    _write_parquet(issues, lake.root / "issues" / f"{manifest.batch_id}.parquet")
+    _write_parquet_or_none(issues, lake.root / "issues" / f"{manifest.batch_id}.parquet")
     entry = LedgerEntry.of(
         manifest,
         as_of,
@@ -455,6 +456,17 @@ def _write_parquet(frame: pl.DataFrame, path: Path) -> None:
         os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
+
+
+def _write_parquet_or_none(frame: pl.DataFrame, path: Path) -> None:
+    """`frame` at `path`, or no file when it has no rows: most batches have no rejected row and no
+    issue, and an empty Parquet file per batch was a third of the lake's writes (and of load_raw's
+    reads). A file left there by an interrupted earlier attempt is removed, so the lake converges to the
+    same files whatever happened before."""
+    if frame.height:
+        _write_parquet(frame, path)
+    else:
+        path.unlink(missing_ok=True)
 
 
 def _write_bytes(path: Path, data: bytes) -> None:
