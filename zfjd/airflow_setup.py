@@ -22,6 +22,7 @@ import os
 import secrets
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -110,25 +111,40 @@ def configure(home: Home) -> dict[str, str]:
     return values
 
 
-def migrate(home: Home, *, quiet: bool = True) -> bool:
-    """`airflow db migrate` once per metadata database and Airflow version; returns True when it ran."""
+def migrate(home: Home, *, quiet: bool = True, beside: Callable[[], object] | None = None) -> bool:
+    """`airflow db migrate` once per metadata database and Airflow version; returns True when it ran.
+
+    `beside` runs in this process while the migration runs in its own (the first `zfjd run` simulates
+    the province meanwhile: two independent pieces of work on two cores)."""
     values = settings(home)
     from importlib.metadata import version
 
     key = hashlib.sha256(f"{values['AIRFLOW__DATABASE__SQL_ALCHEMY_CONN']}|{version('apache-airflow')}".encode())
     stamp = home.airflow / f".migrated-{key.hexdigest()[:16]}"
     if stamp.exists():
+        if beside is not None:
+            beside()
         return False
     environment = {**os.environ, **values}
-    done = subprocess.run(
+    # Its output goes to a file, not a pipe: a pipe nobody reads while `beside` runs would stop it.
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as output, subprocess.Popen(
         [sys.executable, "-m", "airflow", "db", "migrate"],
         env=environment,
-        capture_output=quiet,
+        stdout=output if quiet else None,
+        stderr=output if quiet else None,
         text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"Airflow 元数据库初始化失败（airflow db migrate）：\n{(done.stderr or '')[-2000:]}")
+    ) as migration:
+        try:
+            if beside is not None:
+                beside()
+        except BaseException:
+            migration.kill()
+            raise
+        migration.wait()
+        output.seek(0)
+        errors = output.read()
+    if migration.returncode != 0:
+        raise RuntimeError(f"Airflow 元数据库初始化失败（airflow db migrate）：\n{errors[-2000:]}")
     stamp.write_text(dt.datetime.now(dt.UTC).isoformat(), encoding="utf-8")
     return True
 
@@ -142,12 +158,13 @@ def ensure_pools() -> None:
 
 
 @owner_only
-def prepare(home: Home) -> dict[str, str]:
+def prepare(home: Home, *, beside: Callable[[], object] | None = None) -> dict[str, str]:
     """Everything a run needs, idempotent: folders, variables, metadata database, pools. The metadata
-    database and the task logs hold the run's results: owner-only like the rest of the instance."""
+    database and the task logs hold the run's results: owner-only like the rest of the instance.
+    `beside`: other work done while the metadata database is migrated (see `migrate`)."""
     home.create()
     values = configure(home)
-    migrate(home)
+    migrate(home, beside=beside)
     ensure_pools()
     return values
 

@@ -378,12 +378,17 @@ def run(
     log = place.airflow / "logs" / f"{airflow_setup.DAILY_DAG}-last-run.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     log.write_text("", encoding="utf-8")
+    made: dict = {}
+
+    def simulate() -> None:  # while Airflow's metadata database is migrated in its own process
+        made["created"] = prepare_province(place, spec)
+        made["cities"] = prepare_two_levels(place, spec, city_codes) if city_codes else {}
+
     try:
         with screen.status("准备实例（模拟省份、Airflow 元数据库、资源池）…", spinner="dots"), \
                 airflow_setup.output_to(log):
-            created = prepare_province(place, spec)
-            city_homes = prepare_two_levels(place, spec, city_codes) if city_codes else {}
-            airflow_setup.prepare(place)
+            airflow_setup.prepare(place, beside=simulate)
+            created, city_homes = made["created"], made["cities"]
     except (ProvinceMismatch, RuntimeError, ValueError) as exc:
         _fail_run(str(exc))
     if created:
