@@ -35,7 +35,7 @@ from cosmos.operators.local import DbtBuildLocalOperator
 
 from zfjd.airflow_setup import CHANNEL_POOLS, DEFAULT_GROUP_SIZE, GROUP_SIZE_ENV, alert_failure
 from zfjd.home import Home, keep_private
-from zfjd.warehouse import PROJECT_DIR
+from zfjd.warehouse import PROJECT_DIR, daily_build_environment, daily_build_parse_cache
 
 HOME = Home.at()
 # Every task process parses this file first: what its tasks create (dbt's WAL and target included) is owner-only.
@@ -64,11 +64,7 @@ default_args = {
 }
 
 
-WAREHOUSE_ENV = {
-    "ZFJD_WAREHOUSE": str(HOME.warehouse),
-    "ZFJD_DBT_TARGET": "duckdb",
-    "DBT_PROFILES_DIR": str(PROJECT_DIR),
-}
+WAREHOUSE_ENV = daily_build_environment(HOME)
 PROFILE = ProfileConfig(profile_name="zfjd", target_name="duckdb", profiles_yml_filepath=PROJECT_DIR / "profiles.yml")
 AS_OF_VARS = {"as_of": "{{ ti.xcom_pull(task_ids='plan', key='as_of') }}"}
 
@@ -101,7 +97,7 @@ def _dbt_build():
         exclude="resource_type:unit_test",
         install_deps=False,
         emit_datasets=False,  # the warehouse is one asset (below), not one per table
-        cache_dir=HOME.airflow / "cosmos-cache" / "dbt_build",  # dbt's partial parse kept between runs
+        cache_dir=daily_build_parse_cache(HOME),  # dbt's partial parse kept between runs (and parsed ahead)
         pool="zfjd_warehouse",
         outlets=[WAREHOUSE],
         retries=min(1, TASK_RETRIES),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -358,6 +359,7 @@ def run(
     from zfjd.cycle import ProvinceMismatch, ProvinceSpec, add_outcomes, lake_totals, prepare_province, province_spec
     from zfjd.home import Home
     from zfjd.two_levels import CitiesError, parse_cities, prepare_two_levels
+    from zfjd.warehouse import parse_ahead
 
     try:
         city_codes = parse_cities(cities) if cities is not None else []
@@ -380,9 +382,17 @@ def run(
     log.write_text("", encoding="utf-8")
     made: dict = {}
 
-    def simulate() -> None:  # while Airflow's metadata database is migrated in its own process
+    def simulate() -> None:
+        """While Airflow's metadata database is migrated in its own process; on the first run, dbt parses
+        the project for the build in another (zfjd.warehouse.parse_ahead)."""
+        parsing = parse_ahead(place, spec.last_day) if existing is None else None
         made["created"] = prepare_province(place, spec)
         made["cities"] = prepare_two_levels(place, spec, city_codes) if city_codes else {}
+        if parsing is not None:
+            try:
+                parsing.wait(timeout=600)
+            except subprocess.TimeoutExpired:  # the build parses for itself
+                parsing.kill()
 
     try:
         with screen.status("准备实例（模拟省份、Airflow 元数据库、资源池）…", spinner="dots"), \
