@@ -1,16 +1,18 @@
-"""Loading the lake into `raw`: the ledger as the lake commits it, and batches without rejections or issues
-(which leave no rejected/issues file) — on a lake written by hand, no dbt."""
+"""Loading the lake into `raw`: the ledger as the lake commits it, batches without rejections or issues
+(which leave no rejected/issues file), and accepted files of an older lake — on lakes written by hand,
+no dbt."""
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 
 import duckdb
 import polars as pl
 
 from zfjd.lake import LedgerEntry
-from zfjd.warehouse import LEDGER_COLUMNS, _read_lake_table, load_lake_duckdb
+from zfjd.warehouse import _POLARS_TYPES, LEDGER_COLUMNS, _read_lake_table, load_lake_duckdb, raw_tables
 
 
 def _entry(batch_id: str, **counts) -> LedgerEntry:
@@ -50,3 +52,39 @@ def test_the_ledger_loads_committed_entries_only_and_no_issue_file_is_an_empty_t
         ("b1", 0, None), ("b2", 2, "缺少列")
     ]
     assert frame.schema["received"] == pl.Int64
+
+
+def _accepted(lake, name: str, frame: pl.DataFrame) -> None:
+    folder = lake / "accepted" / "penalty_case"
+    folder.mkdir(parents=True, exist_ok=True)
+    frame.write_parquet(folder / f"{name}.parquet")
+
+
+def _penalty_rows(batch_id: str, rows: int) -> pl.DataFrame:
+    columns = raw_tables()["penalty_case"]
+    frame = pl.DataFrame({name: [None] * rows for name in columns},
+                         schema={name: _POLARS_TYPES[kind] for name, kind in columns.items()})
+    return frame.with_columns(
+        pl.lit(batch_id).alias("batch_id"), pl.int_range(1, rows + 1, dtype=pl.Int64).alias("row_number"),
+        pl.lit(dt.date(2025, 3, 1)).alias("WFRQ"), pl.lit(1500.0).alias("CF_NR_FK"),
+    )
+
+
+def _loaded(lake, tmp_path, name: str) -> list[tuple]:
+    load_lake_duckdb(lake, tmp_path / f"{name}.duckdb")
+    with duckdb.connect(str(tmp_path / f"{name}.duckdb"), read_only=True) as con:
+        return con.execute('select batch_id, row_number, "WFRQ", "CF_NR_FK", "WFZLRQ" from raw.penalty_case '
+                           "order by batch_id, row_number").fetchall()
+
+
+def test_accepted_files_load_whole_whatever_columns_an_older_lake_wrote(tmp_path):
+    lake = tmp_path / "lake"
+    _accepted(lake, "a", _penalty_rows("a", 2))
+    # written before a field was added to the standard, and with a column since dropped
+    _accepted(lake, "b", _penalty_rows("b", 1).drop("WFZLRQ").with_columns(pl.lit("x").alias("OLD_FIELD")))
+    expected = [("a", 1, dt.date(2025, 3, 1), 1500.0, None), ("a", 2, dt.date(2025, 3, 1), 1500.0, None),
+                ("b", 1, dt.date(2025, 3, 1), 1500.0, None)]
+    assert _loaded(lake, tmp_path, "fast") == expected
+    # a file with a column in another type than the standard's is read by the database, cast on insert
+    _accepted(lake, "c", _penalty_rows("c", 1).with_columns(pl.lit("2025-03-01").alias("WFRQ")))
+    assert _loaded(lake, tmp_path, "careful") == [*expected, ("c", 1, dt.date(2025, 3, 1), 1500.0, None)]
