@@ -241,14 +241,12 @@ class SqlCompiler:
         return self.workdays_guessed(self.compile(node.args[0]), node.args[1].value)
 
     def provisional(self, node: Node) -> str:
-        return self._provisional(node)
-
-    def _provisional(self, node: Node) -> str:
-        found = self._provisional_of(node)
+        found = self._provisional(node)
         return "false" if found == "false" else f"coalesce({found}, false)"
 
-    def _provisional_of(self, node: Node) -> str:
+    def _provisional(self, node: Node) -> str:
         # The structure is standards/rule_language.py's ("Provisional"), as quality/rule_polars.py has it.
+        # Never null (so never coalesced): false, a case with an else, or an `or` of such parts.
         if not uses_calendar(node):
             return "false"
         match node:
@@ -273,8 +271,8 @@ class SqlCompiler:
 
     def _any_provisional(self, nodes, *more: str) -> str:
         parts = [*more, *(self._provisional(n) for n in nodes if uses_calendar(n))]
-        if not parts:
-            return "false"
+        if len(parts) <= 1:
+            return parts[0] if parts else "false"
         return "(" + " or ".join(parts) + ")"
 
 
