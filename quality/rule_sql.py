@@ -6,18 +6,24 @@ numbered calendar, the dbt model int_workdays_numbered over the `workday` seed t
 generates from the same calendar as quality/workdays.py: "the n-th working day after D" is the working
 day numbered number(D) + n, one equality lookup (a scan per record was 8 s per 200,000 records). Before
 the seed's first day or past its last, the count is weekends only (as quality/workdays.py counts where
-it has no table) and is flagged provisional.
+it has no table) and is flagged provisional. Each distinct lookup of a check (`Lookup`: next_workday(D)
+or workdays_after(D, n), the day found and whether it is provisional) is a FROM item the model adds once
+per record and the check reads by name: written inline, a lookup nested in another's argument was
+repeated in the weekends-only fallback and in the provisional flag at every level (30 KB of SQL for
+finding.seizure_overdue, seconds of planning in DuckDB).
 
-`compile_check` gives the SQL of a check for given column expressions; zfjd/dbt_artifacts.py renders
-every check once with placeholders (`⟪CF_JDRQ⟫`, `⟪as_of⟫`, `⟪calendar⟫`) into the generated dbt macros,
-which substitute a model's columns, day and calendar. A check's value is coalesced to false: null is
-no violation, as in validation.
+`compile_check` gives the SQL of a check for given column expressions and the lookups it reads;
+zfjd/dbt_artifacts.py renders every check once with placeholders (`⟪CF_JDRQ⟫`, `⟪as_of⟫`, `⟪calendar⟫`)
+into the generated dbt macros (rule_violation, rule_provisional, rule_lookups), which substitute a
+model's columns, day and calendar. A check's value is coalesced to false: null is no violation, as in
+validation.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from standards.model import Entity, Standard
 from standards.rule_language import (
@@ -61,6 +67,55 @@ def _items(list_sql: str) -> str:
     return f"unnest(string_to_array(nullif({list_sql}, ''), '{LIST_SEPARATOR}')) as list_items(item)"
 
 
+@dataclass(frozen=True)
+class Lookup:
+    """One calendar lookup of a check — next_workday(day), or workdays_after(day, n) for n > 0 — as a
+    FROM item a model adds once per record (`from_item`, after the relations `day` reads), named `alias`:
+    the day found (`day`) and whether it is provisional (`guessed`: counted through a guessed day, null
+    for no day). Within the calendar's span one equality join or two; outside it, weekends only and
+    provisional. A lookup whose argument reads another lookup follows it."""
+
+    kind: str  # next_workday / workdays_after
+    argument: str  # SQL of the day looked up
+    working_days: int
+    calendar: str
+
+    @property
+    def alias(self) -> str:
+        digest = hashlib.sha1(f"{self.kind}|{self.working_days}|{self.argument}".encode()).hexdigest()
+        return f"rule_calendar_{digest[:12]}"
+
+    @property
+    def day(self) -> str:
+        return f"{self.alias}.lookup_day"
+
+    @property
+    def guessed(self) -> str:
+        return f"{self.alias}.lookup_guessed"
+
+    @property
+    def from_item(self) -> str:
+        arg = "lookup_args.lookup_arg"
+        if self.kind == "next_workday":
+            found = f"coalesce(lookup_start.next_workday, {_weekends_only(f'({arg} - 1)', 1)})"
+            end = "lookup_end.calendar_date = lookup_start.next_workday"
+            through = "lookup_end.guessed_through - lookup_start.guessed_before > 0"
+        else:
+            found = f"coalesce(lookup_end.calendar_date, {_weekends_only(arg, self.working_days)})"
+            end = (
+                f"lookup_end.workday_number = lookup_start.workday_number + {self.working_days} "
+                "and lookup_end.is_workday"
+            )
+            through = "lookup_end.guessed_through - lookup_start.guessed_through > 0"
+        guessed = f"(case when {arg} is null then null else coalesce({through}, true) end)"
+        return (
+            f"cross join lateral (select {found} as lookup_day, {guessed} as lookup_guessed "
+            f"from (select {self.argument} as lookup_arg) as lookup_args "
+            f"left join {self.calendar} as lookup_start on lookup_start.calendar_date = {arg} "
+            f"left join {self.calendar} as lookup_end on {end}) as {self.alias}"
+        )
+
+
 @dataclass
 class SqlCompiler:
     entity: Entity
@@ -68,6 +123,7 @@ class SqlCompiler:
     column: Callable[[str], str]  # field code → SQL expression
     as_of: str  # SQL expression of the checking day
     calendar: str  # the workday relation
+    lookups: dict[str, Lookup] = field(default_factory=dict)  # by alias, each after those it reads
 
     def compile(self, node: Node) -> str:
         match node:
@@ -156,39 +212,28 @@ class SqlCompiler:
                 return f"(case {first} {branches} end)"
         raise TypeError(f"cannot compile {node.function}()")  # pragma: no cover - the parser knows the functions
 
-    # -- working days ------------------------------------------------------------------------------
+    # -- working days: each distinct lookup once, read by name (`Lookup`) ---------------------------
 
-    def _deadline_lookup(self, day: str, working_days: int, what: str) -> str:
-        """`what` of the n-th working day after `day` (alias `ends`; `starts` is the day itself)."""
-        return (
-            f"(select {what} from {self.calendar} as starts inner join {self.calendar} as ends "
-            f"on ends.workday_number = starts.workday_number + {working_days} and ends.is_workday "
-            f"where starts.calendar_date = {day})"
-        )
+    def _lookup(self, kind: str, day: str, working_days: int = 0) -> Lookup:
+        lookup = Lookup(kind, day, working_days, self.calendar)
+        self.lookups.setdefault(lookup.alias, lookup)
+        return lookup
 
     def workdays_after(self, day: str, working_days: int) -> str:
         if working_days == 0:
             return day
-        found = self._deadline_lookup(day, working_days, "ends.calendar_date")
-        return f"coalesce({found}, {_weekends_only(day, working_days)})"
+        return self._lookup("workdays_after", day, working_days).day
 
     def workdays_guessed(self, day: str, working_days: int) -> str:
         if working_days == 0:
             return f"(case when {day} is null then null else false end)"
-        through = self._deadline_lookup(day, working_days, "ends.guessed_through - starts.guessed_through > 0")
-        return f"(case when {day} is null then null else coalesce({through}, true) end)"
+        return self._lookup("workdays_after", day, working_days).guessed
 
     def next_workday(self, day: str) -> str:
-        found = f"(select rolled.next_workday from {self.calendar} as rolled where rolled.calendar_date = {day})"
-        return f"coalesce({found}, {_weekends_only(f'({day} - 1)', 1)})"
+        return self._lookup("next_workday", day).day
 
     def next_workday_guessed(self, day: str) -> str:
-        through = (
-            f"(select ends.guessed_through - rolled.guessed_before > 0 from {self.calendar} as rolled "
-            f"inner join {self.calendar} as ends on ends.calendar_date = rolled.next_workday "
-            f"where rolled.calendar_date = {day})"
-        )
-        return f"(case when {day} is null then null else coalesce({through}, true) end)"
+        return self._lookup("next_workday", day).guessed
 
     def _guessed(self, node: Call) -> str:
         if node.function == "next_workday":
@@ -196,13 +241,12 @@ class SqlCompiler:
         return self.workdays_guessed(self.compile(node.args[0]), node.args[1].value)
 
     def provisional(self, node: Node) -> str:
-        return self._provisional(node)
+        found = self._provisional(node)
+        return "false" if found == "false" else f"coalesce({found}, false)"
 
     def _provisional(self, node: Node) -> str:
-        return f"coalesce({self._provisional_of(node)}, false)"
-
-    def _provisional_of(self, node: Node) -> str:
         # The structure is standards/rule_language.py's ("Provisional"), as quality/rule_polars.py has it.
+        # Never null (so never coalesced): false, a case with an else, or an `or` of such parts.
         if not uses_calendar(node):
             return "false"
         match node:
@@ -227,8 +271,8 @@ class SqlCompiler:
 
     def _any_provisional(self, nodes, *more: str) -> str:
         parts = [*more, *(self._provisional(n) for n in nodes if uses_calendar(n))]
-        if not parts:
-            return "false"
+        if len(parts) <= 1:
+            return parts[0] if parts else "false"
         return "(" + " or ".join(parts) + ")"
 
 
@@ -241,6 +285,15 @@ def _weekends_only(day: str, working_days: int) -> str:
     return f"({day} - {back} + {7 * weeks + rest} + {over_weekend})"
 
 
+@dataclass(frozen=True)
+class CompiledCheck:
+    """A check in SQL: {field code or None: (violation SQL, provisional SQL)}, each a boolean that is never
+    null, and the calendar lookups they read, in the order a model adds them (`Lookup.from_item`)."""
+
+    parts: dict[str | None, tuple[str, str]]
+    lookups: tuple[Lookup, ...]
+
+
 def compile_check(
     check: RuleCheck,
     entity: Entity,
@@ -249,10 +302,10 @@ def compile_check(
     column: Callable[[str], str] | None = None,
     as_of: str = placeholder("as_of"),
     calendar: str = placeholder("calendar"),
-) -> dict[str | None, tuple[str, str]]:
-    """{field code or None: (violation SQL, provisional SQL)}, each a boolean that is never null."""
+) -> CompiledCheck:
     compiler = SqlCompiler(entity, standard, column or placeholder, as_of, calendar)
-    return {
+    parts = {
         code: (f"coalesce({compiler.compile(tree)}, false)", compiler.provisional(tree))
         for code, tree in check.violations.items()
     }
+    return CompiledCheck(parts, tuple(compiler.lookups.values()))

@@ -145,19 +145,25 @@ def rule_checks_macro(spec: Standard) -> str:
 
     Code values are not here: models name them with `code()` / `codes()` of codes.sql, the one generator.
     """
-    checks = {}
+    checks, lookups = {}, {}
     for rule_id in sorted(spec.checks):
         check = spec.checks[rule_id]
         compiled = [compile_check(check, spec.entity(e), spec) for e in spec.rules[rule_id].entities]
         if any(other != compiled[0] for other in compiled[1:]):
             raise ValueError(f"{rule_id}: the check compiles differently for {spec.rules[rule_id].entities}")
+        fields = sorted(check.fields_used) + [body_column(code) for code in sorted(check.body_fields_used)]
         checks[rule_id] = {
-            "fields": sorted(check.fields_used) + [body_column(code) for code in sorted(check.body_fields_used)],
-            "parts": {code or "": list(pair) for code, pair in compiled[0].items()},
+            "fields": fields,
+            "parts": {code or "": list(pair) for code, pair in compiled[0].parts.items()},
+        }
+        lookups[rule_id] = {
+            "fields": fields if compiled[0].lookups else [],
+            "lookups": [[lookup.alias, lookup.from_item] for lookup in compiled[0].lookups],
         }
     daily = sorted(rule_id for rule_id, check in spec.checks.items() if check.uses_as_of)
     return _RULES_SQL.format(
         checks=_jinja_dict(checks),
+        lookups=_jinja_dict(lookups),
         daily=json.dumps(daily),
         open=OPEN,
         close=CLOSE,
@@ -210,7 +216,8 @@ _RULES_SQL = """\
     field code; `columns`: {{field code: SQL}} for columns named otherwise; `field`: one field of a rule
     checked per field (default: any); `as_of`: the checking day (default as_of_date()); `calendar`: the
     numbered workday relation (default ref('int_workdays_numbered')). A check reading body(X), the 执法主体's
-    field as of the decision, takes it from columns["body.X"]. -#}}
+    field as of the decision, takes it from columns["body.X"]. A rule that counts working days
+    (workdays_after, next_workday) reads the FROM items of rule_lookups, called with the same arguments. -#}}
 {{% macro rule_violation(rule_id, relation=none, columns={{}}, field=none, as_of=none, calendar=none) -%}}
   {{{{- _zfjd_rule_sql(rule_id, 0, relation, columns, field, as_of, calendar) -}}}}
 {{%- endmacro %}}
@@ -219,6 +226,31 @@ _RULES_SQL = """\
     (is_guessed in the workday seed) on the way the answer took: the finding is provisional. -#}}
 {{% macro rule_provisional(rule_id, relation=none, columns={{}}, field=none, as_of=none, calendar=none) -%}}
   {{{{- _zfjd_rule_sql(rule_id, 1, relation, columns, field, as_of, calendar) -}}}}
+{{%- endmacro %}}
+
+{{#- The calendar lookups of the rules named (a rule id or a list of them) as FROM items, each computed
+    once per record and read by name by rule_violation / rule_provisional: `from cases
+    {{{{ rule_lookups(['finding.late_publicity', …], columns=fields) }}}}`, after the relations the rules
+    read and with the same relation, columns, as_of and calendar as the rules' calls. A lookup that rules
+    share is added once; a rule that counts no working days adds none. -#}}
+{{% macro rule_lookups(rule_ids, relation=none, columns={{}}, as_of=none, calendar=none) -%}}
+  {{%- set lookups = {lookups} -%}}
+  {{%- set ns = namespace(aliases=[], items=[]) -%}}
+  {{%- for rule_id in ([rule_ids] if rule_ids is string else rule_ids) -%}}
+    {{%- if rule_id not in lookups -%}}
+      {{{{ exceptions.raise_compiler_error("rule " ~ rule_id ~ " has no check in standards/spec/rule_checks.yaml") }}}}
+    {{%- endif -%}}
+    {{%- for alias, item in lookups[rule_id]["lookups"] -%}}
+      {{%- if alias not in ns.aliases -%}}
+        {{%- set ns.aliases = ns.aliases + [alias] -%}}
+        {{%- set filled = _zfjd_fill(item, lookups[rule_id]["fields"], relation, columns, as_of, calendar) -%}}
+        {{%- set ns.items = ns.items + [filled] -%}}
+      {{%- endif -%}}
+    {{%- endfor -%}}
+  {{%- endfor -%}}
+  {{%- for item in ns.items %}}
+  {{{{ item }}}}
+  {{%- endfor -%}}
 {{%- endmacro %}}
 
 {{% macro _zfjd_rule_sql(rule_id, part, relation, columns, field, as_of, calendar) -%}}
@@ -236,8 +268,14 @@ _RULES_SQL = """\
       {{%- set ns.parts = ns.parts + [pair[part]] -%}}
     {{%- endif -%}}
   {{%- endfor -%}}
-  {{%- set ns.sql = ns.parts[0] if ns.parts | length == 1 else "(" ~ ns.parts | join(" or ") ~ ")" -%}}
-  {{%- for code in check["fields"] -%}}
+  {{%- set sql = ns.parts[0] if ns.parts | length == 1 else "(" ~ ns.parts | join(" or ") ~ ")" -%}}
+  {{{{- _zfjd_fill(sql, check["fields"], relation, columns, as_of, calendar) -}}}}
+{{%- endmacro %}}
+
+{{#- SQL of a check with its placeholders filled in: each field's column, the checking day, the calendar. -#}}
+{{% macro _zfjd_fill(sql, fields, relation, columns, as_of, calendar) -%}}
+  {{%- set ns = namespace(sql=sql) -%}}
+  {{%- for code in fields -%}}
     {{%- set named = ((relation ~ ".") if relation else "") ~ '"' ~ code ~ '"' -%}}
     {{%- set column = columns[code] if code in columns else named -%}}
     {{%- set ns.sql = ns.sql.replace("{open}" ~ code ~ "{close}", column) -%}}

@@ -201,7 +201,13 @@ def sql_of(entity: str) -> str:
             f"{{{{ rule_provisional('{rule_id}', 'records', as_of=as_of, calendar='workday_numbered') }}}}"
             f' as "{rule_id}@provisional"'
         )
-    template = MACROS.read_text(encoding="utf-8") + "\nselect\n" + ",\n".join(calls) + "\nfrom records order by __i"
+    lookups = f"{{{{ rule_lookups({list(checks_of(entity))}, 'records', as_of=as_of, calendar='workday_numbered') }}}}"
+    template = (
+        MACROS.read_text(encoding="utf-8")
+        + "\nselect\n"
+        + ",\n".join(calls)
+        + f"\nfrom records {lookups}\norder by records.__i"
+    )
     environment = jinja2.Environment(undefined=jinja2.StrictUndefined)
     return environment.from_string(template).render(as_of=f'records."{AS_OF_COLUMN}"', exceptions=None)
 

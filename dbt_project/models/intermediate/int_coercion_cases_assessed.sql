@@ -21,6 +21,7 @@ judged as (
         {{ rule_provisional('finding.seizure_overdue', columns=fields) }} as is_provisional
     from coercions
     {{ deadline_joins('limit', 'coercions.measure_start_date', rule_param('finding.seizure_overdue', 'max_days'), 'calendar') }}
+    {{ rule_lookups('finding.seizure_overdue', columns=fields) }}
 )
 
 select

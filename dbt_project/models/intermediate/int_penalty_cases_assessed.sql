@@ -79,6 +79,8 @@ judged as (
         {{ rule_violation('finding.late_withdrawal', columns=fields) }} as is_withdrawal_late,
         {{ rule_provisional('finding.late_withdrawal', columns=fields) }} as is_withdrawal_late_provisional
     from exemptions
+    {{ rule_lookups(['finding.overdue_handling', 'finding.missing_legal_review', 'finding.case_open_too_long',
+                     'finding.late_publicity', 'finding.late_withdrawal'], columns=fields) }}
 )
 
 select
