@@ -228,7 +228,7 @@ def parse_ahead(home: Home, as_of: dt.date):
     cache = daily_build_parse_cache(home)
     cache.mkdir(parents=True, exist_ok=True)
     command = [
-        sys.executable, "-m", "dbt.cli.main", "parse",
+        sys.executable, "-c", "from dbt.cli.main import cli; cli()", "parse",
         "--vars", json.dumps(dbt_vars(as_of)),
         "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR), "--profile", "zfjd",
         "--target", "duckdb",
