@@ -386,13 +386,20 @@ def run(
         """While Airflow's metadata database is migrated in its own process; on the first run, dbt parses
         the project for the build in another (zfjd.warehouse.parse_ahead)."""
         parsing = parse_ahead(place, spec.last_day) if existing is None else None
-        made["created"] = prepare_province(place, spec)
-        made["cities"] = prepare_two_levels(place, spec, city_codes) if city_codes else {}
+        try:
+            made["created"] = prepare_province(place, spec)
+            made["cities"] = prepare_two_levels(place, spec, city_codes) if city_codes else {}
+        except BaseException:
+            if parsing is not None:  # nothing is built on a failed run: no parse left running behind it
+                parsing.kill()
+                parsing.wait()
+            raise
         if parsing is not None:
             try:
                 parsing.wait(timeout=600)
             except subprocess.TimeoutExpired:  # the build parses for itself
                 parsing.kill()
+                parsing.wait()
 
     try:
         with screen.status("准备实例（模拟省份、Airflow 元数据库、资源池）…", spinner="dots"), \
