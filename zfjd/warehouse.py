@@ -94,16 +94,12 @@ def load_lake_duckdb(lake: Path, database: Path) -> LoadReport:
         for table, columns in raw_tables().items():
             con.execute(f'drop table if exists {RAW_SCHEMA}."{table}"')
             con.execute(_ddl(RAW_SCHEMA, table, columns))
-            names = ", ".join(f'"{c}"' for c in columns)
-            files = _files(lake, table)
-            found = _ledger_frame(lake) if table == "ledger" else _parquet_frame(files, columns) if files else None
-            if found is not None:
-                con.register("lake_rows", found.rechunk().to_arrow(compat_level=pl.CompatLevel.oldest()))
+            frame = _read_lake_table(lake, table, columns)
+            if frame.height:
+                names = ", ".join(f'"{c}"' for c in columns)
+                con.register("lake_rows", frame.rechunk().to_arrow(compat_level=pl.CompatLevel.oldest()))
                 con.execute(f'insert into {RAW_SCHEMA}."{table}" by name select {names} from lake_rows')
                 con.unregister("lake_rows")
-            elif files:  # files polars would not read as the standard types them (e.g. an older lake's)
-                reader = f"read_parquet({files!r}, union_by_name=true)"
-                con.execute(f'insert into {RAW_SCHEMA}."{table}" by name select {names} from {reader}')
             rows[table] = con.execute(f'select count(*) from {RAW_SCHEMA}."{table}"').fetchone()[0]
         con.execute("commit")
     return LoadReport(rows)
@@ -157,13 +153,14 @@ def load_lake_postgres(lake: Path, dsn: str) -> LoadReport:
 
 
 def _read_lake_table(lake: Path, table: str, columns: dict[str, str]) -> pl.DataFrame:
+    """One `raw` table as the lake holds it, in `columns`: what both engines load."""
     if table == "ledger":
         return _ledger_frame(lake).select(list(columns))
     files = _files(lake, table)
     if not files:
-        return pl.DataFrame(schema=dict.fromkeys(columns, pl.String))
+        return pl.DataFrame(schema={name: _POLARS_TYPES[kind] for name, kind in columns.items()})
     frame = _parquet_frame(files, columns)
-    if frame is None:
+    if frame is None:  # files in other types (an older lake's): each read alone, the engine casts on load
         frame = pl.concat([pl.read_parquet(f) for f in files], how="diagonal_relaxed")
     missing = [c for c in columns if c not in frame.columns]
     frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(c) for c in missing)

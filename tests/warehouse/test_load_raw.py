@@ -85,6 +85,6 @@ def test_accepted_files_load_whole_whatever_columns_an_older_lake_wrote(tmp_path
     expected = [("a", 1, dt.date(2025, 3, 1), 1500.0, None), ("a", 2, dt.date(2025, 3, 1), 1500.0, None),
                 ("b", 1, dt.date(2025, 3, 1), 1500.0, None)]
     assert _loaded(lake, tmp_path, "fast") == expected
-    # a file with a column in another type than the standard's is read by the database, cast on insert
+    # a file with a column in another type than the standard's is read on its own, cast on insert
     _accepted(lake, "c", _penalty_rows("c", 1).with_columns(pl.lit("2025-03-01").alias("WFRQ")))
     assert _loaded(lake, tmp_path, "careful") == [*expected, ("c", 1, dt.date(2025, 3, 1), 1500.0, None)]
