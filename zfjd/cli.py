@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import re
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -359,7 +359,7 @@ def run(
     from zfjd.cycle import ProvinceMismatch, ProvinceSpec, add_outcomes, lake_totals, prepare_province, province_spec
     from zfjd.home import Home
     from zfjd.two_levels import CitiesError, parse_cities, prepare_two_levels
-    from zfjd.warehouse import parse_ahead
+    from zfjd.warehouse import parsed_ahead
 
     try:
         city_codes = parse_cities(cities) if cities is not None else []
@@ -384,22 +384,10 @@ def run(
 
     def simulate() -> None:
         """While Airflow's metadata database is migrated in its own process; on the first run, dbt parses
-        the project for the build in another (zfjd.warehouse.parse_ahead)."""
-        parsing = parse_ahead(place, spec.last_day) if existing is None else None
-        try:
+        the project for the build in another (zfjd.warehouse.parsed_ahead)."""
+        with parsed_ahead(place, spec.last_day) if existing is None else contextlib.nullcontext():
             made["created"] = prepare_province(place, spec)
             made["cities"] = prepare_two_levels(place, spec, city_codes) if city_codes else {}
-        except BaseException:
-            if parsing is not None:  # nothing is built on a failed run: no parse left running behind it
-                parsing.kill()
-                parsing.wait()
-            raise
-        if parsing is not None:
-            try:
-                parsing.wait(timeout=600)
-            except subprocess.TimeoutExpired:  # the build parses for itself
-                parsing.kill()
-                parsing.wait()
 
     try:
         with screen.status("准备实例（模拟省份、Airflow 元数据库、资源池）…", spinner="dots"), \

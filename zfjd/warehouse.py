@@ -210,9 +210,10 @@ def daily_build_parse_cache(home: Home) -> Path:
     return home.airflow / "cosmos-cache" / "dbt_build"
 
 
-def parse_ahead(home: Home, as_of: dt.date):
-    """Starts `dbt parse` in its own process, for the daily build of `as_of`, into the daily build's
-    parse cache; returns the process (`subprocess.Popen`), to wait for.
+@contextmanager
+def parsed_ahead(home: Home, as_of: dt.date) -> Iterator[None]:
+    """Runs `dbt parse` in its own process, for the daily build of `as_of`, into the daily build's parse
+    cache, while the body runs; waits for it at the end (stops it if the body fails: nothing is built).
 
     dbt parses the whole project when it has no partial parse of the same variables (8 s of the first
     `dbt build` here): the first `zfjd run` does it while the province is simulated, on the other core,
@@ -233,12 +234,18 @@ def parse_ahead(home: Home, as_of: dt.date):
         "--no-static-parser",
         "--target-path", str(cache / "target"), "--log-path", str(cache / "logs"),
     ]
-    log = (cache / "parse-ahead.log").open("w", encoding="utf-8")
+    with (cache / "parse-ahead.log").open("w", encoding="utf-8") as log:
+        parsing = subprocess.Popen(command, env={**os.environ, **daily_build_environment(home)}, stdout=log,
+                                   stderr=subprocess.STDOUT, cwd=cache)
     try:
-        return subprocess.Popen(command, env={**os.environ, **daily_build_environment(home)}, stdout=log,
-                                stderr=subprocess.STDOUT, cwd=cache)
+        yield
+        parsing.wait(timeout=600)
+    except subprocess.TimeoutExpired:  # the build parses for itself
+        pass
     finally:
-        log.close()  # the child holds its own descriptor
+        if parsing.poll() is None:
+            parsing.kill()
+            parsing.wait()
 
 
 @dataclass

@@ -80,7 +80,7 @@ def test_run_prints_the_summary_and_lays_out_the_instance(uninterrupted):
     assert not schemas & {"raw", "staging", "snapshots"}, schemas
     assert received == accepted + rejected and received > 0
     assert f"收到 {received:,} 条" in summary
-    # dbt parsed the project while the province was simulated (zfjd.warehouse.parse_ahead): the first
+    # dbt parsed the project while the province was simulated (zfjd.warehouse.parsed_ahead): the first
     # build took that parse instead of parsing the whole project again
     log = (home / "airflow" / "logs" / "zfjd_daily-last-run.log").read_text(encoding="utf-8")
     assert "Running with dbt=" in log and "Starting full parse" not in log
