@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 
 import duckdb
 import polars as pl
@@ -22,6 +23,7 @@ from warehouse_compare import analyst_tables, contents_digest, raw_frames, table
 from warehouse_recompute import COUNTS, RATES, STOCKS, indicators, yearly
 
 from zfjd import publish, warehouse
+from zfjd.home import Home
 
 PG_DATABASE = "zfjd_warehouse_test"
 ID_SHAPE = re.compile(r"\d{6}(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx]")
@@ -196,6 +198,34 @@ def test_building_the_same_day_again_changes_nothing(duckdb_build):
     again = warehouse.build(home, as_of=spec.last_day, unit_tests=False)  # as the daily cycle runs it again
     assert again.success, again.failures
     assert contents_digest(home.warehouse) == before
+
+
+def test_a_negative_count_or_a_rate_above_one_fails_the_build_naming_the_column(duckdb_build, tmp_path):
+    """The indicator marts' counts and rates are checked per table (counts_and_rates_in_range): a bad
+    value in any listed column still fails dbt, and the failure says which check and how many rows."""
+    home, spec = duckdb_build
+    copy = Home.at(tmp_path / "copy")
+    copy.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(home.warehouse, copy.warehouse)
+    with duckdb.connect(str(copy.warehouse)) as con:
+        con.execute("update marts.mart_indicators_province set inspection_count = -1 ")
+        bad = con.execute("select count(*) from marts.mart_indicators_province").fetchone()[0]
+        con.execute("update marts.mart_indicators_by_city set legal_review_rate = 1.5")
+    selection = "mart_indicators_province mart_indicators_by_city mart_indicators_by_county"
+    result = warehouse.run_dbt(["test", "--select", selection, "--exclude", "resource_type:unit_test"], copy,
+                               as_of=spec.last_day)
+    assert not result.success
+    failed = sorted(line for line in result.failures if "counts_and_rates_in_range" in line)
+    assert len(failed) == 2 and "mart_indicators_by_city" in failed[0] and "mart_indicators_province" in failed[1]
+    assert f"Got {bad} result" in failed[1]
+    with duckdb.connect(str(copy.warehouse), read_only=True) as con:
+        compiled = [
+            path.read_text(encoding="utf-8")
+            for path in (warehouse.dbt_target_path(copy) / "compiled").rglob("counts_and_rates_in_range*.sql")
+        ]
+        province_check = next(sql for sql in compiled if "mart_indicators_province" in sql)
+        named = con.execute(f"select failed_check, count(*) from ({province_check}) group by all").fetchall()
+    assert named == [("inspection_count >= 0", bad)]
 
 
 @pytest.mark.slow

@@ -15,6 +15,24 @@ select * from {{ model }} where not ({{ expression }})
 select * from {{ model }} where {{ column_name }} < 0 or {{ column_name }} > 1
 {% endtest %}
 
+{#- A table's counts never negative and its rates within [0, 1], in one test: the indicator marts have
+    ~30 such columns each, and a test per column cost dbt ~35 ms of its own per test (316 of them, a third
+    of the daily build's time). One row per failing value, naming the column and the check it fails. -#}
+{% test counts_and_rates_in_range(model, counts=[], rates=[]) %}
+{%- set checks = [] -%}
+{%- for column in counts -%}{%- do checks.append((column, column ~ ' >= 0', column ~ ' < 0')) -%}{%- endfor -%}
+{%- for column in rates -%}
+  {%- do checks.append((column, column ~ ' between 0 and 1', column ~ ' < 0 or ' ~ column ~ ' > 1')) -%}
+{%- endfor %}
+{%- if not checks %}{{ exceptions.raise_compiler_error('counts_and_rates_in_range: no column given') }}{% endif %}
+{%- for column, check, violated in checks %}
+select '{{ check }}' as failed_check, cast({{ column }} as double) as value from {{ model }} where {{ violated }}
+{%- if not loop.last %}
+union all
+{%- endif %}
+{%- endfor %}
+{% endtest %}
+
 {#- No value in the column looks like an unmasked 居民身份证号: 6 digits, a birth date 19xx/20xx, 3 digits
     and a check character, anywhere in the text. (An 18-character 统一社会信用代码 has letters or no date.) -#}
 {% test no_unmasked_id_number(model, column_name) %}
