@@ -71,11 +71,13 @@ AS_OF_VARS = {"as_of": "{{ ti.xcom_pull(task_ids='plan', key='as_of') }}"}
 
 class DbtBuildReleasing(DbtBuildLocalOperator):
     """Cosmos's `dbt build` (dbt in-process), then dbt-duckdb's in-process database closed, so that the
-    following tasks can open the warehouse read-only when they run in this same process (embedded runner)."""
+    following tasks can open the warehouse read-only when they run in this same process (embedded runner).
+    In the embedded runner's first run, it first waits for the parse `zfjd run` started ahead of it."""
 
     def execute(self, context, **kwargs):
-        from zfjd.warehouse import release_duckdb
+        from zfjd.warehouse import release_duckdb, wait_for_parse_ahead
 
+        wait_for_parse_ahead()
         try:
             return super().execute(context, **kwargs)
         finally:

@@ -361,6 +361,8 @@ def run(
     from zfjd.two_levels import CitiesError, parse_cities, prepare_two_levels
     from zfjd.warehouse import parsed_ahead
 
+    global _exit_without_teardown
+    _exit_without_teardown = True
     try:
         city_codes = parse_cities(cities) if cities is not None else []
     except CitiesError as exc:
@@ -382,54 +384,59 @@ def run(
     log.write_text("", encoding="utf-8")
     made: dict = {}
 
+    # On the first run, dbt parses the project for the first build in its own process, from the start
+    # until the build (zfjd.warehouse.parsed_ahead); stopped if the run fails before.
+    ahead = contextlib.ExitStack()
+
     def simulate() -> None:
-        """While Airflow's metadata database is migrated in its own process; on the first run, dbt parses
-        the project for the build in another (zfjd.warehouse.parsed_ahead)."""
-        with parsed_ahead(place, spec.last_day) if existing is None else contextlib.nullcontext():
-            made["created"] = prepare_province(place, spec)
-            made["cities"] = prepare_two_levels(place, spec, city_codes) if city_codes else {}
+        """While Airflow's metadata database is migrated in its own process."""
+        if existing is None:
+            ahead.enter_context(parsed_ahead(place, spec.last_day))
+        made["created"] = prepare_province(place, spec)
+        made["cities"] = prepare_two_levels(place, spec, city_codes) if city_codes else {}
 
-    try:
-        with screen.status("准备实例（模拟省份、Airflow 元数据库、资源池）…", spinner="dots"), \
-                airflow_setup.output_to(log):
-            airflow_setup.prepare(place, beside=simulate)
-            created, city_homes = made["created"], made["cities"]
-    except (ProvinceMismatch, RuntimeError, ValueError) as exc:
-        _fail_run(str(exc))
-    if created:
-        screen.print(f"已生成模拟省份：{spec.units} 个报送单位、{spec.days} 天（种子 {spec.seed}）")
-    as_of = spec.last_day
-    if city_homes:
-        _run_cities(city_homes, screen)
-        started = time.perf_counter()  # the province's own run from here (each city showed its own time)
-        # The cities' pushes are complete when renamed from .part (zfjd/upward.py): no settle time to wait.
-        os.environ.setdefault("ZFJD_DROP_SETTLE_SECONDS", "0")
-    progress = Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=screen, transient=True
-    )
-    bar = progress.add_task("启动 Airflow（载入 DAG）…", total=None)
-    seen: set[str] = set()
-
-    def show(states: airflow_setup.TaskProgress) -> None:
-        label = "、".join(dict.fromkeys(_label(k) for k in states.running)) or "调度中"
-        progress.update(bar, description=f"每日流程：{states.done}/{len(states.states)} 个任务完成 · {label}")
-        by_task: dict[str, list[str]] = {}
-        for key, state in states.states.items():
-            by_task.setdefault(key.split("[")[0], []).append(state)
-        for task, task_states in sorted(by_task.items()):
-            if task in seen or not all(state in FINISHED for state in task_states):
-                continue
-            seen.add(task)
-            mapped = len(task_states) > 1 or any(k.startswith(task + "[") for k in states.states)
-            bad = [state for state in task_states if state in ("failed", "upstream_failed")]
-            mark = "[red]✗[/]" if bad else "[dim]–[/]" if set(task_states) == {"skipped"} else "[green]✓[/]"
-            groups = f"（{len(task_states)} 组单位）" if mapped else ""
-            progress.console.print(f"  {mark} {_label(task)}{groups}")
-
-    with progress:
-        run_id, state, states = airflow_setup.run_dag(
-            airflow_setup.DAILY_DAG, {"as_of": as_of.isoformat()}, on_progress=show, log=log
+    with ahead:
+        try:
+            with screen.status("准备实例（模拟省份、Airflow 元数据库、资源池）…", spinner="dots"), \
+                    airflow_setup.output_to(log):
+                airflow_setup.prepare(place, beside=simulate)
+                created, city_homes = made["created"], made["cities"]
+        except (ProvinceMismatch, RuntimeError, ValueError) as exc:
+            _fail_run(str(exc))
+        if created:
+            screen.print(f"已生成模拟省份：{spec.units} 个报送单位、{spec.days} 天（种子 {spec.seed}）")
+        as_of = spec.last_day
+        if city_homes:
+            _run_cities(city_homes, screen)
+            started = time.perf_counter()  # the province's own run from here (each city showed its own time)
+            # The cities' pushes are complete when renamed from .part (zfjd/upward.py): no settle time to wait.
+            os.environ.setdefault("ZFJD_DROP_SETTLE_SECONDS", "0")
+        progress = Progress(
+            SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=screen, transient=True
         )
+        bar = progress.add_task("启动 Airflow（载入 DAG）…", total=None)
+        seen: set[str] = set()
+
+        def show(states: airflow_setup.TaskProgress) -> None:
+            label = "、".join(dict.fromkeys(_label(k) for k in states.running)) or "调度中"
+            progress.update(bar, description=f"每日流程：{states.done}/{len(states.states)} 个任务完成 · {label}")
+            by_task: dict[str, list[str]] = {}
+            for key, state in states.states.items():
+                by_task.setdefault(key.split("[")[0], []).append(state)
+            for task, task_states in sorted(by_task.items()):
+                if task in seen or not all(state in FINISHED for state in task_states):
+                    continue
+                seen.add(task)
+                mapped = len(task_states) > 1 or any(k.startswith(task + "[") for k in states.states)
+                bad = [state for state in task_states if state in ("failed", "upstream_failed")]
+                mark = "[red]✗[/]" if bad else "[dim]–[/]" if set(task_states) == {"skipped"} else "[green]✓[/]"
+                groups = f"（{len(task_states)} 组单位）" if mapped else ""
+                progress.console.print(f"  {mark} {_label(task)}{groups}")
+
+        with progress:
+            run_id, state, states = airflow_setup.run_dag(
+                airflow_setup.DAILY_DAG, {"as_of": as_of.isoformat()}, on_progress=show, log=log
+            )
     elapsed = time.perf_counter() - started
     outcomes = []
     for kind in ("api", "sql", "files"):
@@ -819,8 +826,35 @@ def city_push(
         err.print(f"[yellow]{escape(problem)}[/]", highlight=False)
 
 
+# Set by `run`: its process ends without the interpreter's teardown (see main).
+_exit_without_teardown = False
+
+
 def main() -> None:  # pragma: no cover - console entry point
-    sys.exit(app())
+    """The `zfjd` command. After `zfjd run`, the interpreter's teardown (a last garbage collection over
+    the millions of objects Airflow, dbt and GX leave, then every module's) took 2.5 s after the summary
+    was shown, to free memory the system frees anyway: the exit handlers run as on any exit (logs
+    flushed, Airflow's database closed, temporary folders removed), then the process ends. Whatever the
+    run wrote was committed and closed long before."""
+    try:
+        app()
+    except SystemExit as done:
+        if not _exit_without_teardown:
+            raise
+        status = done.code
+    else:
+        status = 0
+    if isinstance(status, str):
+        print(status, file=sys.stderr)
+        status = 1
+    import atexit
+
+    sys.stdout.flush()
+    sys.stderr.flush()
+    atexit._run_exitfuncs()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status or 0)
 
 
 if __name__ == "__main__":  # pragma: no cover

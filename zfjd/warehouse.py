@@ -13,13 +13,14 @@ checked in CI). Connection settings come from the environment (see dbt_project/p
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import glob
 import io
 import os
+import subprocess
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -169,7 +170,7 @@ def _read_lake_table(lake: Path, table: str, columns: dict[str, str]) -> pl.Data
     return frame.select(list(columns))
 
 
-@contextmanager
+@contextlib.contextmanager
 def dbt_environment(home: Home, *, target: str = "duckdb", as_of: dt.date | None = None) -> Iterator[dict]:
     """Environment variables the dbt profile reads, set for the duration of a build."""
     values = {
@@ -210,19 +211,29 @@ def daily_build_parse_cache(home: Home) -> Path:
     return home.airflow / "cosmos-cache" / "dbt_build"
 
 
-@contextmanager
+# The `dbt parse` this process started ahead of its first build (parsed_ahead), which the build waits for.
+_parsing_ahead: subprocess.Popen | None = None
+PARSE_AHEAD_TIMEOUT_SECONDS = 600
+# Below the work that waits on nothing else (the province simulated, the intake): the parse has until
+# the build to finish, and takes what those leave of the machine.
+PARSE_AHEAD_NICENESS = 10
+
+
+@contextlib.contextmanager
 def parsed_ahead(home: Home, as_of: dt.date) -> Iterator[None]:
     """Runs `dbt parse` in its own process, for the daily build of `as_of`, into the daily build's parse
-    cache, while the body runs; waits for it at the end (stops it if the body fails: nothing is built).
+    cache, while the body runs: the build waits for it (`wait_for_parse_ahead`), and so does the end of
+    the body; if the body fails, it is stopped (nothing is built).
 
     dbt parses the whole project when it has no partial parse of the same variables (8 s of the first
-    `dbt build` here): the first `zfjd run` does it while the province is simulated, on the other core,
-    and the build finds it. The same variables, profile and flags as the DAG's build, or dbt simply
-    parses again (never a wrong answer). Its output is kept beside the cache (parse-ahead.log)."""
+    `dbt build` here): the first `zfjd run` does it from the start, at a lower priority, on what the
+    simulation and the first tasks leave of the machine, and the build finds it. The same variables,
+    profile and flags as the DAG's build, or dbt simply parses again (never a wrong answer). Its output
+    is kept beside the cache (parse-ahead.log)."""
     import json
-    import subprocess
     import sys
 
+    global _parsing_ahead
     cache = daily_build_parse_cache(home)
     cache.mkdir(parents=True, exist_ok=True)
     command = [
@@ -237,15 +248,31 @@ def parsed_ahead(home: Home, as_of: dt.date) -> Iterator[None]:
     with (cache / "parse-ahead.log").open("w", encoding="utf-8") as log:
         parsing = subprocess.Popen(command, env={**os.environ, **daily_build_environment(home)}, stdout=log,
                                    stderr=subprocess.STDOUT, cwd=cache)
+    with contextlib.suppress(OSError):  # a priority that cannot be lowered leaves it at the usual one
+        os.setpriority(os.PRIO_PROCESS, parsing.pid, PARSE_AHEAD_NICENESS)
+    _parsing_ahead = parsing
     try:
         yield
-        parsing.wait(timeout=600)
-    except subprocess.TimeoutExpired:  # the build parses for itself
-        pass
+        wait_for_parse_ahead()
     finally:
+        _parsing_ahead = None
         if parsing.poll() is None:
             parsing.kill()
             parsing.wait()
+
+
+def wait_for_parse_ahead() -> None:
+    """Before a build: the parse this process started ahead (if any) has finished, so that the build
+    reads a whole parse cache, never one being written. A parse that takes too long is stopped: the
+    build then parses for itself."""
+    parsing = _parsing_ahead
+    if parsing is None:
+        return
+    try:
+        parsing.wait(timeout=PARSE_AHEAD_TIMEOUT_SECONDS)
+    except subprocess.TimeoutExpired:
+        parsing.kill()
+        parsing.wait()
 
 
 @dataclass
