@@ -397,7 +397,10 @@ def _quarantine_whole(landing: Landing, lake: Lake, manifest: Manifest, reason: 
 
 
 def _issues_of(batch_id: str, errors: pl.DataFrame, findings: pl.DataFrame) -> pl.DataFrame:
-    """One row per rejection (errors) then per finding, in ISSUE_SCHEMA, in one polars pass."""
+    """One row per rejection (errors) then per finding, in ISSUE_SCHEMA, in one polars pass (none for
+    a batch with neither, most of a day's batches)."""
+    if not errors.height and not findings.height:
+        return pl.DataFrame(schema=ISSUE_SCHEMA)
 
     def part(frame: pl.DataFrame, severity: str, value: pl.Expr, provisional: pl.Expr) -> pl.LazyFrame:
         return frame.lazy().select(
