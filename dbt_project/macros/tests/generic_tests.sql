@@ -26,7 +26,7 @@ select * from {{ model }} where {{ column_name }} < 0 or {{ column_name }} > 1
 {%- endfor %}
 {%- if not checks %}{{ exceptions.raise_compiler_error('counts_and_rates_in_range: no column given') }}{% endif %}
 {%- for column, check, violated in checks %}
-select '{{ check }}' as failed_check, cast({{ column }} as double) as value from {{ model }} where {{ violated }}
+select '{{ check }}' as failed_check, cast({{ column }} as double precision) as value from {{ model }} where {{ violated }}
 {%- if not loop.last %}
 union all
 {%- endif %}
