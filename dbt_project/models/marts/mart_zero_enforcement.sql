@@ -71,6 +71,14 @@ matters as (
     where current_version.is_current
 ),
 
+-- Each current 事项 once per body listed among its 实施主体: joined on the body's code (a pattern
+-- match of every body against every 事项's list was most of this model's time).
+matter_holders as (
+    select matters.*, holder_items.item as holder_id
+    from matters
+    cross join unnest(string_to_array(nullif(matters.implementing_entity_ids, ''), ';')) as holder_items(item)
+),
+
 -- A 事项 held the whole year: in force from before the year to after it, and every version of it the
 -- year saw was 在用 and listed the body among its 实施主体.
 held as (
@@ -80,8 +88,8 @@ held as (
         matters.matter_kind,
         count(distinct matters.matter_version_id) as matters_held
     from bodies_in_force
-    inner join matters
-        on {{ list_contains('matters.implementing_entity_ids', 'bodies_in_force.entity_id') }}
+    inner join matter_holders as matters
+        on matters.holder_id = bodies_in_force.entity_id
         and matters.effective_date <= bodies_in_force.year_start
         and (matters.ended_on is null or matters.ended_on >= bodies_in_force.year_end)
     where not exists (
