@@ -384,18 +384,14 @@ def run(
     log.write_text("", encoding="utf-8")
     made: dict = {}
 
-    # On the first run, dbt parses the project for the first build in its own process, from the start
-    # until the build (zfjd.warehouse.parsed_ahead); stopped if the run fails before.
-    ahead = contextlib.ExitStack()
-
     def simulate() -> None:
         """While Airflow's metadata database is migrated in its own process."""
-        if existing is None:
-            ahead.enter_context(parsed_ahead(place, spec.last_day))
         made["created"] = prepare_province(place, spec)
         made["cities"] = prepare_two_levels(place, spec, city_codes) if city_codes else {}
 
-    with ahead:
+    # On the first run, dbt parses the project for the first build in its own process, from the start
+    # until the build (zfjd.warehouse.parsed_ahead); stopped if the run fails before.
+    with parsed_ahead(place, spec.last_day) if existing is None else contextlib.nullcontext():
         try:
             with screen.status("准备实例（模拟省份、Airflow 元数据库、资源池）…", spinner="dots"), \
                     airflow_setup.output_to(log):

@@ -256,9 +256,7 @@ def parsed_ahead(home: Home, as_of: dt.date) -> Iterator[None]:
         wait_for_parse_ahead()
     finally:
         _parsing_ahead = None
-        if parsing.poll() is None:
-            parsing.kill()
-            parsing.wait()
+        _stop(parsing)
 
 
 def wait_for_parse_ahead() -> None:
@@ -271,8 +269,13 @@ def wait_for_parse_ahead() -> None:
     try:
         parsing.wait(timeout=PARSE_AHEAD_TIMEOUT_SECONDS)
     except subprocess.TimeoutExpired:
-        parsing.kill()
-        parsing.wait()
+        _stop(parsing)
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.kill()
+        process.wait()
 
 
 @dataclass
