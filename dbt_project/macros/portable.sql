@@ -21,6 +21,11 @@
   (';' || coalesce({{ list_column }}, '') || ';' like '%;' || {{ item }} || ';%')
 {%- endmacro %}
 
+{#- A list's items, one row each (as a FROM item: `cross join {{ list_items('t.col') }} as items(item)`). -#}
+{% macro list_items(list_column) -%}
+  unnest(string_to_array(nullif({{ list_column }}, ''), ';'))
+{%- endmacro %}
+
 {% macro list_length(list_column) -%}
   case when {{ list_column }} is null or {{ list_column }} = '' then 0
        else length({{ list_column }}) - length(replace({{ list_column }}, ';', '')) + 1 end

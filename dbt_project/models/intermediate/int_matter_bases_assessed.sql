@@ -22,7 +22,7 @@ items as (
         trim(split_part(basis_items.item, ':', 1)) as law_id,
         trim(split_part(basis_items.item, ':', 2)) as article_number
     from matters
-    cross join unnest(string_to_array(nullif(matters.legal_basis, ''), ';')) as basis_items(item)
+    cross join {{ list_items('matters.legal_basis') }} as basis_items(item)
     where basis_items.item like '%_:_%' and basis_items.item not like '%:%:%'
 ),
 

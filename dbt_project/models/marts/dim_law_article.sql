@@ -5,7 +5,7 @@ with citations as (
             as law_article_id,
         matters.matter_code
     from {{ ref('stg_lake__matters') }} as matters
-    cross join unnest(string_to_array(nullif(matters.legal_basis, ''), ';')) as basis_items(item)
+    cross join {{ list_items('matters.legal_basis') }} as basis_items(item)
 ),
 
 cited as (

@@ -76,7 +76,7 @@ matters as (
 matter_holders as (
     select matters.*, holder_items.item as holder_id
     from matters
-    cross join unnest(string_to_array(nullif(matters.implementing_entity_ids, ''), ';')) as holder_items(item)
+    cross join {{ list_items('matters.implementing_entity_ids') }} as holder_items(item)
 ),
 
 -- A 事项 held the whole year: in force from before the year to after it, and every version of it the
