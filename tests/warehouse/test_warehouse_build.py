@@ -208,7 +208,7 @@ def test_a_negative_count_or_a_rate_above_one_fails_the_build_naming_the_column(
     copy.warehouse.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(home.warehouse, copy.warehouse)
     with duckdb.connect(str(copy.warehouse)) as con:
-        con.execute("update marts.mart_indicators_province set inspection_count = -1 ")
+        con.execute("update marts.mart_indicators_province set inspection_count = -1")
         bad = con.execute("select count(*) from marts.mart_indicators_province").fetchone()[0]
         con.execute("update marts.mart_indicators_by_city set legal_review_rate = 1.5")
     selection = "mart_indicators_province mart_indicators_by_city mart_indicators_by_county"
