@@ -20,6 +20,8 @@ from quality.reference import MATTER_BASIS_NOT_IN_FORCE, MATTER_BASIS_UNKNOWN, R
 from zfjd.warehouse import PROJECT_DIR
 
 MODEL = PROJECT_DIR / "models" / "intermediate" / "int_matter_bases_assessed.sql"
+# The project's portable macros, as the model calls them (list_items)
+PORTABLE = jinja2.Template((PROJECT_DIR / "macros" / "portable.sql").read_text(encoding="utf-8")).module
 AS_OF = dt.date(2025, 6, 30)
 MATTER_START = dt.date(2020, 1, 1)
 MATTER_END = dt.date(2023, 3, 1)
@@ -85,7 +87,8 @@ def _warehouse_answer(matters: pl.DataFrame, laws: pl.DataFrame, articles: pl.Da
     con.register("stg_lake__laws", staged_laws.to_arrow())
     con.register("stg_lake__law_articles", staged_articles.to_arrow())
     sql = jinja2.Template(MODEL.read_text(encoding="utf-8")).render(
-        ref=lambda name: name, as_of_date=lambda: f"cast('{AS_OF.isoformat()}' as date)"
+        ref=lambda name: name, as_of_date=lambda: f"cast('{AS_OF.isoformat()}' as date)",
+        list_items=PORTABLE.list_items,
     )
     answer = pl.from_arrow(con.sql(sql).arrow())
     return answer.select(
