@@ -183,6 +183,27 @@ def test_handling_90_days_with_the_last_day_moved_over_a_weekend(tmp_path):
     )
 
 
+def test_a_summary_procedure_case_has_no_90_day_period_even_with_a_filing_date(tmp_path):
+    # §6: 简易程序 has no 立案 and no 90-day period; a 立案日期 a unit fills in anyway starts none.
+    summary = {"程序类型": "简易程序", "处罚类别": "警告", "罚款金额（万元）": "", "违法行为发生日期": "2023-12-01"}
+    still_open = {
+        "案件状态": "调查中", "处罚决定日期": "", "行政处罚决定书文号": "", "处罚类别": "", "处罚内容": "",
+        "处罚依据": "", "处罚有效期": "", "公示截止期": "", "罚款金额（万元）": "", "送达日期": "", "公示日期": "",
+    }
+    run(
+        tmp_path,
+        [
+            (decided("2024-04-15", 立案日期="2024-01-13", **summary), ACCEPT),
+            (decided("2024-04-15", number=2, 立案日期="2024-01-13", 违法行为发生日期="2023-12-01"),
+             finding("finding.overdue_handling")),
+            (decided("2024-04-15", number=3, 立案日期="2026-06-01",
+                     **{**summary, **still_open, "违法行为发生日期": "2026-05-01"}), ACCEPT),
+            (decided("2024-04-15", number=4, 立案日期="2026-06-01", 违法行为发生日期="2026-05-01", **still_open),
+             finding("finding.case_open_too_long")),
+        ],
+    )
+
+
 # -- 公示超期, including never published -------------------------------------------------------------------
 
 
@@ -609,23 +630,24 @@ def _violations(rule_id: str, frame: pl.DataFrame, as_of: dt.date) -> list[bool]
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.tuples(_DATES, st.integers(0, 200), st.one_of(st.none(), st.integers(0, 200))), min_size=1,
-                max_size=40))
+@given(st.lists(st.tuples(_DATES, st.integers(0, 200), st.one_of(st.none(), st.integers(0, 200)),
+                          st.sampled_from(["1", "2"])), min_size=1, max_size=40))
 def test_overdue_handling_is_90_days_moved_on_to_a_working_day_or_the_extension(cases):
     frame = pl.DataFrame(
         {
-            "LARQ": [filed for filed, _, _ in cases],
-            "CF_JDRQ": [filed + dt.timedelta(days=later) for filed, later, _ in cases],
-            "YCQXZ": [None if ext is None else filed + dt.timedelta(days=ext) for filed, _, ext in cases],
+            "CXLX": [procedure for *_, procedure in cases],
+            "LARQ": [filed for filed, *_ in cases],
+            "CF_JDRQ": [filed + dt.timedelta(days=later) for filed, later, *_ in cases],
+            "YCQXZ": [None if ext is None else filed + dt.timedelta(days=ext) for filed, _, ext, _ in cases],
         },
-        schema={"LARQ": pl.Date, "CF_JDRQ": pl.Date, "YCQXZ": pl.Date},
+        schema={"CXLX": pl.String, "LARQ": pl.Date, "CF_JDRQ": pl.Date, "YCQXZ": pl.Date},
     )
     expected = []
-    for filed, later, ext in cases:
+    for filed, later, ext, procedure in cases:
         deadline = _next_workday(filed + dt.timedelta(days=90))
         if ext is not None and filed + dt.timedelta(days=ext) > deadline:
             deadline = filed + dt.timedelta(days=ext)
-        expected.append(filed + dt.timedelta(days=later) > deadline)
+        expected.append(procedure == "2" and filed + dt.timedelta(days=later) > deadline)  # 2: 普通程序
     assert _violations("finding.overdue_handling", frame, AS_OF) == expected
 
 

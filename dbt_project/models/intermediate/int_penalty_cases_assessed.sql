@@ -68,8 +68,7 @@ judged as (
     select
         exemptions.*,
         exemptions.is_decided and not exemptions.is_publicity_exempt as needs_publication,
-        exemptions.is_decided and exemptions.is_ordinary_procedure
-            and {{ rule_violation('finding.overdue_handling', columns=fields) }} as is_overdue,
+        exemptions.is_decided and {{ rule_violation('finding.overdue_handling', columns=fields) }} as is_overdue,
         {{ rule_violation('finding.missing_legal_review', columns=fields) }} as lacks_legal_review,
         {{ rule_provisional('finding.overdue_handling', columns=fields) }} as is_handling_deadline_provisional,
         {{ rule_violation('finding.case_open_too_long', columns=fields) }} as is_open_too_long,
