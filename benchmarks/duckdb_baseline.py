@@ -458,7 +458,7 @@ def _value_sql(field: Field, std: Standard, source: str) -> str:
         )
     t = "t"
     if kind == "decimal":
-        value = f"CASE WHEN regexp_full_match({t}, '[0-9]+(\\.[0-9]+)?') THEN try_cast({t} AS DOUBLE) END"
+        value = f"CASE WHEN regexp_full_match({t}, '[0-9]+(\\.[0-9]+)?|\\.[0-9]+') THEN try_cast({t} AS DOUBLE) END"
     elif kind == "integer":
         number = f"try_cast({t} AS BIGINT)"
         value = f"CASE WHEN regexp_full_match({t}, '[0-9]{{1,15}}') AND {number} >= 1 THEN {number} END"

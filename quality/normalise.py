@@ -170,7 +170,10 @@ def _typed(spec_field: Field, standard: Standard) -> pl.Expr:
     if kind == "decimal":
         # Digits are bounded so that a value never overflows to inf (a 400-digit 罚款金额) nor
         # underflows to 0 in a Float64: anything longer is a bad value, rejected with its field.
-        shaped = text.str.contains(rf"^\d{{1,{_DECIMAL_DIGITS}}}(?:\.\d{{1,{_DECIMAL_PLACES}}})?$")
+        # `.5` is 0.5: some systems export a fraction without its leading zero.
+        shaped = text.str.contains(
+            rf"^(?:\d{{1,{_DECIMAL_DIGITS}}}(?:\.\d{{1,{_DECIMAL_PLACES}}})?|\.\d{{1,{_DECIMAL_PLACES}}})$"
+        )
         number = text.cast(pl.Float64, strict=False)
         return pl.when(shaped & number.is_finite()).then(number)
     if kind == "integer":

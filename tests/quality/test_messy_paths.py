@@ -69,7 +69,7 @@ def _messy_frame(rows: int, seed: int) -> pl.DataFrame:
     ]
     pools = {
         "date": spellings, "datetime": spellings, "uscc": codes, "uscc_list": [";".join(codes[:2]), "x;y"],
-        "decimal": ["0.5", "０.５", "1e3", "12", "-1"], "integer": ["1", "０", "22"], "yn": ["Y", "否", "n", "x"],
+        "decimal": ["0.5", "０.５", ".5", "1e3", "12", "-1"], "integer": ["1", "０", "22"], "yn": ["Y", "否", "n", "x"],
     }
     columns = {}
     for spec_field in PENALTY.fields:

@@ -27,6 +27,7 @@ CASES = [
     ("penalty_case", "field.datetime", {"更新时间": "2024-05-10 25:00:00"}, {"更新时间": "2024/5/10 9:30"}),
     ("penalty_case", "field.decimal", {"罚款金额（万元）": "-0.5"}, {"罚款金额（万元）": "0.50"}),
     ("penalty_case", "field.decimal", {"罚款金额（万元）": "5,000"}, {"罚款金额（万元）": "０.５"}),
+    ("penalty_case", "field.decimal", {"罚款金额（万元）": "5."}, {"罚款金额（万元）": ".5"}),
     ("penalty_case", "field.yn", {"是否重大执法决定": "是的"}, {"是否重大执法决定": "否"}),
     ("penalty_case", "field.code", {"程序类型": "3"}, {"程序类型": "普通程序"}),
     ("penalty_case", "field.code", {"处罚类别": "罚款;罚金"}, {"处罚类别": "罚款、警告"}),
