@@ -21,8 +21,9 @@ What it checks, as SQL generated from the standard (`standards.loader.standard()
 Not checked (out of scope for a baseline): the 三库 reference rules, scope rules (越权报送) and batch rules
 (keys within the file, malformed rows: DuckDB's strict reader refuses such a file).
 
-Values are read as quality/normalise.py describes: free text trimmed of Unicode whitespace; structured
-values NFKC-normalised and trimmed. DuckDB has `nfc_normalize` only, so NFKC is `translate()` over every
+Values are read as quality/normalise.py describes: free text trimmed of Unicode whitespace and of
+invisible characters (zero-width spaces, byte-order marks …); structured values NFKC-normalised and
+trimmed. DuckDB has `nfc_normalize` only, so NFKC is `translate()` over every
 character whose NFKC form is one other character (full-width forms, ideographic spaces, circled digits,
 mathematical letters, Kangxi radicals …), run only on values that hold one; NFKC's expansions into
 several characters (⑩ → 10) are not made. A date in year 0000 is no date. 证件号码 is checked as a
@@ -64,11 +65,15 @@ from standards.model import Entity, Field, Standard  # noqa: E402
 ENTITY = "penalty_case"
 RESULT_SCHEMA = {"row": pl.Int64, "rule": pl.String, "field": pl.String}
 
-# Unicode White_Space (what polars' strip_chars() and Rust's \s remove / match).
+# Unicode White_Space, and the invisible characters a cell may hold (zero-width spaces and joiners, word
+# joiner, byte-order mark, Hangul fillers): what a person sees as blank (the engine's BLANK_CHARACTERS).
+_INVISIBLE = "\u180e\u200b\u200c\u200d\u2060\ufeff\u115f\u1160\u3164\uffa0"
 WHITESPACE = (
     "\t\n\x0b\x0c\r \x85\xa0\u1680" + "".join(chr(c) for c in range(0x2000, 0x200B)) + "\u2028\u2029\u202f\u205f\u3000"
+    + _INVISIBLE
 )
-_WS_CLASS = r"[\t\n\v\f\r \x{85}\p{Z}]"  # the same set for RE2 (\p{Z} = Zs, Zl, Zp)
+# the same set for RE2 (\p{Z} = Zs, Zl, Zp)
+_WS_CLASS = r"[\t\n\v\f\r \x{85}\p{Z}\x{180E}\x{200B}-\x{200D}\x{2060}\x{FEFF}\x{115F}\x{1160}\x{3164}\x{FFA0}]"
 _FULL_WIDTH_ALNUM = "".join(chr(c) for r in ((0xFF10, 0xFF1A), (0xFF21, 0xFF3B), (0xFF41, 0xFF5B)) for c in range(*r))
 _HALF_WIDTH_ALNUM = "".join(chr(ord(c) - 0xFEE0) for c in _FULL_WIDTH_ALNUM)
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"

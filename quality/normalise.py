@@ -12,7 +12,7 @@ from __future__ import annotations
 import polars as pl
 
 from quality.codes import USCC_PLACEHOLDER, ric_is_valid, uscc_is_valid
-from quality.read import ROW
+from quality.read import BLANK_CHARACTERS, ROW, trimmed
 from standards.model import Entity, Field, Standard
 
 BAD = "__bad"
@@ -41,7 +41,7 @@ def _trimmed_text(spec_field: Field) -> pl.Expr:
     """Free text is only trimmed (it is shown back as written); identifiers also lose full-width forms.
     Empty text becomes null in a second step (`_none_if_empty`): in one eager select the trimming would
     run twice."""
-    text = pl.col(spec_field.code).str.strip_chars()
+    text = trimmed(pl.col(spec_field.code))
     if spec_field.identifier:
         text = text.str.replace_many(_FULL_WIDTH_ALNUM, _HALF_WIDTH_ALNUM)
     return text
@@ -52,7 +52,7 @@ def _none_if_empty(column: str) -> pl.Expr:
 
 
 def _clean_structured(column: str) -> pl.Expr:
-    text = pl.col(column).str.normalize("NFKC").str.strip_chars()
+    text = trimmed(pl.col(column).str.normalize("NFKC"))
     return pl.when(text.str.len_bytes() > 0).then(text)
 
 
@@ -134,7 +134,7 @@ def _cleaned(spec_field: Field) -> pl.Expr:
 
 def _split_list(text: pl.Expr, separator: str = ";") -> pl.Expr:
     items = text.str.replace_all(_LIST_SPLIT, ";").str.split(";") if separator != ";" else text.str.split(";")
-    return items.list.eval(pl.element().str.strip_chars()).list.eval(
+    return items.list.eval(trimmed(pl.element())).list.eval(
         pl.element().filter(pl.element().str.len_bytes() > 0)
     )
 
@@ -308,11 +308,11 @@ def _parse_column(raw: pl.DataFrame, spec_field: Field, standard: Standard) -> d
 
 def _clean_mostly_ascii(text: pl.Series, spec_field: Field) -> pl.Series:
     """`_cleaned` for a column of mostly distinct values: NFKC (costly) only where there is non-ASCII."""
-    stripped = text.str.strip_chars()
+    stripped = text.str.strip_chars(BLANK_CHARACTERS)
     stripped = pl.select(pl.when(stripped.str.len_bytes() > 0).then(stripped)).to_series()
     wide = (stripped.str.len_bytes() != stripped.str.len_chars()).fill_null(False).arg_true()
     if wide.len():
-        stripped = stripped.scatter(wide, stripped.gather(wide).str.normalize("NFKC").str.strip_chars())
+        stripped = stripped.scatter(wide, stripped.gather(wide).str.normalize("NFKC").str.strip_chars(BLANK_CHARACTERS))
     if spec_field.type in _UPPER_CASED:
         stripped = stripped.str.to_uppercase()
     return stripped.alias(spec_field.code)

@@ -42,6 +42,13 @@ LANDED_RECORD = "__record"
 # Columns the reader (and the landing) add beside a unit's own: a unit's header may never be one of them.
 RESERVED_COLUMNS = frozenset({ROW, MALFORMED_TEXT, LANDED_RECORD})
 DEFAULT_CHUNK_ROWS = 100_000
+# What a person sees as nothing: whitespace as Unicode defines it (full-width U+3000 included), and the
+# invisible characters that editors and web forms leave in cells (zero-width spaces and joiners, word
+# joiner, byte-order marks, Hangul fillers). A cell of only these is empty; values are trimmed of them.
+BLANK_CHARACTERS = (
+    "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+    "\u2028\u2029\u202f\u205f\u3000\u180e\u200b\u200c\u200d\u2060\ufeff\u115f\u1160\u3164\uffa0"
+)
 _SAMPLE_BYTES = 1 << 20
 _INSTRUCTION_SHEETS = {"填报说明", "代码表"}
 
@@ -57,6 +64,19 @@ MAX_XLSX_PART_BYTES = 1 << 30  # one part of the workbook, inflated
 MAX_XLSX_TEXT_BYTES = 256 << 20  # the sheet's text once shared strings are copied into their cells
 MAX_XLSX_RATIO = 100  # inflated / compressed, for a part of more than _BOMB_FLOOR bytes
 _BOMB_FLOOR = 32 << 20
+
+
+def trimmed(text: pl.Expr) -> pl.Expr:
+    """`text` without the blank characters around it."""
+    return text.str.strip_chars(BLANK_CHARACTERS)
+
+
+def without_blank_rows(frame: pl.DataFrame, headers: list[str]) -> pl.DataFrame:
+    """A line with no value in any column (an empty line, or only separators, as spreadsheets save their
+    unused rows) is no record: skipped as a blank row of a sheet is. The rows after it keep their numbers."""
+    if not frame.height or not headers:
+        return frame
+    return frame.filter(pl.any_horizontal(trimmed(pl.col(header)).str.len_bytes() > 0 for header in headers))
 
 
 class UnusableFile(ValueError):
@@ -162,7 +182,7 @@ def open_table(path: Path, *, sheet_hint: tuple[str, ...] = (), chunk_rows: int 
         source = _open_csv(path, chunk_rows)
     else:
         raise UnusableFile(f"不支持的文件类型：{kind}。请提交报送模板格式的 CSV 或 XLSX 文件")
-    return _nothing_under_unnamed_columns(source)
+    return _nul_rows_malformed(_nothing_under_unnamed_columns(source))
 
 
 _OPEN_ERRORS = {
@@ -241,12 +261,36 @@ def _nothing_under_unnamed_columns(source: TableSource) -> TableSource:
     def checked() -> Iterator[pl.DataFrame]:
         for chunk in chunks:
             for header in unnamed:
-                values = chunk.filter(pl.col(header).str.strip_chars().str.len_bytes() > 0)
+                values = chunk.filter(trimmed(pl.col(header)).str.len_bytes() > 0)
                 if values.height:
                     column = source.headers.index(header) + 1
                     raise UnusableFile(
                         f"第 {column} 列没有列名，但第 {values[ROW][0]} 行在该列填了数据：请补上列名或删除该列"
                     )
+            yield chunk
+
+    source._chunks = checked()
+    return source
+
+
+def _nul_rows_malformed(source: TableSource) -> TableSource:
+    """A NUL character is no text anyone types, and PostgreSQL cannot store one: a row holding one (a
+    damaged or binary line) is kept whole as a malformed row, rejected with its text, not read as values."""
+    if source._chunks is None:
+        return source
+    chunks, headers = source._chunks, source.headers
+
+    def checked() -> Iterator[pl.DataFrame]:
+        for chunk in chunks:
+            text = [h for h in headers if chunk.schema.get(h) == pl.String]
+            if text:
+                damaged = pl.any_horizontal(pl.col(h).str.contains("\x00", literal=True) for h in text).fill_null(False)
+                bad = chunk.filter(damaged)
+                for row in bad.iter_rows(named=True):
+                    line = ",".join("" if row[h] is None else str(row[h]) for h in headers)
+                    source.malformed.append(MalformedRow(row[ROW], line, len(headers), len(headers)))
+                if bad.height:
+                    chunk = chunk.filter(~damaged)
             yield chunk
 
     source._chunks = checked()
@@ -540,7 +584,8 @@ def _csv_chunks_fast_or_careful(
             for batch in scan.collect_batches(chunk_size=max(chunk_rows, 1)):
                 rows = pl.int_range(handed_out + 1, handed_out + 1 + batch.height, eager=True, dtype=pl.Int64)
                 handed_out += batch.height
-                yield batch.rename(dict(zip(names, headers, strict=True))).with_columns(rows.alias(ROW))
+                named = batch.rename(dict(zip(names, headers, strict=True))).with_columns(rows.alias(ROW))
+                yield without_blank_rows(named, headers)
         except (pl.exceptions.ComputeError, pl.exceptions.SchemaError):
             # ComputeError: a later row has too many values; SchemaError: the first one has.
             with utf8.open("rb") as handle:
@@ -638,7 +683,7 @@ def _csv_chunks(
         pending.clear()
 
     def fresh(frame: pl.DataFrame) -> pl.DataFrame:
-        return frame.filter(pl.col(ROW) > skip) if skip else frame
+        return without_blank_rows(frame.filter(pl.col(ROW) > skip) if skip else frame, headers)
 
     try:
         for batch in reader:
@@ -903,7 +948,7 @@ def _xlsx_chunks(rows, headers: list[str], chunk_rows: int, malformed: list[Malf
     numbers: list[int] = []
     for number, row in enumerate(rows, start=1):
         cells = [_cell_text(cell) for cell in row]
-        if not any(cells):
+        if not any(cell and cell.strip(BLANK_CHARACTERS) for cell in cells):
             continue  # blank spreadsheet rows are not records; numbering still follows the sheet
         if any(cells[width:]):
             malformed.append(MalformedRow(number, "\t".join(c or "" for c in cells), width, len(cells)))

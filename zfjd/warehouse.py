@@ -146,11 +146,20 @@ def load_lake_postgres(lake: Path, dsn: str) -> LoadReport:
             if frame.height:
                 names = ", ".join(f'"{c}"' for c in columns)
                 with cur.copy(f'copy {RAW_SCHEMA}."{table}" ({names}) from stdin with (format csv)') as copy:
-                    buffer = io.BytesIO()
-                    frame.write_csv(buffer, include_header=False, null_value="", datetime_format="%Y-%m-%d %H:%M:%S")
-                    copy.write(buffer.getvalue())
+                    copy.write(copy_csv(frame))
             rows[table] = frame.height
     return LoadReport(rows)
+
+
+def copy_csv(frame: pl.DataFrame) -> bytes:
+    """`frame` as PostgreSQL's COPY reads CSV. PostgreSQL text cannot hold a NUL character: one that
+    came in a unit's value (kept in the lake as received) is written as U+FFFD, so that it cannot stop
+    the load of every unit's data."""
+    text = [name for name, dtype in frame.schema.items() if dtype == pl.String]
+    frame = frame.with_columns(pl.col(text).str.replace_all("\x00", "\ufffd", literal=True))
+    buffer = io.BytesIO()
+    frame.write_csv(buffer, include_header=False, null_value="", datetime_format="%Y-%m-%d %H:%M:%S")
+    return buffer.getvalue()
 
 
 def _read_lake_table(lake: Path, table: str, columns: dict[str, str]) -> pl.DataFrame:

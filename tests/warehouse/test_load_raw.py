@@ -88,3 +88,18 @@ def test_accepted_files_load_whole_whatever_columns_an_older_lake_wrote(tmp_path
     # a file with a column in another type than the standard's is read on its own, cast on insert
     _accepted(lake, "c", _penalty_rows("c", 1).with_columns(pl.lit("2025-03-01").alias("WFRQ")))
     assert _loaded(lake, tmp_path, "careful") == [*expected, ("c", 1, dt.date(2025, 3, 1), 1500.0, None)]
+
+
+def test_a_nul_character_kept_in_the_lake_cannot_stop_the_postgresql_load():
+    import psycopg
+
+    from zfjd.warehouse import copy_csv, postgres_dsn
+
+    frame = pl.DataFrame({"value": ["广州\x00某某", None, "普通"], "n": [1, 2, 3]})
+    admin = postgres_dsn().replace("dbname=zfjd", "dbname=postgres")
+    with psycopg.connect(admin) as con, con.cursor() as cur:
+        cur.execute("create temporary table nul_copy (value text, n integer)")
+        with cur.copy("copy nul_copy (value, n) from stdin with (format csv)") as copy:
+            copy.write(copy_csv(frame))
+        cur.execute("select value, n from nul_copy order by n")
+        assert cur.fetchall() == [("广州\ufffd某某", 1), (None, 2), ("普通", 3)]
