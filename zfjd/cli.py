@@ -69,7 +69,8 @@ def validate(
 
     读取的就是给出的路径（不展开通配符）；报告先写到临时文件，全部写好后才改名就位。"""
     try:
-        _validate(path, entity, unit, reference, {"json": json_out, "xlsx": xlsx_out, "html": html_out}, as_of)
+        with _terminate_as_exit():
+            _validate(path, entity, unit, reference, {"json": json_out, "xlsx": xlsx_out, "html": html_out}, as_of)
     except (typer.Exit, click.exceptions.Exit, click.exceptions.Abort):
         raise
     except MemoryError:
@@ -96,19 +97,47 @@ def _validate(path: Path, entity: str, unit, reference, outputs: dict[str, Path 
         _fail(f"--as-of 应为 YYYY-MM-DD 格式的日期，收到 {as_of}")
     targets = _checked_outputs(path, outputs)
     try:
-        with _progress(f"校验 {escape(shown(path.name))}") as report_rows:
-            result = validate_file(path, entity, unit=unit, reference=reference, as_of=day, on_progress=report_rows)
-    except UnusableFile as exc:
-        _fail(str(exc))
-    except OSError as exc:
-        _fail(f"读取时出错：{exc.strerror or type(exc).__name__}（{shown(str(exc.filename or path.name))}）")
-    document = to_json_document(result, standard, day)
-    try:
-        write_reports(document, standard, targets)
-    except OSError as exc:
-        _fail(f"报告无法写出（{exc.strerror or type(exc).__name__}）：{shown(str(exc.filename or ''))}")
+        try:
+            with _progress(f"校验 {escape(shown(path.name))}") as report_rows:
+                result = validate_file(path, entity, unit=unit, reference=reference, as_of=day,
+                                       on_progress=report_rows)
+        except UnusableFile as exc:
+            _fail(str(exc))
+        except OSError as exc:
+            _fail(f"读取时出错：{exc.strerror or type(exc).__name__}（{shown(str(exc.filename or path.name))}）")
+        document = to_json_document(result, standard, day)
+        try:
+            write_reports(document, standard, targets)
+        except OSError as exc:
+            _fail(f"报告无法写出（{exc.strerror or type(exc).__name__}）：{shown(str(exc.filename or ''))}")
+    except BaseException:
+        # A report an earlier run left at these paths must not pass for this run's.
+        for target in targets.values():
+            if target.is_file():
+                target.unlink(missing_ok=True)
+        raise
     _print_summary(document, standard)
     raise typer.Exit(EXIT_ALL_ACCEPTED if result.rejected == 0 else EXIT_SOME_REJECTED)
+
+
+@contextlib.contextmanager
+def _terminate_as_exit():
+    """SIGTERM (a container stopping, `kill`) ends the command as Ctrl-C does: through the `finally`
+    blocks that remove its temporary files, with exit status 143."""
+    import signal
+
+    def terminated(signum, frame):
+        raise SystemExit(128 + signal.SIGTERM)
+
+    try:
+        previous = signal.signal(signal.SIGTERM, terminated)
+    except ValueError:  # not the main thread (an embedding program's worker): its own handling stands
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _checked_outputs(source: Path, outputs: dict[str, Path | None]) -> dict[str, Path]:

@@ -747,3 +747,68 @@ def test_a_sheet_the_relationships_do_not_name_is_checked_anyway(tmp_path):
     assert _parts_to_check(path, "xl/worksheets/elsewhere.xml") == ["xl/worksheets/sheet1.xml"]
     with pytest.raises(UnusableFile, match="单元格"):
         _check_sheet_extent(path, _parts_to_check(path, None), "行政检查")
+
+
+def test_blank_lines_are_no_records_and_the_rows_after_them_keep_their_numbers(tmp_path):
+    # An empty line, a line of separators only (as spreadsheets save unused rows), one of spaces.
+    header, *lines = csv_bytes(inspections(3, 检查日期="2024-13-45")).decode("utf-8").splitlines()
+    blank = ["", "," * (len(HEADERS) - 1), " \t\u3000"]
+    data = "\n".join([header, lines[0], *blank, lines[1], lines[2], *blank, ""]).encode("utf-8")
+    document = validate(write(tmp_path / "blank.csv", data), tmp_path).assert_conserved(received=3, rejected=1)
+    assert {error["row"] for error in document["errors"]} == {6}  # the third record, after three blank lines
+
+
+@pytest.mark.parametrize("invisible", ["\u200b", "\ufeff", "\u2060", "\u3164", " \u200b\u3000"])
+def test_a_required_value_of_only_invisible_characters_is_missing(tmp_path, invisible):
+    rows = inspections(2, 检查对象名称=invisible)
+    document = validate(write(tmp_path / "t.csv", csv_bytes(rows)), tmp_path).assert_conserved(received=2, rejected=1)
+    assert [(e["row"], e["rule"], e["field"]) for e in document["errors"]] == [(2, "field.required", "JCDXMC")]
+
+
+def test_invisible_characters_around_a_value_are_trimmed(tmp_path):
+    rows = inspections(2, 检查对象名称="\u200b广州市某某商行\ufeff", 检查结果="\u2060未发现问题")
+    validate(write(tmp_path / "t.csv", csv_bytes(rows)), tmp_path).assert_conserved(received=2, rejected=0)
+
+
+def test_a_nul_in_a_value_rejects_that_row_whole_and_keeps_the_others(tmp_path):
+    rows = inspections(3)
+    rows[1]["检查对象名称"] = "广州市\x00某某商行"
+    document = validate(write(tmp_path / "t.csv", csv_bytes(rows)), tmp_path).assert_conserved(received=3, rejected=1)
+    [error] = document["errors"]
+    assert (error["row"], error["rule"]) == (2, "record.malformed")
+    assert "NUL" in error["message"]
+
+
+def test_a_file_that_cannot_be_used_leaves_no_earlier_report_at_the_output_paths(tmp_path):
+    good = write(tmp_path / "good.csv", csv_bytes(inspections(2)))
+    validate(good, tmp_path, outputs=("json", "xlsx", "html")).assert_conserved(received=2)
+    empty = write(tmp_path / "empty.csv", b"")
+    # Exit 2 with no outputs: the reports of the run before are gone, not passed off as this run's.
+    validate(empty, tmp_path, outputs=("json", "xlsx", "html")).assert_unusable("空")
+
+
+def test_sigterm_ends_the_command_like_ctrl_c_with_no_temporary_report_left(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from support import REFERENCE, UNIT
+
+    rows = [dict(row, 检查日期="2024-13-45", 检查结果="坏") for row in inspections(20_000)]
+    source = write(tmp_path / "bad.csv", csv_bytes(rows))
+    out = tmp_path / "out"
+    out.mkdir()
+    command = [sys.executable, "-m", "zfjd.cli", "validate", str(source), "--entity", "inspection", "--unit", UNIT,
+               "--reference", str(REFERENCE), "--as-of", "2025-06-30", "--json", str(out / "r.json"),
+               "--xlsx", str(out / "r.xlsx"), "--html", str(out / "r.html")]
+    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while not list(out.glob(".r.*")):  # the reports are being written under their temporary names
+        assert child.poll() is None, "finished before its reports were being written"
+        assert time.monotonic() < deadline
+        time.sleep(0.005)
+    child.send_signal(signal.SIGTERM)
+    assert child.wait(timeout=60) == 128 + signal.SIGTERM, child.stderr.read().decode()
+    child.stderr.close()
+    assert not list(out.iterdir())
