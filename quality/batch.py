@@ -1,8 +1,10 @@
 """Rules over the whole file: the same natural key twice, the same 决定书文号 on two cases.
 
-Rows that share a key with different content are all rejected (nobody can tell which one is right);
-exact repeats keep the first and reject the rest as duplicates. Only a small per-row digest (row,
-key, unique groups, content hash) is kept across chunks, so a file of any length fits in memory.
+Rows that share a key with different content are all rejected (nobody can tell which one is right,
+standard.md §4). Exact repeats — the same record after normalisation — are no conflict: each is
+accepted, and the warehouse keeps one version of the key (a later record supersedes an earlier one,
+§1), so sending a record twice costs a unit nothing. Only a small per-row digest (row, key, unique
+groups, content hash) is kept across chunks, so a file of any length fits in memory.
 
 Several batches checked in one pass (quality/engine.py `validate_batches`) carry a partition column:
 the rules then hold within each partition only, as if each batch were checked alone — the same case
@@ -45,18 +47,8 @@ def batch_violations(digests: pl.DataFrame, entity: Entity, partition: str | Non
     """(row, rule, field) for every in-file key violation (within each `partition`, when given)."""
     key_field = entity.key[-1]
     scope = [partition] if partition else []
-    keyed = digests.filter(pl.col(KEY).is_not_null()).with_columns(
-        pl.col(CONTENT).n_unique().over(*scope, KEY).alias("__versions"),
-        pl.len().over(*scope, KEY).alias("__copies"),
-        pl.col(ROW).min().over(*scope, KEY).alias("__first"),
-    )
-    conflicts = keyed.filter(pl.col("__versions") > 1).select(
-        ROW, pl.lit("batch.key_conflict").alias("rule"), pl.lit(key_field).alias("field")
-    )
-    duplicates = keyed.filter(
-        (pl.col("__versions") == 1) & (pl.col("__copies") > 1) & (pl.col(ROW) != pl.col("__first"))
-    ).select(ROW, pl.lit("batch.duplicate").alias("rule"), pl.lit(key_field).alias("field"))
-    found = [conflicts, duplicates]
+    conflicts = digests.filter(pl.col(KEY).is_not_null()).filter(pl.col(CONTENT).n_unique().over(*scope, KEY) > 1)
+    found = [conflicts.select(ROW, pl.lit("batch.key_conflict").alias("rule"), pl.lit(key_field).alias("field"))]
     for index, group in enumerate(entity.unique):
         column = _unique_column(index)
         shared = digests.filter(pl.col(column).is_not_null()).filter(pl.col(KEY).n_unique().over(*scope, column) > 1)

@@ -166,8 +166,8 @@ def sample_rows() -> list[tuple[dict[str, str], dict]]:
     conflict = {"案件编号": "TH-SJ-2024-CONFLICT"}
     add({"reject": ["batch.key_conflict"]}, **conflict, 处罚内容="罚款人民币5000元", 备注="同一案件两种内容（一）")
     add({"reject": ["batch.key_conflict"]}, **conflict, 处罚内容="罚款人民币6000元", 备注="同一案件两种内容（二）")
-    duplicate_of_first = dict(rows[0][0])
-    rows.append((duplicate_of_first, {"reject": ["batch.duplicate"]}))
+    # The first case sent again, unchanged: no conflict, accepted (the warehouse keeps one version).
+    rows.append((dict(rows[0][0]), {"findings": []}))
     add({"findings": ["finding.overdue_handling"]}, 违法行为发生日期="2023-12-20", 立案日期="2024-01-02", 备注="超期办案")
     add({"findings": ["finding.officer_without_valid_card", "finding.too_few_officers"]},
         承办执法人员执法证号="GD-TH-0004", 备注="一人办案且执法证已过期")

@@ -1022,6 +1022,9 @@ def _license_rows(province: Province, bodies: list[Body], day: dt.date, seed: in
 # --- defects ----------------------------------------------------------------------------------------
 
 Defect = tuple[str, Callable[[dict, _Ctx], bool], Callable[[dict, _Ctx], None]]
+# Not a defect: a record a unit sends twice in one file (accepted twice; the warehouse keeps one version).
+REPEAT = "repeat"
+
 
 
 def _always(row: dict, ctx: _Ctx) -> bool:
@@ -1184,7 +1187,7 @@ def _common(entity: str) -> list[Defect]:
         ("reference.officer_unknown", _always, _unknown_officer(officers)),
         ("scope.submitter", lambda row, ctx: len(ctx.province.units) > 1, _other_unit),
         _foreign_body(kind, officers),
-        ("batch.duplicate", _always, lambda row, ctx: None),  # handled by the caller: a repeat of the row
+        (REPEAT, _always, lambda row, ctx: None),  # handled by the caller: the row sent twice
         ("finding.officer_without_valid_card", _has_bad_card, _bad_card(officers)),
     ]
 
@@ -1380,7 +1383,7 @@ def _license_defects() -> list[Defect]:
         ("license.id_document_required", _is("XK_XDR_LB", "自然人"), _set(XK_XDR_ZJLX=None, XK_XDR_ZJHM=None)),
         ("license.validity_before_decision", _always, _shift("XK_YXQZ", "XK_JDRQ", -1)),
         ("license.validity_end_before_start", _always, _shift("XK_YXQZI", "XK_YXQZ", -1)),
-        ("batch.duplicate", _always, lambda row, ctx: None),
+        (REPEAT, _always, lambda row, ctx: None),
     ]
 
 
@@ -1404,11 +1407,10 @@ def _inject(rows: list[dict], entity: str, ctx: _Ctx, rate: float) -> list[dict]
             continue
         candidates = [d for d in defects if d[1](row, ctx)]
         rule, _, apply = candidates[ctx.rng.randrange(len(candidates))]
-        if rule == "batch.duplicate":
-            out.append(row)
-            row = dict(row)
-        else:
-            apply(row, ctx)
+        if rule == REPEAT:  # no defect: the same record twice in one file is accepted twice
+            out += [row, dict(row)]
+            continue
+        apply(row, ctx)
         row[EXPECTED] = rule
         out.append(row)
     return out

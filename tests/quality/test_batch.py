@@ -17,12 +17,14 @@ def test_rows_sharing_a_key_with_different_content_are_all_rejected(tmp_path):
     assert rules_by_row(result) == {1: {"batch.key_conflict"}, 2: {"batch.key_conflict"}}
 
 
-def test_exact_repeats_keep_the_first(tmp_path):
+def test_exact_repeats_are_no_conflict_and_each_is_accepted(tmp_path):
+    # §4 rejects the same key twice with *different* content; a repeat supersedes the record with itself.
     record = clean_inspection(1)
     respelled = dict(record, 检查日期="2024/5/20")  # the same record, another spelling of the same date
-    result = validate_rows(tmp_path, "inspection", [record, dict(record), respelled])
-    assert rules_by_row(result) == {2: {"batch.duplicate"}, 3: {"batch.duplicate"}}
-    assert result.accepted == 1
+    changed = dict(clean_inspection(2), 检查结果="责令改正")
+    result = validate_rows(tmp_path, "inspection", [record, dict(record), respelled, clean_inspection(2), changed])
+    assert rules_by_row(result) == {4: {"batch.key_conflict"}, 5: {"batch.key_conflict"}}
+    assert result.accepted == 3 and result.rejected == 2
 
 
 def test_one_decision_number_on_two_cases_of_one_body_rejects_both(tmp_path):
