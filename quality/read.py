@@ -763,27 +763,43 @@ def _open_xlsx(path: Path, sheet_hint: tuple[str, ...], chunk_rows: int) -> Tabl
             workbook = CalamineWorkbook.from_filelike(handle)
     except Exception as exc:  # calamine raises its own error types for broken archives
         raise UnusableFile(f"XLSX 文件无法打开（可能已损坏或受密码保护）：{str(exc)[:200]}") from None
-    names = list(workbook.sheet_names)
-    chosen = next((name for name in names if name in sheet_hint), None)
-    if chosen is None:
-        data_sheets = [name for name in names if name not in _INSTRUCTION_SHEETS]
-        if not data_sheets:
-            raise UnusableFile("XLSX 文件中没有数据工作表")
-        chosen = data_sheets[0]
-    _check_sheet_extent(path, _parts_to_check(path, parts.get(chosen)), chosen)
-    try:
-        rows = workbook.get_sheet_by_name(chosen).iter_rows()
-        header_row = next(rows, None)
-    except Exception as exc:  # a sheet calamine cannot parse
-        raise UnusableFile(f"工作表「{chosen}」无法读取（文件可能已损坏）：{str(exc)[:200]}") from None
-    if header_row is None or not any(_cell_text(cell) for cell in header_row):
+    # A hidden sheet is what its author put away (an old version, a lookup list): never the data.
+    visible = [sheet.name for sheet in workbook.sheets_metadata
+               if str(sheet.visible).endswith("Visible") and str(sheet.typ).endswith("WorkSheet")]
+    named = [name for name in visible if name in sheet_hint]
+    # The sheet named after the entity; else the visible sheets in order, the first whose first row is a
+    # header (two or more cells: an instructions sheet's first row is one line of text, an empty one none).
+    candidates = named[:1] or [name for name in visible if name not in _INSTRUCTION_SHEETS]
+    if not candidates:
+        raise UnusableFile("XLSX 文件中没有可见的数据工作表")
+    for chosen in candidates:
+        rows, header_row = _sheet_rows(workbook, path, parts, chosen)
+        filled = [cell for cell in header_row or () if _cell_text(cell)]
+        if len(filled) >= 2 or chosen == candidates[-1]:
+            break
+    if header_row is None or not filled:
         raise UnusableFile(f"工作表「{chosen}」第一行没有表头")
+    if len(filled) == 1:
+        raise UnusableFile(
+            f"工作表「{chosen}」第一行只有一个单元格（「{_cell_text(filled[0])[:50]}」），不是表头："
+            "表头须在第一行，请删除表头上方的标题或说明行"
+        )
     headers = [_cell_text(cell) or "" for cell in header_row]
     while headers and headers[-1] == "":
         headers.pop()
     source = TableSource(path=path, format="xlsx", encoding=None, headers=_checked_headers(headers), sheet=chosen)
     source._chunks = _xlsx_chunks(rows, headers, chunk_rows, source.malformed)
     return source
+
+
+def _sheet_rows(workbook, path: Path, parts: dict[str, str], sheet: str):
+    """The rows of `sheet` (its extent checked before calamine loads it) and its first row."""
+    _check_sheet_extent(path, _parts_to_check(path, parts.get(sheet)), sheet)
+    try:
+        rows = workbook.get_sheet_by_name(sheet).iter_rows()
+        return rows, next(rows, None)
+    except Exception as exc:  # a sheet calamine cannot parse
+        raise UnusableFile(f"工作表「{sheet}」无法读取（文件可能已损坏）：{str(exc)[:200]}") from None
 
 
 _RELATIONSHIPS = "{http://schemas.openxmlformats.org/package/2006/relationships}Relationship"

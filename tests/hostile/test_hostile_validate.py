@@ -812,3 +812,45 @@ def test_sigterm_ends_the_command_like_ctrl_c_with_no_temporary_report_left(tmp_
     assert child.wait(timeout=60) == 128 + signal.SIGTERM, child.stderr.read().decode()
     child.stderr.close()
     assert not list(out.iterdir())
+
+
+def _workbook(path, sheets: list[tuple[str, list[list[str]], bool]]):
+    """sheets: (name, rows, hidden)."""
+    book = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False})
+    active = None
+    for name, rows, hidden in sheets:
+        page = book.add_worksheet(name)
+        for r, row in enumerate(rows):
+            for c, value in enumerate(row):
+                page.write_string(r, c, value)
+        if hidden:
+            page.hide()
+        elif active is None:  # the active sheet cannot be hidden: the first visible one is active
+            active = page
+    active.activate()
+    book.close()
+    return path
+
+
+def _table(rows: list[dict[str, str]]) -> list[list[str]]:
+    return [list(rows[0]), *[list(row.values()) for row in rows]]
+
+
+@pytest.mark.parametrize(
+    "before",
+    [
+        [("旧数据", _table(inspections(1)), True)],  # a hidden sheet holding an old version
+        [("Sheet1", [], False)],  # an empty first sheet
+        [("说明", [["请按模板填写，每行一条检查记录"], ["日期写作 2024-05-20"]], False)],  # instructions first
+    ],
+    ids=["hidden-sheet-first", "empty-sheet-first", "instructions-first"],
+)
+def test_the_data_sheet_is_found_behind_hidden_empty_or_instruction_sheets(tmp_path, before):
+    path = _workbook(tmp_path / "t.xlsx", [*before, ("检查", _table(inspections(3)), False)])
+    document = validate(path, tmp_path).assert_conserved(received=3, rejected=0)
+    assert document["received"] == 3
+
+
+def test_a_title_row_above_the_header_is_named(tmp_path):
+    path = _workbook(tmp_path / "t.xlsx", [("检查", [["行政检查报送表"], *_table(inspections(2))], False)])
+    validate(path, tmp_path).assert_unusable("第一行", "标题")
