@@ -698,9 +698,22 @@ def _csv_chunks(
     finally:
         handle.close()
     take_pending()
+    _refuse_an_unclosed_quote(malformed)
     if buffered or not malformed:
         yield fresh(_to_frame(buffered, headers, numbering))
 
+
+
+def _refuse_an_unclosed_quote(malformed: list[MalformedRow]) -> None:
+    """A quote opened and never closed makes every line after it one value, read to the end of the file:
+    not one bad record but a file that cannot be read past that line."""
+    last = malformed[-1] if malformed else None
+    if last is not None and "\n" in last.text and last.text.count('"') % 2:
+        lines = last.text.count("\n")
+        raise UnusableFile(
+            f"第 {last.row} 行有未闭合的英文双引号：其后 {lines} 行都被读成了同一个值，文件无法读取。"
+            "请检查该行的双引号是否成对（内容中的双引号须写成两个）"
+        )
 
 
 def with_malformed_lines(frame, malformed: list[MalformedRow]):

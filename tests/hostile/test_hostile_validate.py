@@ -854,3 +854,15 @@ def test_the_data_sheet_is_found_behind_hidden_empty_or_instruction_sheets(tmp_p
 def test_a_title_row_above_the_header_is_named(tmp_path):
     path = _workbook(tmp_path / "t.xlsx", [("检查", [["行政检查报送表"], *_table(inspections(2))], False)])
     validate(path, tmp_path).assert_unusable("第一行", "标题")
+
+
+def test_an_unclosed_quote_that_swallows_the_rest_of_the_file_is_named_by_its_line(tmp_path):
+    header, *lines = csv_bytes(inspections(5)).decode("utf-8").splitlines()
+    lines[1] = lines[1].replace("广州市", '"广州市', 1)  # a quote opened in the second record, never closed
+    data = "\n".join([header, *lines, ""]).encode("utf-8")
+    validate(write(tmp_path / "quote.csv", data), tmp_path).assert_unusable("第 2 行", "引号", "3 行")
+
+
+def test_a_quoted_value_over_several_lines_is_still_one_value(tmp_path):
+    rows = inspections(3, 检查对象名称='广州市"某某"商行\n（二号店）, 天河')
+    validate(write(tmp_path / "t.csv", csv_bytes(rows)), tmp_path).assert_conserved(received=3, rejected=0)
