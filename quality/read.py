@@ -76,9 +76,15 @@ def without_blank_rows(frame: pl.DataFrame, headers: list[str]) -> pl.DataFrame:
     unused rows) is no record: skipped as a blank row of a sheet is. The rows after it keep their numbers."""
     if not frame.height or not headers:
         return frame
-    # One string per row, not an expression per column: a day's thousands of small batches pay per expression.
-    blank = trimmed(pl.concat_str(headers, ignore_nulls=True)).str.len_bytes() == 0
-    return frame.filter(~blank) if frame.select(blank.any()).item() else frame
+    # A blank row has an empty first column: only such rows are looked at whole, so a file without blank
+    # rows pays one column's check (a day's thousands of small batches pay per expression, a million-row
+    # file per value).
+    first = pl.col(headers[0])
+    maybe = frame.filter(first.is_null() | (trimmed(first).str.len_bytes() == 0))
+    if not maybe.height:
+        return frame
+    blank = maybe.filter(trimmed(pl.concat_str(headers, ignore_nulls=True)).str.len_bytes() == 0)[ROW]
+    return frame.filter(~pl.col(ROW).is_in(blank.implode())) if blank.len() else frame
 
 
 class UnusableFile(ValueError):
@@ -108,6 +114,7 @@ class TableSource:
     headers: list[str]
     sheet: str | None = None
     malformed: list[MalformedRow] = field(default_factory=list)
+    may_hold_nul: bool = True  # False when the bytes were seen to hold none: no row needs the check
     _chunks: Iterator[pl.DataFrame] | None = None
 
     def chunks(self) -> Iterator[pl.DataFrame]:
@@ -278,7 +285,7 @@ def _nothing_under_unnamed_columns(source: TableSource) -> TableSource:
 def _nul_rows_malformed(source: TableSource) -> TableSource:
     """A NUL character is no text anyone types, and PostgreSQL cannot store one: a row holding one (a
     damaged or binary line) is kept whole as a malformed row, rejected with its text, not read as values."""
-    if source._chunks is None:
+    if source._chunks is None or not source.may_hold_nul:
         return source
     chunks, headers = source._chunks, source.headers
 
@@ -415,9 +422,18 @@ def _open_csv(path: Path, chunk_rows: int) -> TableSource:
     newline = _line_mode(text, complete)
     headers = _checked_headers(_csv_headers(text))
     encoding = _whole_file_encoding(path, encoding, newline, sample.isascii())
-    source = TableSource(path=path, format="csv", encoding=encoding, headers=headers)
+    source = TableSource(path=path, format="csv", encoding=encoding, headers=headers,
+                         may_hold_nul=b"\x00" in sample if complete else _holds_nul(path))
     source._chunks = _csv_chunks_fast_or_careful(path, encoding, newline, headers, chunk_rows, source.malformed)
     return source
+
+
+def _holds_nul(path: Path) -> bool:
+    with path.open("rb") as handle:
+        while block := handle.read(_SAMPLE_BYTES * 8):
+            if b"\x00" in block:
+                return True
+    return False
 
 
 def _refuse_utf16_without_bom(sample: bytes) -> None:
@@ -801,7 +817,8 @@ def _open_xlsx(path: Path, sheet_hint: tuple[str, ...], chunk_rows: int) -> Tabl
     headers = [_cell_text(cell) or "" for cell in header_row]
     while headers and headers[-1] == "":
         headers.pop()
-    source = TableSource(path=path, format="xlsx", encoding=None, headers=_checked_headers(headers), sheet=chosen)
+    source = TableSource(path=path, format="xlsx", encoding=None, headers=_checked_headers(headers), sheet=chosen,
+                         may_hold_nul=False)  # XML cannot hold a NUL
     source._chunks = _xlsx_chunks(rows, headers, chunk_rows, source.malformed)
     return source
 
