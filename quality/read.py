@@ -662,13 +662,17 @@ def _csv_chunks(
     reports malformed rows. The first `skip` well-formed rows were handed out already and are dropped."""
     names = [f"c{i}" for i in range(len(headers))]
     pending: list[MalformedRow] = []
+    blank_lines: list[int] = []
 
     first_row = numbering.next
 
     def on_invalid_row(row) -> str:
         # pyarrow numbers the lines it reads from 1; rows before `start` were numbered already.
         number = first_row + row.number - 1 if row.number is not None else -1
-        pending.append(MalformedRow(number, row.text, row.expected_columns, row.actual_columns))
+        if row.text.strip(BLANK_CHARACTERS + ","):
+            pending.append(MalformedRow(number, row.text, row.expected_columns, row.actual_columns))
+        else:  # a blank line, or fewer separators than columns and nothing else: no record, but a number
+            blank_lines.append(number)
         return "skip"
 
     handle = path.open("rb")
@@ -682,7 +686,10 @@ def _csv_chunks(
             block_size=8 << 20,
             use_threads=False,
         ),
-        parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_invalid_row),
+        # Empty lines reach the handler (they have one column) so that the rows after them keep their numbers.
+        parse_options=pacsv.ParseOptions(
+            newlines_in_values=True, ignore_empty_lines=False, invalid_row_handler=on_invalid_row
+        ),
         convert_options=pacsv.ConvertOptions(
             column_types={name: pa.string() for name in names},
             strings_can_be_null=True,
@@ -694,7 +701,8 @@ def _csv_chunks(
     buffered_rows = 0
 
     def take_pending() -> None:
-        numbering.skip(row.row for row in pending)
+        numbering.skip([*(row.row for row in pending), *blank_lines])
+        blank_lines.clear()
         # A short row among those already handed out was read (padded) by the fast reader: not lost.
         malformed.extend(row for row in pending if row.row > skip)
         pending.clear()

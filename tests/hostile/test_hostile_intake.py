@@ -811,3 +811,14 @@ def test_a_unit_stuck_behind_an_unreadable_exchange_body_fails_the_step_after_th
     assert "约定的 JSON" in str(failure.value) and "token-abc" not in str(failure.value)
     assert_nothing_lost(home, [data], accepted=len(GOOD), reason=None)  # the other unit landed all the same
     assert any("交换接口" in reason for reason in account(home.lake, OTHER_UNIT).reasons)  # and is told
+
+
+def test_a_stray_nul_in_one_row_rejects_that_row_and_lands_the_others(home):
+    # As `zfjd validate` judges the same file: the row is record.malformed, the file is not binary.
+    lines = csv_bytes(GOOD + good_rows(3, 1)).split(b"\n")
+    lines[2] += b"\x00"  # inside the second record's last value
+    data = b"\n".join(lines)
+    put(inbox(home), "nul.csv", data)
+    run_cycle(home, [UNIT])
+    books = assert_nothing_lost(home, [data], accepted=len(GOOD), reason=None, records=len(GOOD) + 1)
+    assert books.rejected == 1

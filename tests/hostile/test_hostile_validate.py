@@ -866,3 +866,12 @@ def test_an_unclosed_quote_that_swallows_the_rest_of_the_file_is_named_by_its_li
 def test_a_quoted_value_over_several_lines_is_still_one_value(tmp_path):
     rows = inspections(3, 检查对象名称='广州市"某某"商行\n（二号店）, 天河')
     validate(write(tmp_path / "t.csv", csv_bytes(rows)), tmp_path).assert_conserved(received=3, rejected=0)
+
+
+def test_blank_lines_around_a_row_with_too_many_values_are_no_records_and_keep_the_numbers(tmp_path):
+    # A row with too many values hands the file to the careful reader, which sees blank lines itself.
+    header, *lines = csv_bytes(inspections(3, 检查日期="2024-13-45")).decode("utf-8").splitlines()
+    rows = [lines[0], "", ",,,", lines[0] + ",多出来的值", lines[1], "", lines[2]]
+    data = "\n".join([header, *rows, ""]).encode("utf-8")
+    document = validate(write(tmp_path / "long.csv", data), tmp_path).assert_conserved(received=4, rejected=2)
+    assert sorted((e["row"], e["rule"]) for e in document["errors"]) == [(4, "record.malformed"), (7, "field.date")]
