@@ -412,7 +412,9 @@ def _decode_table(path: Path, suffix: str) -> pl.DataFrame:
             if problem:
                 raise UnusableFile(problem)
             chunks.append(chunk)
-    frame = with_malformed_lines(pl.concat(chunks, how="vertical") if chunks else pl.DataFrame(), source.malformed)
+    # A file of a header and no rows is a batch of no records, not an unreadable one: its columns are kept.
+    empty = pl.DataFrame(schema={header: pl.String for header in source.headers})
+    frame = with_malformed_lines(pl.concat(chunks, how="vertical") if chunks else empty, source.malformed)
     if ROW in frame.columns:
         frame.drop_in_place(ROW)  # a frame only this function holds: no polars pass needed
     return frame

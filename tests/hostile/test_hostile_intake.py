@@ -822,3 +822,16 @@ def test_a_stray_nul_in_one_row_rejects_that_row_and_lands_the_others(home):
     run_cycle(home, [UNIT])
     books = assert_nothing_lost(home, [data], accepted=len(GOOD), reason=None, records=len(GOOD) + 1)
     assert books.rejected == 1
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_a_header_only_file_is_a_batch_of_no_records_not_an_unreadable_one(home, newline):
+    # As `zfjd validate` judges it: nothing to reject, nothing to tell the unit beyond 0 records.
+    header_only = csv_bytes(GOOD).decode("utf-8").split("\n", 1)[0].encode("utf-8") + newline.encode()
+    folder = inbox(home)
+    put(folder, "表头.csv", header_only)
+    put(folder, "good.csv", csv_bytes(GOOD))
+    os.utime(os.path.join(folder, "good.csv"), (SETTLED + 60,) * 2)
+    run_cycle(home, [UNIT])
+    books = assert_nothing_lost(home, [header_only, csv_bytes(GOOD)], accepted=len(GOOD), reason=None)
+    assert len(books.entries) == 2
