@@ -192,7 +192,12 @@ class FileDrop:
             if stat.S_ISLNK(status.st_mode):
                 yield Refusal(name, f"文件 {display_name(name, 80)} 是符号链接，已拒绝读取：请上传文件本身")
                 continue
-            if name.startswith(".") or name.endswith(INCOMPLETE_SUFFIXES) or not stat.S_ISREG(status.st_mode):
+            if name.startswith(".") or name.endswith(INCOMPLETE_SUFFIXES):
+                continue
+            if not stat.S_ISREG(status.st_mode):  # told once (the same refusal is the same batch), left in place
+                kind = "文件夹" if stat.S_ISDIR(status.st_mode) else "管道、设备等特殊文件"
+                reason = f"{display_name(name, 80)} 是{kind}，不是普通文件，未读取：请把要报送的文件直接放在收件目录中"
+                yield Refusal(name, reason)
                 continue
             if self._settled(status):
                 candidates.append((status.st_mtime, name, status))

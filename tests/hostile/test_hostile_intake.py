@@ -835,3 +835,20 @@ def test_a_header_only_file_is_a_batch_of_no_records_not_an_unreadable_one(home,
     run_cycle(home, [UNIT])
     books = assert_nothing_lost(home, [header_only, csv_bytes(GOOD)], accepted=len(GOOD), reason=None)
     assert len(books.entries) == 2
+
+
+@pytest.mark.parametrize("make", ["folder", "fifo"])
+def test_a_folder_or_fifo_in_the_inbox_is_told_to_the_unit_once_and_left_in_place(home, make):
+    folder = inbox(home)
+    entry = folder / "子目录" if make == "folder" else folder / "pipe.csv"
+    if make == "folder":
+        entry.mkdir()
+        (entry / "inner.csv").write_bytes(csv_bytes(GOOD))
+    else:
+        os.mkfifo(entry)
+    outcome = run_cycle(home, [UNIT])
+    assert any("不是普通文件" in p for p in outcome.problems), outcome.problems
+    assert entry.exists()
+    again = run_cycle(home, [UNIT])  # the same refusal again: no new batch
+    refusals = [m for m in Landing(home.landing).manifests() if m.problem and "不是普通文件" in m.problem]
+    assert len(refusals) == 1, (refusals, again.problems)
