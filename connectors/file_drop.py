@@ -417,9 +417,11 @@ def _decode_table(path: Path, suffix: str) -> pl.DataFrame:
             if problem:
                 raise UnusableFile(problem)
             chunks.append(chunk)
-    # A file of a header and no rows is a batch of no records, not an unreadable one: its columns are kept.
-    empty = pl.DataFrame(schema={header: pl.String for header in source.headers})
-    frame = with_malformed_lines(pl.concat(chunks, how="vertical") if chunks else empty, source.malformed)
+    if chunks:
+        frame = pl.concat(chunks, how="vertical")
+    else:  # a header and no rows is a batch of no records, not an unreadable one: its columns are kept
+        frame = pl.DataFrame(schema={header: pl.String for header in source.headers})
+    frame = with_malformed_lines(frame, source.malformed)
     if ROW in frame.columns:
         frame.drop_in_place(ROW)  # a frame only this function holds: no polars pass needed
     return frame
