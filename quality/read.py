@@ -792,7 +792,7 @@ def _to_frame(batches: list[pa.RecordBatch], headers: list[str], numbering: _Row
 
 
 def _open_xlsx(path: Path, sheet_hint: tuple[str, ...], chunk_rows: int) -> TableSource:
-    from python_calamine import CalamineWorkbook
+    from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
     parts = _checked_workbook(path)
     try:
@@ -803,7 +803,7 @@ def _open_xlsx(path: Path, sheet_hint: tuple[str, ...], chunk_rows: int) -> Tabl
         raise UnusableFile(f"XLSX 文件无法打开（可能已损坏或受密码保护）：{str(exc)[:200]}") from None
     # A hidden sheet is what its author put away (an old version, a lookup list): never the data.
     visible = [sheet.name for sheet in workbook.sheets_metadata
-               if str(sheet.visible).endswith("Visible") and str(sheet.typ).endswith("WorkSheet")]
+               if sheet.visible == SheetVisibleEnum.Visible and sheet.typ == SheetTypeEnum.WorkSheet]
     named = [name for name in visible if name in sheet_hint]
     # The sheet named after the entity; else the visible sheets in order, the first whose first row is a
     # header (two or more cells: an instructions sheet's first row is one line of text, an empty one none).
