@@ -413,6 +413,7 @@ def _open_csv(path: Path, chunk_rows: int) -> TableSource:
         raise UnusableFile("文件是空的")
     if not sample.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         _refuse_utf16_without_bom(sample)
+        _refuse_binary(sample)
         _refuse_utf8_turning_into_gbk(sample)
     encoding = detect_encoding(sample)
     text = codecs.getincrementaldecoder(encoding)(errors="replace").decode(sample, final=complete)
@@ -443,6 +444,14 @@ def _refuse_utf16_without_bom(sample: bytes) -> None:
     # ASCII in UTF-16 puts a NUL in every other byte (Chinese puts none): NULs, all on one side.
     if len(head) >= 8 and even + odd >= len(head) * 0.05 and max(even, odd) >= 0.9 * (even + odd):
         raise UnusableFile("文件像是没有字节顺序标记（BOM）的 UTF-16 编码：请另存为 UTF-8 编码的 CSV 后再提交")
+
+
+def _refuse_binary(sample: bytes) -> None:
+    """A NUL in the header line, or NULs throughout, is binary data. A text file with a stray NUL in one
+    row is read, and that row rejected whole (`_nul_rows_malformed`)."""
+    head = sample[:8192]
+    if b"\x00" in head.split(b"\n", 1)[0] or head.count(b"\x00") * 100 > len(head):
+        raise UnusableFile("文件内容是二进制数据，不是 CSV 或 XLSX 文件：请提交报送模板格式的 CSV 或 XLSX 文件")
 
 
 def _refuse_utf8_turning_into_gbk(sample: bytes) -> None:
