@@ -12,7 +12,7 @@ from __future__ import annotations
 import polars as pl
 
 from quality.codes import USCC_PLACEHOLDER, ric_is_valid, uscc_is_valid
-from quality.read import BLANK_CHARACTERS, ROW, trimmed
+from quality.read import ROW, trimmed
 from standards.model import Entity, Field, Standard
 
 BAD = "__bad"
@@ -308,11 +308,11 @@ def _parse_column(raw: pl.DataFrame, spec_field: Field, standard: Standard) -> d
 
 def _clean_mostly_ascii(text: pl.Series, spec_field: Field) -> pl.Series:
     """`_cleaned` for a column of mostly distinct values: NFKC (costly) only where there is non-ASCII."""
-    stripped = text.str.strip_chars(BLANK_CHARACTERS)
+    stripped = trimmed(text)
     stripped = pl.select(pl.when(stripped.str.len_bytes() > 0).then(stripped)).to_series()
     wide = (stripped.str.len_bytes() != stripped.str.len_chars()).fill_null(False).arg_true()
     if wide.len():
-        stripped = stripped.scatter(wide, stripped.gather(wide).str.normalize("NFKC").str.strip_chars(BLANK_CHARACTERS))
+        stripped = stripped.scatter(wide, trimmed(stripped.gather(wide).str.normalize("NFKC")))
     if spec_field.type in _UPPER_CASED:
         stripped = stripped.str.to_uppercase()
     return stripped.alias(spec_field.code)

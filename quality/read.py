@@ -66,8 +66,8 @@ MAX_XLSX_RATIO = 100  # inflated / compressed, for a part of more than _BOMB_FLO
 _BOMB_FLOOR = 32 << 20
 
 
-def trimmed(text: pl.Expr) -> pl.Expr:
-    """`text` without the blank characters around it."""
+def trimmed(text: pl.Expr | pl.Series) -> pl.Expr | pl.Series:
+    """`text` (an expression or a series) without the blank characters around it."""
     return text.str.strip_chars(BLANK_CHARACTERS)
 
 
