@@ -58,6 +58,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from quality.read import BLANK_CHARACTERS  # noqa: E402
 from quality.rules import FORMAT_RULES  # noqa: E402
 from standards.loader import standard as load_standard  # noqa: E402
 from standards.model import Entity, Field, Standard  # noqa: E402
@@ -65,15 +66,10 @@ from standards.model import Entity, Field, Standard  # noqa: E402
 ENTITY = "penalty_case"
 RESULT_SCHEMA = {"row": pl.Int64, "rule": pl.String, "field": pl.String}
 
-# Unicode White_Space, and the invisible characters a cell may hold (zero-width spaces and joiners, word
-# joiner, byte-order mark, Hangul fillers): what a person sees as blank (the engine's BLANK_CHARACTERS).
-_INVISIBLE = "\u180e\u200b\u200c\u200d\u2060\ufeff\u115f\u1160\u3164\uffa0"
-WHITESPACE = (
-    "\t\n\x0b\x0c\r \x85\xa0\u1680" + "".join(chr(c) for c in range(0x2000, 0x200B)) + "\u2028\u2029\u202f\u205f\u3000"
-    + _INVISIBLE
-)
-# the same set for RE2 (\p{Z} = Zs, Zl, Zp)
-_WS_CLASS = r"[\t\n\v\f\r \x{85}\p{Z}\x{180E}\x{200B}-\x{200D}\x{2060}\x{FEFF}\x{115F}\x{1160}\x{3164}\x{FFA0}]"
+# What a person sees as blank: Unicode whitespace and the invisible characters a cell may hold — the
+# engine's one definition; the same set as an RE2 class.
+WHITESPACE = BLANK_CHARACTERS
+_WS_CLASS = "[" + "".join(f"\\x{{{ord(c):X}}}" for c in BLANK_CHARACTERS) + "]"
 _FULL_WIDTH_ALNUM = "".join(chr(c) for r in ((0xFF10, 0xFF1A), (0xFF21, 0xFF3B), (0xFF41, 0xFF5B)) for c in range(*r))
 _HALF_WIDTH_ALNUM = "".join(chr(ord(c) - 0xFEE0) for c in _FULL_WIDTH_ALNUM)
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
