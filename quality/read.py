@@ -26,7 +26,7 @@ import tempfile
 import zipfile
 import zlib
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from xml.etree import ElementTree
@@ -263,45 +263,48 @@ def _nothing_under_unnamed_columns(source: TableSource) -> TableSource:
     """A column without a name is ignored by the header mapping; data under it would be lost silently,
     so the first value found there makes the file unusable (a trailing empty column is fine)."""
     unnamed = [h for h in source.headers if not h.strip()]
-    if not unnamed or source._chunks is None:
+    if not unnamed:
         return source
-    chunks = source._chunks
 
-    def checked() -> Iterator[pl.DataFrame]:
-        for chunk in chunks:
-            for header in unnamed:
-                values = chunk.filter(trimmed(pl.col(header)).str.len_bytes() > 0)
-                if values.height:
-                    column = source.headers.index(header) + 1
-                    raise UnusableFile(
-                        f"第 {column} 列没有列名，但第 {values[ROW][0]} 行在该列填了数据：请补上列名或删除该列"
-                    )
-            yield chunk
+    def checked(chunk: pl.DataFrame) -> pl.DataFrame:
+        for header in unnamed:
+            values = chunk.filter(trimmed(pl.col(header)).str.len_bytes() > 0)
+            if values.height:
+                column = source.headers.index(header) + 1
+                raise UnusableFile(
+                    f"第 {column} 列没有列名，但第 {values[ROW][0]} 行在该列填了数据：请补上列名或删除该列"
+                )
+        return chunk
 
-    source._chunks = checked()
-    return source
+    return _each_chunk(source, checked)
 
 
 def _nul_rows_malformed(source: TableSource) -> TableSource:
     """A NUL character is no text anyone types, and PostgreSQL cannot store one: a row holding one (a
     damaged or binary line) is kept whole as a malformed row, rejected with its text, not read as values."""
-    if source._chunks is None or not source.may_hold_nul:
+    if not source.may_hold_nul:
         return source
-    chunks, headers = source._chunks, source.headers
+    headers = source.headers
 
-    def checked() -> Iterator[pl.DataFrame]:
-        for chunk in chunks:
-            schema = chunk.schema
-            text = [h for h in headers if schema.get(h) == pl.String]
-            damaged = pl.concat_str(text, ignore_nulls=True).str.contains("\x00", literal=True).fill_null(False)
-            if text and chunk.height and chunk.select(damaged.any()).item():
-                for row in chunk.filter(damaged).iter_rows(named=True):
-                    line = ",".join("" if row[h] is None else str(row[h]) for h in headers)
-                    source.malformed.append(MalformedRow(row[ROW], line, len(headers), len(headers)))
-                chunk = chunk.filter(~damaged)
-            yield chunk
+    def checked(chunk: pl.DataFrame) -> pl.DataFrame:
+        schema = chunk.schema
+        text = [h for h in headers if schema.get(h) == pl.String]
+        damaged = pl.concat_str(text, ignore_nulls=True).str.contains("\x00", literal=True).fill_null(False)
+        if not (text and chunk.height and chunk.select(damaged.any()).item()):
+            return chunk
+        for row in chunk.filter(damaged).iter_rows(named=True):
+            line = ",".join("" if row[h] is None else str(row[h]) for h in headers)
+            source.malformed.append(MalformedRow(row[ROW], line, len(headers), len(headers)))
+        return chunk.filter(~damaged)
 
-    source._chunks = checked()
+    return _each_chunk(source, checked)
+
+
+def _each_chunk(source: TableSource, check: Callable[[pl.DataFrame], pl.DataFrame]) -> TableSource:
+    """`source`, each of its chunks passed through `check` as it is read."""
+    if source._chunks is not None:
+        chunks = source._chunks
+        source._chunks = (check(chunk) for chunk in chunks)
     return source
 
 
