@@ -1026,7 +1026,6 @@ Defect = tuple[str, Callable[[dict, _Ctx], bool], Callable[[dict, _Ctx], None]]
 REPEAT = "repeat"
 
 
-
 def _always(row: dict, ctx: _Ctx) -> bool:
     return True
 

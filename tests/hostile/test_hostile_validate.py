@@ -10,6 +10,10 @@ import csv
 import io
 import json
 import os
+import signal
+import subprocess
+import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -24,7 +28,7 @@ from hostile.validate_support import (
     validate_in_child,
 )
 from openpyxl import load_workbook
-from support import clean_inspection, write_rows
+from support import REFERENCE, UNIT, clean_inspection, write_rows
 
 from quality.read import UnusableFile, open_table
 
@@ -52,13 +56,26 @@ def write(path, data: bytes):
 
 
 def xlsx_of(path, rows: list[list], sheet: str = "行政检查"):
+    return _workbook(path, [(sheet, rows, False)])
+
+
+def _workbook(path, sheets: list[tuple[str, list[list[str]], bool]]):
+    """sheets: (name, rows, hidden)."""
     book = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False})
-    page = book.add_worksheet(sheet)
-    for r, row in enumerate(rows):
-        for c, value in enumerate(row):
-            page.write_string(r, c, value)
+    active = None
+    for name, rows, hidden in sheets:
+        page = book.add_worksheet(name)
+        for r, row in enumerate(rows):
+            for c, value in enumerate(row):
+                page.write_string(r, c, value)
+        if hidden:
+            page.hide()
+        elif active is None:  # the active sheet cannot be hidden: the first visible one is active
+            active = page
+    active.activate()
     book.close()
     return path
+
 
 
 # --- cause 6: the path given is the file read -----------------------------------------------------
@@ -789,13 +806,6 @@ def test_a_file_that_cannot_be_used_leaves_no_earlier_report_at_the_output_paths
 
 
 def test_sigterm_ends_the_command_like_ctrl_c_with_no_temporary_report_left(tmp_path):
-    import signal
-    import subprocess
-    import sys
-    import time
-
-    from support import REFERENCE, UNIT
-
     rows = [dict(row, 检查日期="2024-13-45", 检查结果="坏") for row in inspections(20_000)]
     source = write(tmp_path / "bad.csv", csv_bytes(rows))
     out = tmp_path / "out"
@@ -813,24 +823,6 @@ def test_sigterm_ends_the_command_like_ctrl_c_with_no_temporary_report_left(tmp_
     assert child.wait(timeout=60) == 128 + signal.SIGTERM, child.stderr.read().decode()
     child.stderr.close()
     assert not list(out.iterdir())
-
-
-def _workbook(path, sheets: list[tuple[str, list[list[str]], bool]]):
-    """sheets: (name, rows, hidden)."""
-    book = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False})
-    active = None
-    for name, rows, hidden in sheets:
-        page = book.add_worksheet(name)
-        for r, row in enumerate(rows):
-            for c, value in enumerate(row):
-                page.write_string(r, c, value)
-        if hidden:
-            page.hide()
-        elif active is None:  # the active sheet cannot be hidden: the first visible one is active
-            active = page
-    active.activate()
-    book.close()
-    return path
 
 
 def _table(rows: list[dict[str, str]]) -> list[list[str]]:
